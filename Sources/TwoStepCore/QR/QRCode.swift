@@ -34,8 +34,8 @@ public struct QRCode: Sendable {
     }
 
     /// Encodes text as its UTF-8 bytes.
-    public init(text: String, errorCorrection: ErrorCorrection = .medium) throws(QRCodeError) {
-        try self.init(bytes: Array(text.utf8), errorCorrection: errorCorrection)
+    public init(text: String, errorCorrection: ErrorCorrection = .medium, mask: Int? = nil) throws(QRCodeError) {
+        try self.init(bytes: Array(text.utf8), errorCorrection: errorCorrection, mask: mask)
     }
 
     /// Encodes bytes in the smallest version that holds them.
