@@ -41,6 +41,11 @@ let package = Package(
             dependencies: ["TwoStepCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "twostepTests",
+            dependencies: ["twostep", "TwoStepCore"],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

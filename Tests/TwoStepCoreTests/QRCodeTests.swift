@@ -77,12 +77,39 @@ struct QRCodeTests {
                 for (bit, position) in firstPositions.enumerated() where code[position.0, position.1] { first |= 1 << bit }
                 for (bit, position) in secondPositions.enumerated() where code[position.0, position.1] { second |= 1 << bit }
                 #expect(first == second)
-                let data = (first ^ 0x5412) >> 10
-                #expect(data & 7 == mask)
-                #expect(data >> 3 == [1, 0, 3, 2][level.rawValue])
+                #expect(first == Int(Self.formatStrings[level.rawValue][mask], radix: 2))
                 #expect(code.mask == mask)
             }
         }
+    }
+
+    /// ISO/IEC 18004 Annex C, Table C.1: the 15-bit format strings (most significant bit first) for
+    /// levels L, M, Q, H and masks 0–7, after the 0x5412 XOR.
+    static let formatStrings = [
+        ["111011111000100", "111001011110011", "111110110101010", "111100010011101",
+         "110011000101111", "110001100011000", "110110001000001", "110100101110110"],
+        ["101010000010010", "101000100100101", "101111001111100", "101101101001011",
+         "100010111111001", "100000011001110", "100111110010111", "100101010100000"],
+        ["011010101011111", "011000001101000", "011111100110001", "011101000000110",
+         "010010010110100", "010000110000011", "010111011011010", "010101111101101"],
+        ["001011010001001", "001001110111110", "001110011100111", "001100111010000",
+         "000011101100010", "000001001010101", "000110100001100", "000100000111011"],
+    ]
+
+    /// Annex D, Table D.1: version information for versions 7, 8, 21 and 40, read from both blocks.
+    @Test(arguments: [(7, 0x07C94), (8, 0x085BC), (21, 0x15683), (40, 0x28C69)])
+    func versionInformation(version: Int, expected: Int) throws {
+        let capacity = QRCode.capacity(version: version, .low)
+        let code = try QRCode(bytes: Array(repeating: 0x5A, count: capacity), errorCorrection: .low)
+        #expect(code.version == version)
+        var topRight = 0
+        var bottomLeft = 0
+        for bit in 0..<18 {
+            if code[code.size - 11 + bit % 3, bit / 3] { topRight |= 1 << bit }
+            if code[bit / 3, code.size - 11 + bit % 3] { bottomLeft |= 1 << bit }
+        }
+        #expect(topRight == expected)
+        #expect(bottomLeft == expected)
     }
 
     @Test func automaticMaskIsTheLowestPenalty() throws {
