@@ -146,7 +146,9 @@ extension OTPCommand {
         var window: Int = 1
 
         func run() throws {
-            guard window >= 0 else { throw ValidationError("--window must be 0 or more, not \(window)") }
+            guard (0...TOTP.maximumWindow).contains(window) else {
+                throw ValidationError("--window must be 0 to \(TOTP.maximumWindow), not \(window)")
+            }
             switch try key.totp().verify(code, at: moment(time), window: window) {
             case .accepted(let step, let offset):
                 print("valid (step \(step), offset \(offset))")

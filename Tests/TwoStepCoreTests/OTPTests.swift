@@ -73,6 +73,9 @@ struct OTPTests {
         #expect(totp.verify(totp.code(step: step - 2), at: now, window: 2) == .accepted(step: step - 2, offset: -2))
         #expect(totp.verify(totp.code(step: step - 1), at: now, window: 0) == .rejected)
         #expect(totp.verify(totp.code(step: step), at: now, window: -3) == .accepted(step: step, offset: 0))
+        // A huge window is clamped to ±10 steps instead of looping for ever.
+        #expect(totp.verify(totp.code(step: step - 10), at: now, window: .max) == .accepted(step: step - 10, offset: -10))
+        #expect(totp.verify(totp.code(step: step - 11), at: now, window: .max) == .rejected)
     }
 
     @Test func stepBoundaries() {
@@ -81,6 +84,8 @@ struct OTPTests {
         #expect(totp.step(at: start.addingTimeInterval(29.999)) == 56_666_667)
         #expect(totp.step(at: start.addingTimeInterval(30)) == 56_666_668)
         #expect(totp.step(at: Date(timeIntervalSince1970: -100)) == 0)
+        #expect(totp.step(at: Date(timeIntervalSince1970: 1e30)) == UInt64.max / 30)
+        #expect(totp.step(at: .distantFuture) == 2_136_407_040)
         let minute = try! TOTP(secret: Self.rfc4226Secret, period: 60)
         #expect(minute.step(at: start) == 28_333_333)
     }

@@ -41,6 +41,13 @@ struct SecretsTests {
         #expect(!fast.verify("", against: first))
     }
 
+    @Test func costLimits() {
+        #expect(SecretHasher.Parameters(logN: 17, blockSize: 8, parallelism: 1).isWithinLimits, "OWASP's 128 MiB setting")
+        #expect(!SecretHasher.Parameters(logN: 18, blockSize: 16, parallelism: 1).isWithinLimits, "512 MiB")
+        #expect(!SecretHasher.Parameters(logN: 9, blockSize: 8, parallelism: 1).isWithinLimits)
+        #expect(SecretHasher.passwords.parameters.isWithinLimits && SecretHasher.recoveryCodes.parameters.isWithinLimits)
+    }
+
     @Test func productionParametersFollowOWASP() {
         #expect(SecretHasher.passwords.parameters == .init(logN: 14, blockSize: 8, parallelism: 5))
         let hash = SecretHasher.passwords.hash("hunter2")
@@ -71,6 +78,8 @@ struct SecretsTests {
         "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0$AAAA",
         "$scrypt$ln=40,r=8,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$scrypt$ln=10,r=8,p=1000$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$scrypt$ln=20,r=32,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  // 4 GiB
+        "$scrypt$ln=10,r=8,p=1,x=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA$extra",
     ])
     func malformedHash(stored: String) {

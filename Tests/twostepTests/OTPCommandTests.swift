@@ -70,6 +70,7 @@ struct OTPCommandTests {
         ["otp", "code"],
         ["otp", "code", "--secret", "GEZDGNBV", "--bogus"],
         ["otp", "verify", "--secret", "GEZDGNBV", "--code", "123456", "--window=-1"],
+        ["otp", "verify", "--secret", "GEZDGNBV", "--code", "123456", "--window", "11"],
         ["otp", "uri", "--secret", "GEZ", "--account", "a", "--issuer", "i"],
         ["otp", "secret", "--bytes", "4"],
         ["otp", "nonsense"],

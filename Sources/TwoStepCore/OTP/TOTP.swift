@@ -10,6 +10,10 @@ public struct TOTP: Sendable {
     /// The length of a time step in seconds (RFC 6238's X; 30 by default).
     public let period: Int
 
+    /// The widest window ``verify(_:at:window:lastUsedStep:)`` honours: ±10 steps is five minutes
+    /// either way at 30 s, already far beyond any sane clock drift.
+    public static let maximumWindow = 10
+
     /// Makes a generator.
     /// - Parameters:
     ///   - secret: The shared secret as raw bytes.
@@ -28,6 +32,7 @@ public struct TOTP: Sendable {
     public func step(at time: Date) -> UInt64 {
         let seconds = time.timeIntervalSince1970
         guard seconds > 0 else { return 0 }
+        guard seconds < 1.8e19 else { return UInt64.max / UInt64(period) }  // beyond UInt64 seconds
         return UInt64(seconds) / UInt64(period)
     }
 
@@ -50,14 +55,14 @@ public struct TOTP: Sendable {
     ///   - code: What the person typed; spaces are ignored.
     ///   - time: When it was typed.
     ///   - window: How many steps before and after the current one are accepted (clock drift and
-    ///     typing time; RFC 6238 §5.2 recommends at most one).
+    ///     typing time; RFC 6238 §5.2 recommends at most one). Clamped to 0…``maximumWindow``.
     ///   - lastUsedStep: The step of the last code accepted for this factor. A code for that step
     ///     or an earlier one is a replay and is refused (RFC 6238 §5.2: a code is accepted once).
     /// - Returns: The step and offset matched, or why the code was refused.
     public func verify(_ code: String, at time: Date, window: Int = 1, lastUsedStep: UInt64? = nil) -> TOTPVerification {
         guard let typed = hotp.parse(code) else { return .rejected }
         let current = step(at: time)
-        let window = max(0, window)
+        let window = min(max(0, window), Self.maximumWindow)
         var accepted: (step: UInt64, offset: Int)?
         var replayed: UInt64?
         for offset in -window...window {

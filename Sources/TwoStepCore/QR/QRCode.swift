@@ -65,9 +65,10 @@ public struct QRCode: Sendable {
         self.modules = matrix.modules
     }
 
-    /// The most bytes one symbol holds at a level (version 40).
+    /// The most bytes a symbol of a version (1–40) holds at a level.
     public static func capacity(version: Int, _ errorCorrection: ErrorCorrection) -> Int {
-        (dataCodewords(version: version, errorCorrection) * 8 - 4 - characterCountBits(version: version)) / 8
+        precondition((1...40).contains(version), "QR code versions are 1 to 40")
+        return (dataCodewords(version: version, errorCorrection) * 8 - 4 - characterCountBits(version: version)) / 8
     }
 
     private static func fits(_ count: Int, version: Int, _ errorCorrection: ErrorCorrection) -> Bool {

@@ -18,10 +18,12 @@ public struct SecretHasher: Sendable {
             self.parallelism = parallelism
         }
 
-        /// Anything stronger than this is refused when verifying, so a doctored hash in the
-        /// database cannot make one sign-in allocate gigabytes.
-        fileprivate var isWithinLimits: Bool {
+        /// Whether the cost is one TwoStep accepts: at most 256 MiB of memory (128·r·N bytes) and
+        /// p ≤ 16. Stored hashes beyond it never verify, so a doctored hash in the database cannot
+        /// make one sign-in allocate gigabytes.
+        public var isWithinLimits: Bool {
             (10...20).contains(logN) && (1...32).contains(blockSize) && (1...16).contains(parallelism)
+                && (128 * blockSize) << logN <= 256 << 20
         }
     }
 
@@ -40,6 +42,7 @@ public struct SecretHasher: Sendable {
     private static let hashLength = 32
 
     public init(parameters: Parameters) {
+        precondition(parameters.isWithinLimits, "scrypt parameters outside TwoStep's limits")
         self.parameters = parameters
     }
 
