@@ -13,11 +13,20 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TwoStepCore", targets: ["TwoStepCore"]),
+        .library(name: "TwoStepStore", targets: ["TwoStepStore"]),
+        .library(name: "TwoStepServer", targets: ["TwoStepServer"]),
         .executable(name: "twostep", targets: ["twostep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -28,17 +37,59 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TwoStepStore",
+            dependencies: [
+                "TwoStepCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TwoStepServer",
+            dependencies: [
+                "TwoStepCore",
+                "TwoStepStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "twostep",
             dependencies: [
                 "TwoStepCore",
+                "TwoStepStore",
+                "TwoStepServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TwoStepCoreTests",
             dependencies: ["TwoStepCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TwoStepStoreTests",
+            dependencies: ["TwoStepStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TwoStepServerTests",
+            dependencies: [
+                "TwoStepServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -57,7 +57,7 @@ public struct KeyRing: Sendable {
     /// Seals bytes under the active key with a fresh random nonce.
     public func seal(_ plaintext: some DataProtocol, context: String) -> String {
         let box = try! AES.GCM.seal(plaintext, using: active.key, authenticating: Self.authenticatedData(active.id, context))
-        return "v1.\(active.id)." + Self.base64URL(box.combined!)
+        return "v1.\(active.id)." + box.combined!.base64URLEncoded()
     }
 
     /// Opens a sealed value.
@@ -83,13 +83,6 @@ public struct KeyRing: Sendable {
 
     private static func authenticatedData(_ keyID: String, _ context: String) -> Data {
         Data("twostep-seal-v1\u{0}\(keyID)\u{0}\(context)".utf8)
-    }
-
-    private static func base64URL(_ data: Data) -> String {
-        String(
-            data.base64EncodedString().lazy.filter { $0 != "=" }
-                .map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }
-        )
     }
 
     private static func unbase64URL(_ text: Substring) -> Data? {

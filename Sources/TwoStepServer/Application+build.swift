@@ -1,0 +1,94 @@
+public import Foundation
+public import Hummingbird
+public import Logging
+import ServiceLifecycle
+public import TwoStepCore
+public import TwoStepStore
+
+/// What the server is made of once started: the database and key ring it opened, and the services.
+public struct ServerParts: Sendable {
+    public let database: Database
+    public let store: SQLStore
+    public let keyRing: KeyRing
+}
+
+/// Opens (creating on first run) the data directory, database and master key, and migrates.
+public func openServerParts(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServerParts {
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let keyRing = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyPath)
+    let database = try await Database.open(url: configuration.resolvedDatabaseURL, logger: logger)
+    do {
+        try await database.migrate()
+    } catch {
+        try? await database.close()
+        throw error
+    }
+    return ServerParts(database: database, store: SQLStore(database: database), keyRing: keyRing)
+}
+
+/// Builds the web application: `twostep serve` runs it, tests call it with a temporary directory.
+/// - Parameters:
+///   - now: The clock; tests pass one they can move.
+///   - passwordHasher: How passwords are hashed; tests pass a cheap one to stay fast.
+public func buildApplication(
+    _ configuration: ServerConfiguration,
+    parts: ServerParts,
+    logger: Logger,
+    now: @escaping Now = { Date() },
+    passwordHasher: SecretHasher = .passwords
+) throws -> some ApplicationProtocol {
+    let router = try buildRouter(configuration, parts: parts, now: now, passwordHasher: passwordHasher)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
+        services: [DatabaseCloser(database: parts.database)],
+        logger: logger
+    )
+}
+
+/// The routes and middleware, shared by the real server and the router tests.
+public func buildRouter(
+    _ configuration: ServerConfiguration,
+    parts: ServerParts,
+    now: @escaping Now = { Date() },
+    passwordHasher: SecretHasher = .passwords
+) throws -> Router<TwoStepRequestContext> {
+    let store = parts.store
+    let cookies = CookieNames(secure: !configuration.devMode)
+    let accounts = AccountService(store: store, hasher: passwordHasher, now: now)
+    let sessions = SessionService(store: store, now: now)
+    let devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
+    let twoFactor = TwoFactorService(
+        store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
+        lockout: configuration.lockout, now: now
+    )
+    let pages = try Pages()
+
+    let router = Router(context: TwoStepRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.get("/static/app.css") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css))
+        )
+    }
+    router.get("/health") { _, _ in "ok" }
+    router.add(middleware: SessionMiddleware(sessions: sessions, store: store, cookies: cookies))
+    router.add(middleware: CSRFMiddleware(cookies: cookies))
+    SignInController(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, pages: pages, cookies: cookies)
+        .addRoutes(to: router)
+    ProfileController(accounts: accounts, twoFactor: twoFactor, devices: devices, pages: pages, cookies: cookies)
+        .addRoutes(to: router)
+    return router
+}
+
+/// Closes the database once the server has stopped taking requests.
+private struct DatabaseCloser: Service {
+    let database: Database
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await database.close()
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+public import TwoStepCore
+
+/// Everything `twostep serve` can be told. Each field has a flag and a `TWOSTEP_…` variable.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Holds the SQLite database and the master key file unless told otherwise.
+    public var dataDirectory = "./twostep-data"
+    /// `sqlite:PATH`; by default `sqlite:<data directory>/twostep.sqlite`.
+    public var databaseURL: String?
+    /// Shown by authenticator apps above the code.
+    public var issuer = "TwoStep"
+    /// How long "Trust this device" lasts (SPEC F6).
+    public var trustDeviceDays = 30
+    /// Plain-HTTP development: cookies lose `Secure`, so browsers keep them on `http://` hosts other than localhost.
+    public var devMode = false
+    /// TOTP steps accepted either side of now (SPEC §2: ±1 by default).
+    public var verificationWindow = 1
+    /// Slowing down and locking out wrong second-factor codes (SPEC §2).
+    public var lockout = LockoutPolicy()
+
+    public init() {}
+
+    public var resolvedDatabaseURL: String {
+        databaseURL ?? "sqlite:" + URL(fileURLWithPath: dataDirectory).appendingPathComponent("twostep.sqlite").path
+    }
+
+    public var masterKeyPath: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("master.key").path
+    }
+}
+

@@ -1,0 +1,99 @@
+public import Foundation
+import TwoStepCore
+import TwoStepStore
+
+/// The current time; the server passes `Date.init`, tests a clock they move.
+public typealias Now = @Sendable () -> Date
+
+extension Date {
+    var unixTime: UnixTime { UnixTime(timeIntervalSince1970.rounded(.down)) }
+    init(unixTime: UnixTime) { self.init(timeIntervalSince1970: TimeInterval(unixTime)) }
+}
+
+/// Accounts and passwords (SPEC F1).
+struct AccountService: Sendable {
+    let store: any Store
+    let hasher: SecretHasher
+    let now: Now
+
+    /// A hash of nothing anyone knows, checked when an e-mail address is unknown, so a wrong
+    /// address takes as long as a wrong password and answers do not reveal who has an account.
+    private let decoyHash: String
+
+    init(store: any Store, hasher: SecretHasher, now: @escaping Now) {
+        self.store = store
+        self.hasher = hasher
+        self.now = now
+        self.decoyHash = hasher.hash(RandomToken.generate())
+    }
+
+    /// NIST SP 800-63B §5.1.1.2: at least 8 characters, at least 64 allowed, no composition rules.
+    static let passwordLengths = 8...128
+
+    enum SignUpError: Error, Equatable {
+        case invalidEmail, passwordLength, emailTaken
+    }
+
+    func signUp(email: String, password: String) async throws -> Result<User, SignUpError> {
+        guard let email = Self.normalizedEmail(email) else { return .failure(.invalidEmail) }
+        guard Self.passwordLengths.contains(password.count) else { return .failure(.passwordLength) }
+        do {
+            let user = try await store.createUser(email: email, passwordHash: hasher.hash(password), at: now().unixTime)
+            try await store.recordEvent(userID: user.id, kind: .signedUp, detail: "", at: now().unixTime)
+            return .success(user)
+        } catch let error as StoreError where error == .duplicate {
+            return .failure(.emailTaken)
+        }
+    }
+
+    /// The account whose password this is, or `nil` — the same answer, after the same work, for
+    /// an unknown address and a wrong password.
+    func authenticate(email: String, password: String) async throws -> User? {
+        guard let email = Self.normalizedEmail(email), password.count <= Self.passwordLengths.upperBound else {
+            _ = hasher.verify(password, against: decoyHash)
+            return nil
+        }
+        guard let user = try await store.user(email: email) else {
+            _ = hasher.verify(password, against: decoyHash)
+            return nil
+        }
+        guard hasher.verify(password, against: user.passwordHash) else {
+            try await store.recordEvent(userID: user.id, kind: .signInFailed, detail: "wrong password", at: now().unixTime)
+            return nil
+        }
+        if hasher.needsRehash(user.passwordHash) {
+            try await store.setPasswordHash(hasher.hash(password), userID: user.id)
+        }
+        return user
+    }
+
+    func recordSignIn(_ user: User, method: String) async throws {
+        try await store.recordEvent(userID: user.id, kind: .signedIn, detail: method, at: now().unixTime)
+    }
+
+    enum ChangePasswordError: Error, Equatable {
+        case wrongPassword, passwordLength
+    }
+
+    /// Changes the password after checking the current one; every trusted device is forgotten and
+    /// every other session ended, since whoever knew the old password may hold them.
+    func changePassword(user: User, current: String, new: String) async throws -> Result<Void, ChangePasswordError> {
+        guard hasher.verify(current, against: user.passwordHash) else { return .failure(.wrongPassword) }
+        guard Self.passwordLengths.contains(new.count) else { return .failure(.passwordLength) }
+        try await store.setPasswordHash(hasher.hash(new), userID: user.id)
+        try await store.deleteTrustedDevices(userID: user.id)
+        try await store.recordEvent(userID: user.id, kind: .passwordChanged, detail: "trusted devices revoked", at: now().unixTime)
+        return .success(())
+    }
+
+    /// Lower-cased and trimmed; `nil` unless it looks like `local@domain` without spaces or controls.
+    static func normalizedEmail(_ input: String) -> String? {
+        let email = input.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            email.unicodeScalars.allSatisfy({ !CharacterSet.whitespacesAndNewlines.contains($0) && !CharacterSet.controlCharacters.contains($0) })
+        else { return nil }
+        return email
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import TwoStepCore
+import TwoStepStore
+
+/// Second factors: enrolling an authenticator app, checking codes at sign-in with the replay guard
+/// and the per-account lockout, and turning two-factor authentication off (SPEC F2, F4, F7, §2).
+///
+/// Every factor kind goes through `verify(_:user:)`; a new method (SMS) adds a `FactorKind` case
+/// and a branch in `check`, not another path.
+struct TwoFactorService: Sendable {
+    let store: any Store
+    let keyRing: KeyRing
+    let issuer: String
+    let window: Int
+    let lockout: LockoutPolicy
+    let now: Now
+
+    /// How long a shown QR code stays usable before the key must be made again.
+    static let enrolmentLifetime: TimeInterval = 15 * 60
+
+    // MARK: Status
+
+    func confirmedFactors(of user: User) async throws -> [Factor] {
+        try await store.factors(userID: user.id).filter(\.isConfirmed)
+    }
+
+    func isEnabled(for user: User) async throws -> Bool {
+        try await !confirmedFactors(of: user).isEmpty
+    }
+
+    // MARK: Enrolling an authenticator app
+
+    /// What the App page shows: the key as a QR code and as text, never stored unsealed.
+    struct AppEnrolment: Sendable {
+        let factorID: Int64
+        let uri: OTPKeyURI
+        let expiresAt: Date
+
+        /// The base32 key in groups of four, for typing into an app by hand.
+        var manualKey: String {
+            let key = Array(Base32.encode(uri.secret, padding: false))
+            return stride(from: 0, to: key.count, by: 4).map { String(key[$0..<min($0 + 4, key.count)]) }.joined(separator: " ")
+        }
+
+        var qrSVG: String {
+            (try? QRCode(text: uri.description, errorCorrection: .medium))?
+                .svg(title: "QR code with your TwoStep key: scan it with your authenticator app", moduleSize: 5) ?? ""
+        }
+    }
+
+    /// The sealed-value context binds a secret to its user: a value copied to another account's row does not open.
+    private static func sealContext(_ userID: Int64) -> String { "totp:user:\(userID)" }
+
+    /// The unexpired pending enrolment, if any (a wrong code keeps it; SPEC F4).
+    func pendingAppEnrolment(for user: User) async throws -> AppEnrolment? {
+        let time = now()
+        for factor in try await store.factors(userID: user.id) where !factor.isConfirmed && factor.kind == .totp {
+            let expiresAt = Date(unixTime: factor.createdAt).addingTimeInterval(Self.enrolmentLifetime)
+            guard time < expiresAt, let sealed = factor.sealedSecret else { continue }
+            let secret = try keyRing.open(sealed, context: Self.sealContext(user.id))
+            let uri = OTPKeyURI(
+                kind: .totp(period: factor.period), secret: secret, account: user.email, issuer: issuer,
+                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1, digits: factor.digits
+            )
+            return AppEnrolment(factorID: factor.id, uri: uri, expiresAt: expiresAt)
+        }
+        return nil
+    }
+
+    /// Returns the pending enrolment, or makes a new 20-byte key (SPEC §2) in place of expired ones.
+    func startAppEnrolment(for user: User) async throws -> AppEnrolment {
+        if let pending = try await pendingAppEnrolment(for: user) { return pending }
+        for factor in try await store.factors(userID: user.id) where !factor.isConfirmed {
+            try await store.deleteFactor(id: factor.id)
+        }
+        let secret = SecureRandom.bytes(20)
+        let factor = try await store.createFactor(
+            userID: user.id, kind: .totp, sealedSecret: keyRing.seal(secret, context: Self.sealContext(user.id)),
+            algorithm: OTPAlgorithm.sha1.rawValue, digits: 6, period: 30, at: now().unixTime
+        )
+        return AppEnrolment(
+            factorID: factor.id, uri: OTPKeyURI(secret: secret, account: user.email, issuer: issuer),
+            expiresAt: now().addingTimeInterval(Self.enrolmentLifetime)
+        )
+    }
+
+    enum ActivationResult: Equatable {
+        case activated
+        case wrongCode
+        /// No enrolment is pending (never started, or older than 15 minutes).
+        case expired
+    }
+
+    /// Turns the app on once the person shows a code from it. The code's step is recorded, so the
+    /// same code cannot then sign in (RFC 6238 §5.2).
+    func activateApp(user: User, code: String) async throws -> ActivationResult {
+        guard let enrolment = try await pendingAppEnrolment(for: user) else { return .expired }
+        let totp = try TOTP(secret: enrolment.uri.secret)
+        guard case .accepted(let step, _) = totp.verify(code, at: now(), window: window) else { return .wrongCode }
+        try await store.confirmFactor(id: enrolment.factorID, lastUsedStep: Int64(step), at: now().unixTime)
+        try await store.resetSecondFactorFailures(userID: user.id)
+        try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app", at: now().unixTime)
+        return .activated
+    }
+
+    // MARK: Checking a code
+
+    enum Verification: Equatable {
+        case accepted
+        /// Wrong, malformed or a replay. `retryAt` is set when this failure started a wait.
+        case rejected(retryAt: Date?)
+        /// Too many failures: no code is checked before `retryAt`.
+        case wait(retryAt: Date)
+        /// 100 failures: only an operator (or, later, a recovery code) can unlock.
+        case locked
+    }
+
+    /// Checks a second-factor code for an account, applying the lockout before any check and
+    /// counting every failure, replays included, against the account.
+    func verify(_ code: String, user: User) async throws -> Verification {
+        guard let user = try await store.user(id: user.id) else { return .rejected(retryAt: nil) }
+        let time = now()
+        let lastFailure = user.lastSecondFactorFailureAt.map(Date.init(unixTime:))
+        switch lockout.decision(failures: user.secondFactorFailures, lastFailure: lastFailure, now: time) {
+        case .locked: return .locked
+        case .wait(let retryAt): return .wait(retryAt: retryAt)
+        case .allowed: break
+        }
+
+        var replayed = false
+        for factor in try await confirmedFactors(of: user) {
+            switch try await check(code, factor: factor, user: user, at: time) {
+            case .accepted:
+                try await store.resetSecondFactorFailures(userID: user.id)
+                return .accepted
+            case .replayed: replayed = true
+            case .rejected: break
+            }
+        }
+
+        let failures = try await store.recordSecondFactorFailure(userID: user.id, at: time.unixTime)
+        try await store.recordEvent(
+            userID: user.id, kind: replayed ? .secondFactorReplayed : .secondFactorFailed,
+            detail: replayed ? "a code that was already used" : "wrong code", at: time.unixTime
+        )
+        switch lockout.decision(failures: failures, lastFailure: time, now: time) {
+        case .allowed:
+            return .rejected(retryAt: nil)
+        case .wait(let retryAt):
+            try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(failures) wrong codes in a row", at: time.unixTime)
+            return .rejected(retryAt: retryAt)
+        case .locked:
+            try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(failures) wrong codes: locked", at: time.unixTime)
+            return .locked
+        }
+    }
+
+    private enum FactorCheck { case accepted, replayed, rejected }
+
+    private func check(_ code: String, factor: Factor, user: User, at time: Date) async throws -> FactorCheck {
+        switch factor.kind {
+        case .totp:
+            guard let sealed = factor.sealedSecret else { return .rejected }
+            let totp = try TOTP(
+                secret: try keyRing.open(sealed, context: Self.sealContext(user.id)),
+                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1, digits: factor.digits, period: factor.period
+            )
+            switch totp.verify(code, at: time, window: window, lastUsedStep: factor.lastUsedStep.map(UInt64.init)) {
+            case .accepted(let step, _):
+                // The read above may be stale: only the request whose conditional update lands may pass.
+                return try await store.claimStep(Int64(step), factorID: factor.id) ? .accepted : .replayed
+            case .replayed: return .replayed
+            case .rejected: return .rejected
+            }
+        }
+    }
+
+    // MARK: Turning it off
+
+    enum DisableResult: Equatable {
+        case disabled
+        case wrongPassword
+        case code(Verification)
+        /// Neither a password nor a code was given: never a bare click (SPEC F7).
+        case proofMissing
+    }
+
+    /// Turns two-factor authentication off after the current password or a current code, and
+    /// revokes every trusted device.
+    func disable(user: User, password: String?, code: String?, hasher: SecretHasher) async throws -> DisableResult {
+        if let password, !password.isEmpty {
+            guard hasher.verify(password, against: user.passwordHash) else { return .wrongPassword }
+        } else if let code, !code.isEmpty {
+            let verification = try await verify(code, user: user)
+            guard verification == .accepted else { return .code(verification) }
+        } else {
+            return .proofMissing
+        }
+        try await store.deleteFactors(userID: user.id)
+        try await store.deleteTrustedDevices(userID: user.id)
+        try await store.recordEvent(userID: user.id, kind: .twoFactorDisabled, detail: "trusted devices revoked", at: now().unixTime)
+        return .disabled
+    }
+
+    /// `twostep user reset-2fa`: the operator's way out of a lock (NIST SP 800-63B §5.2.2).
+    func operatorReset(user: User) async throws {
+        try await store.deleteFactors(userID: user.id)
+        try await store.deleteTrustedDevices(userID: user.id)
+        try await store.resetSecondFactorFailures(userID: user.id)
+        try await store.recordEvent(userID: user.id, kind: .operatorReset, detail: "two-factor authentication reset by an operator", at: now().unixTime)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Hummingbird
+import TwoStepCore
+import TwoStepStore
+
+/// The profile dashboard and its Two-Factor Authentication page (SPEC F3, F4, F6, F7, F10).
+struct ProfileController: Sendable {
+    let accounts: AccountService
+    let twoFactor: TwoFactorService
+    let devices: TrustedDeviceService
+    let pages: Pages
+    let cookies: CookieNames
+
+    func addRoutes(to router: Router<TwoStepRequestContext>) {
+        let profile = router.group("/profile", context: SignedInContext.self)
+        profile.get(use: showProfile)
+        profile.post("password", use: changePassword)
+        profile.get("two-factor", use: showTwoFactor)
+        profile.get("two-factor/enable", use: chooseMethod)
+        profile.post("two-factor/app", use: startApp)
+        profile.get("two-factor/app", use: showApp)
+        profile.post("two-factor/app/activate", use: activateApp)
+        profile.get("two-factor/disable") { _, context in
+            pages.render("disable", page(context, title: "Disable Two-Factor Authentication", menu: "menuTwoFactor"))
+        }
+        profile.post("two-factor/disable", use: disable)
+        profile.post("two-factor/devices/:id/revoke", use: revokeDevice)
+        profile.post("two-factor/devices/revoke-all", use: revokeAllDevices)
+    }
+
+    // MARK: Profile
+
+    private func showProfile(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await pages.render("profile", profileValues(context, notice: request.uri.queryParameters["done"] == "password" ? "Your password is changed." : nil))
+    }
+
+    private func profileValues(_ context: SignedInContext, notice: String? = nil, error: String? = nil) async throws -> [String: Any] {
+        var values = page(context, title: "Profile", menu: "menuProfile")
+        values["memberSince"] = Format.minute(Date(unixTime: context.user.createdAt))
+        values["enabled"] = try await twoFactor.isEnabled(for: context.user)
+        values["notice"] = notice
+        values["error"] = error
+        return values
+    }
+
+    private struct PasswordForm: Decodable {
+        let current: String?
+        let new: String?
+    }
+
+    private func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(PasswordForm.self, from: request, context: context)
+        switch try await accounts.changePassword(user: context.user, current: form.current ?? "", new: form.new ?? "") {
+        case .success:
+            var response = Response.redirect(to: "/profile?done=password", type: .normal)
+            response.setCookie(cookies.expired(cookies.trustedDevice))
+            return response
+        case .failure(.wrongPassword):
+            return pages.render("profile", try await profileValues(context, error: "Your current password is not right."), status: .unprocessableContent)
+        case .failure(.passwordLength):
+            return pages.render("profile", try await profileValues(context, error: "Choose a new password of 8 to 128 characters."), status: .unprocessableContent)
+        }
+    }
+
+    // MARK: Two-Factor Authentication page
+
+    private static let notices = [
+        "enabled": "Two-factor authentication is on. You will be asked for a security code when you sign in.",
+        "disabled": "Two-factor authentication is off, and your trusted devices are forgotten.",
+        "revoked": "The device is no longer trusted.",
+        "revoked-all": "No device is trusted any more.",
+    ]
+
+    private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
+        let user = context.user
+        var values = page(context, title: "Two-Factor Authentication", menu: "menuTwoFactor")
+        let factors = try await twoFactor.confirmedFactors(of: user)
+        values["enabled"] = !factors.isEmpty
+        values["method"] = factors.contains { $0.kind == .totp } ? "App (authenticator app)" : ""
+        values["notice"] = request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
+
+        let currentToken = request.cookies[cookies.trustedDevice]?.value
+        let trusted = try await devices.devices(of: user)
+        values["hasDevices"] = !trusted.isEmpty
+        values["devices"] = trusted.map { device -> [String: Any] in
+            [
+                "id": device.id, "browser": BrowserName.describe(device.userAgent),
+                "created": Format.minute(Date(unixTime: device.createdAt)), "lastUsed": Format.minute(Date(unixTime: device.lastUsedAt)),
+                "expires": Format.minute(Date(unixTime: device.expiresAt)), "csrf": context.csrfToken,
+                "current": currentToken.map { RandomToken.hash($0) == device.tokenHash } ?? false,
+            ]
+        }
+        let events = try await twoFactor.store.events(userID: user.id, limit: 20)
+        values["hasEvents"] = !events.isEmpty
+        values["events"] = events.map { event -> [String: Any] in
+            let date = Date(unixTime: event.createdAt)
+            return ["when": Format.minute(date), "iso": date.ISO8601Format(), "what": Self.describe(event.kind), "detail": event.detail]
+        }
+        return pages.render("two-factor", values)
+    }
+
+    static func describe(_ kind: SecurityEventKind) -> String {
+        switch kind {
+        case .signedUp: "Account created"
+        case .signedIn: "Signed in"
+        case .signInFailed: "Failed sign-in"
+        case .twoFactorEnabled: "Two-factor authentication enabled"
+        case .twoFactorDisabled: "Two-factor authentication disabled"
+        case .secondFactorFailed: "Wrong security code"
+        case .secondFactorReplayed: "Security code reused"
+        case .lockedOut: "Security codes blocked"
+        case .deviceTrusted: "Device trusted"
+        case .deviceRevoked: "Trusted device revoked"
+        case .passwordChanged: "Password changed"
+        case .operatorReset: "Reset by an administrator"
+        }
+    }
+
+    // MARK: Enabling
+
+    private func chooseMethod(_ request: Request, context: SignedInContext) async throws -> Response {
+        if try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
+        return pages.render("enable", page(context, title: "Enable Two-Factor Authentication", menu: "menuTwoFactor"))
+    }
+
+    private func startApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        if try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
+        _ = try await twoFactor.startAppEnrolment(for: context.user)
+        return .redirect(to: "/profile/two-factor/app", type: .normal)
+    }
+
+    private func showApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
+            throw WebRedirect(to: "/profile/two-factor/enable")
+        }
+        return pages.render("app", appValues(context, enrolment))
+    }
+
+    private func appValues(_ context: SignedInContext, _ enrolment: TwoFactorService.AppEnrolment, error: String? = nil) -> [String: Any] {
+        var values = page(context, title: "Set up your authenticator app", menu: "menuTwoFactor")
+        values["qrSVG"] = enrolment.qrSVG
+        values["manualKey"] = enrolment.manualKey
+        values["expires"] = Format.minute(enrolment.expiresAt)
+        values["trustDays"] = devices.trustDays
+        values["error"] = error
+        return values
+    }
+
+    private struct CodeForm: Decodable {
+        let code: String?
+        let trust: String?
+    }
+
+    private func activateApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(CodeForm.self, from: request, context: context)
+        switch try await twoFactor.activateApp(user: context.user, code: form.code ?? "") {
+        case .activated:
+            var response = Response.redirect(to: "/profile/two-factor?done=enabled", type: .normal)
+            if form.trust == "on" {
+                let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
+                response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
+            }
+            return response
+        case .wrongCode:
+            guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else { throw WebRedirect(to: "/profile/two-factor/enable") }
+            let error = "That code is not right. Check that the app shows TwoStep (\(context.user.email)) and enter its current code."
+            return pages.render("app", appValues(context, enrolment, error: error), status: .unprocessableContent)
+        case .expired:
+            throw WebRedirect(to: "/profile/two-factor/enable")
+        }
+    }
+
+    // MARK: Disabling
+
+    private struct DisableForm: Decodable {
+        let password: String?
+        let code: String?
+    }
+
+    private func disable(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(DisableForm.self, from: request, context: context)
+        let error: String
+        switch try await twoFactor.disable(user: context.user, password: form.password, code: form.code, hasher: accounts.hasher) {
+        case .disabled:
+            var response = Response.redirect(to: "/profile/two-factor?done=disabled", type: .normal)
+            response.setCookie(cookies.expired(cookies.trustedDevice))
+            return response
+        case .wrongPassword: error = "That password is not right."
+        case .proofMissing: error = "Enter your password or a current security code to confirm."
+        case .code(let outcome): error = SignInController.message(for: outcome, now: accounts.now())
+        }
+        var values = page(context, title: "Disable Two-Factor Authentication", menu: "menuTwoFactor")
+        values["error"] = error
+        return pages.render("disable", values, status: .unprocessableContent)
+    }
+
+    // MARK: Trusted devices
+
+    private func revokeDevice(_ request: Request, context: SignedInContext) async throws -> Response {
+        guard let id = context.parameters.get("id", as: Int64.self), try await devices.revoke(deviceID: id, user: context.user) else {
+            throw HTTPError(.notFound, message: "No such trusted device.")
+        }
+        return .redirect(to: "/profile/two-factor?done=revoked", type: .normal)
+    }
+
+    private func revokeAllDevices(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await devices.revokeAll(user: context.user, reason: "all devices")
+        var response = Response.redirect(to: "/profile/two-factor?done=revoked-all", type: .normal)
+        response.setCookie(cookies.expired(cookies.trustedDevice))
+        return response
+    }
+
+    private func page(_ context: SignedInContext, title: String, menu: String) -> [String: Any] {
+        ["title": title, "csrf": context.csrfToken, "signedIn": true, "email": context.user.email, menu: true]
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import TwoStepCore
+import TwoStepStore
+
+/// Sign-up, the two-step sign-in and sign-out (SPEC F1, F2, F6).
+struct SignInController: Sendable {
+    let accounts: AccountService
+    let sessions: SessionService
+    let twoFactor: TwoFactorService
+    let devices: TrustedDeviceService
+    let pages: Pages
+    let cookies: CookieNames
+
+    func addRoutes(to router: Router<TwoStepRequestContext>) {
+        router.get("/") { _, context in
+            Response.redirect(to: context.session?.stage == .signedIn ? "/profile" : "/signin", type: .normal)
+        }
+        router.get("/signup") { _, context in pages.render("signup", page(context, title: "Create your account")) }
+        router.post("/signup", use: signUp)
+        router.get("/signin") { request, context in
+            var values = page(context, title: "Sign in")
+            if request.uri.queryParameters["done"] == "signed-out" { values["notice"] = "You are signed out." }
+            return pages.render("signin", values)
+        }
+        router.post("/signin", use: signIn)
+        router.post("/signout", use: signOut)
+
+        let secondStep = router.group("/signin/code", context: SecondFactorContext.self)
+        secondStep.get { _, context in pages.render("security-code", codePage(context, error: nil)) }
+        secondStep.post(use: submitCode)
+    }
+
+    private struct Credentials: Decodable {
+        let email: String?
+        let password: String?
+    }
+
+    private func signUp(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(Credentials.self, from: request, context: context)
+        let email = form.email ?? ""
+        switch try await accounts.signUp(email: email, password: form.password ?? "") {
+        case .success(let user):
+            return try await startSession(for: user, stage: .signedIn, request: request, context: context, to: "/profile")
+        case .failure(let error):
+            var values = page(context, title: "Create your account")
+            values["emailValue"] = email
+            values["error"] =
+                switch error {
+                case .invalidEmail: "Enter an e-mail address such as name@example.com."
+                case .passwordLength: "Choose a password of 8 to 128 characters."
+                case .emailTaken: "An account with that e-mail address already exists. Sign in instead."
+                }
+            return pages.render("signup", values, status: .unprocessableContent)
+        }
+    }
+
+    private func signIn(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(Credentials.self, from: request, context: context)
+        guard let user = try await accounts.authenticate(email: form.email ?? "", password: form.password ?? "") else {
+            var values = page(context, title: "Sign in")
+            values["emailValue"] = form.email ?? ""
+            values["error"] = "Wrong e-mail address or password."  // never which of the two (SPEC F1)
+            return pages.render("signin", values, status: .unauthorized)
+        }
+        guard try await twoFactor.isEnabled(for: user) else {
+            try await accounts.recordSignIn(user, method: "password")
+            return try await startSession(for: user, stage: .signedIn, request: request, context: context, to: "/profile")
+        }
+        if try await devices.isTrusted(token: request.cookies[cookies.trustedDevice]?.value, user: user) {
+            try await accounts.recordSignIn(user, method: "password and trusted device")
+            return try await startSession(for: user, stage: .signedIn, request: request, context: context, to: "/profile")
+        }
+        return try await startSession(for: user, stage: .awaitingSecondFactor, request: request, context: context, to: "/signin/code")
+    }
+
+    private struct CodeForm: Decodable {
+        let code: String?
+        let trust: String?
+    }
+
+    private func submitCode(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let form = try await URLEncodedFormDecoder().decode(CodeForm.self, from: request, context: context)
+        let user = context.user
+        switch try await twoFactor.verify(form.code ?? "", user: user) {
+        case .accepted:
+            try await accounts.recordSignIn(user, method: "password and security code")
+            let id = try await sessions.start(
+                userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: context.session
+            )
+            var response = Response.redirect(to: "/profile", type: .normal)
+            response.setCookie(cookies.make(cookies.session, value: id))
+            if form.trust == "on" {
+                let token = try await devices.trust(user: user, userAgent: request.headers[.userAgent] ?? "")
+                response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
+            }
+            return response
+        case let outcome:
+            return pages.render("security-code", codePage(context, error: Self.message(for: outcome, now: accounts.now())), status: .unauthorized)
+        }
+    }
+
+    /// What the person is told after a refused code: always when they may try again (SPEC §2).
+    static func message(for outcome: TwoFactorService.Verification, now: Date) -> String {
+        switch outcome {
+        case .accepted: ""
+        case .rejected(nil): "That code is not right, or it was already used. Wait for a new code and try again."
+        case .rejected(let retryAt?), .wait(let retryAt):
+            "Too many wrong codes. For your security, try again \(Format.inWords(until: retryAt, from: now)) (at \(Format.time(retryAt)))."
+        case .locked:
+            "Too many wrong codes: two-factor sign-in is locked for this account. Contact your administrator to unlock it."
+        }
+    }
+
+    private func signOut(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        if let session = context.session { try await sessions.end(session) }
+        var response = Response.redirect(to: "/signin?done=signed-out", type: .normal)
+        response.setCookie(cookies.expired(cookies.session))
+        return response
+    }
+
+    private func startSession(
+        for user: User, stage: SessionStage, request: Request, context: TwoStepRequestContext, to location: String
+    ) async throws -> Response {
+        let id = try await sessions.start(userID: user.id, stage: stage, userAgent: request.headers[.userAgent] ?? "", replacing: context.session)
+        var response = Response.redirect(to: location, type: .normal)
+        response.setCookie(cookies.make(cookies.session, value: id))
+        return response
+    }
+
+    private func page(_ context: TwoStepRequestContext, title: String) -> [String: Any] {
+        ["title": title, "csrf": context.csrfToken]
+    }
+
+    private func codePage(_ context: SecondFactorContext, error: String?) -> [String: Any] {
+        var values: [String: Any] = ["title": "Security code", "csrf": context.csrfToken, "email": context.user.email, "trustDays": devices.trustDays]
+        values["error"] = error
+        return values
+    }
+}

@@ -1,0 +1,60 @@
+extension Templates {
+    static let signUp = """
+        {{<layout}}{{$body}}
+        <section class="card narrow">
+          <h1>Create your account</h1>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/signup">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autocomplete="username" required value="{{emailValue}}">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="password-help">
+            <p id="password-help" class="help">At least 8 characters. A long passphrase is best.</p>
+            <button type="submit">Create account</button>
+          </form>
+          <p>Already have an account? <a href="/signin">Sign in</a></p>
+        </section>
+        {{/body}}{{/layout}}
+        """
+
+    static let signIn = """
+        {{<layout}}{{$body}}
+        <section class="card narrow">
+          <h1>Sign in</h1>
+          {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/signin">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autocomplete="username" required value="{{emailValue}}">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required>
+            <button type="submit">Sign in</button>
+          </form>
+          <p>New here? <a href="/signup">Create an account</a></p>
+        </section>
+        {{/body}}{{/layout}}
+        """
+
+    static let securityCode = """
+        {{<layout}}{{$body}}
+        <section class="card narrow">
+          <h1>Security code</h1>
+          <p>Enter the 6-digit code from the authenticator app on your phone for <strong>{{email}}</strong>.</p>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/signin/code">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="code">Security code</label>
+            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="10" required autofocus>
+            <label class="check"><input type="checkbox" name="trust" value="on"> Trust this device for {{trustDays}} days</label>
+            <button type="submit">Verify</button>
+          </form>
+          <form method="post" action="/signout">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <button type="submit" class="link">Cancel and sign out</button>
+          </form>
+        </section>
+        {{/body}}{{/layout}}
+        """
+}

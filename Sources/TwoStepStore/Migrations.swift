@@ -1,0 +1,102 @@
+import Foundation
+import SQLKit
+
+/// The schema, as numbered steps applied once each, in order, inside one transaction.
+/// Add a step for every change; never edit one that has shipped.
+enum Migrations {
+    static func steps(_ dialect: Database.Dialect) -> [(version: Int, statements: [String])] {
+        let id = dialect.identityColumn
+        return [
+            (
+                1,
+                [
+                    """
+                    CREATE TABLE users (
+                        id \(id),
+                        email TEXT NOT NULL UNIQUE,
+                        password_hash TEXT NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        second_factor_failures INTEGER NOT NULL DEFAULT 0,
+                        last_second_factor_failure_at BIGINT
+                    )
+                    """,
+                    """
+                    CREATE TABLE factors (
+                        id \(id),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        sealed_secret TEXT,
+                        algorithm TEXT NOT NULL,
+                        digits INTEGER NOT NULL,
+                        period INTEGER NOT NULL,
+                        last_used_step BIGINT,
+                        created_at BIGINT NOT NULL,
+                        confirmed_at BIGINT
+                    )
+                    """,
+                    "CREATE INDEX factors_user ON factors (user_id)",
+                    """
+                    CREATE TABLE sessions (
+                        id_hash TEXT PRIMARY KEY,
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        stage TEXT NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        last_seen_at BIGINT NOT NULL,
+                        user_agent TEXT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX sessions_user ON sessions (user_id)",
+                    """
+                    CREATE TABLE trusted_devices (
+                        id \(id),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        user_agent TEXT NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        last_used_at BIGINT NOT NULL,
+                        expires_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX trusted_devices_user ON trusted_devices (user_id)",
+                    """
+                    CREATE TABLE security_events (
+                        id \(id),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX security_events_user ON security_events (user_id, id)",
+                ]
+            )
+        ]
+    }
+}
+
+extension Database {
+    /// Applies the steps not applied yet; running it again changes nothing.
+    /// - Returns: The versions applied by this call.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        let sql = primary
+        try await sql.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
+        try await sql.raw("BEGIN IMMEDIATE").run()
+        do {
+            let done = Set(try await sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self))
+            var applied: [Int] = []
+            for step in Migrations.steps(dialect) where !done.contains(step.version) {
+                for statement in step.statements {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                try await sql.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: step.version), \(bind: UnixTime(Date().timeIntervalSince1970)))").run()
+                applied.append(step.version)
+            }
+            try await sql.raw("COMMIT").run()
+            return applied
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,143 @@
+/// Seconds since the Unix epoch: how every moment is stored, identically in SQLite and PostgreSQL.
+public typealias UnixTime = Int64
+
+/// An account holder.
+public struct User: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var email: String
+    /// A PHC string from `SecretHasher.passwords`.
+    public var passwordHash: String
+    public var createdAt: UnixTime
+    /// Consecutive failed second-factor attempts; reset only by a success (SPEC §2).
+    public var secondFactorFailures: Int
+    public var lastSecondFactorFailureAt: UnixTime?
+
+    enum CodingKeys: String, CodingKey {
+        case id, email
+        case passwordHash = "password_hash"
+        case createdAt = "created_at"
+        case secondFactorFailures = "second_factor_failures"
+        case lastSecondFactorFailureAt = "last_second_factor_failure_at"
+    }
+}
+
+/// What kind of second factor a `Factor` is. New methods (SMS) are new cases, not special cases.
+public enum FactorKind: String, Sendable, Codable, CaseIterable {
+    /// An authenticator app (TOTP).
+    case totp
+}
+
+/// A second factor of a user. It is pending (being enrolled) until `confirmedAt` is set.
+public struct Factor: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    public var kind: FactorKind
+    /// The secret, sealed by the server's `KeyRing` with the context `totp:user:<id>`.
+    public var sealedSecret: String?
+    public var algorithm: String
+    public var digits: Int
+    public var period: Int
+    /// The last TOTP step accepted: that step and earlier ones are replays (RFC 6238 §5.2).
+    public var lastUsedStep: Int64?
+    public var createdAt: UnixTime
+    public var confirmedAt: UnixTime?
+
+    public var isConfirmed: Bool { confirmedAt != nil }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, algorithm, digits, period
+        case userID = "user_id"
+        case sealedSecret = "sealed_secret"
+        case lastUsedStep = "last_used_step"
+        case createdAt = "created_at"
+        case confirmedAt = "confirmed_at"
+    }
+}
+
+/// How far a browser session has got.
+public enum SessionStage: String, Sendable, Codable {
+    /// The password was right; a second factor is still owed.
+    case awaitingSecondFactor = "awaiting_second_factor"
+    /// Fully signed in.
+    case signedIn = "signed_in"
+}
+
+/// A browser session. Only the SHA-256 of its id is stored, so a database dump yields no usable cookie.
+public struct Session: Sendable, Equatable, Decodable {
+    public var idHash: String
+    public var userID: Int64
+    public var stage: SessionStage
+    public var createdAt: UnixTime
+    public var lastSeenAt: UnixTime
+    public var userAgent: String
+
+    public init(idHash: String, userID: Int64, stage: SessionStage, createdAt: UnixTime, lastSeenAt: UnixTime, userAgent: String) {
+        self.idHash = idHash
+        self.userID = userID
+        self.stage = stage
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.userAgent = userAgent
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stage
+        case idHash = "id_hash"
+        case userID = "user_id"
+        case createdAt = "created_at"
+        case lastSeenAt = "last_seen_at"
+        case userAgent = "user_agent"
+    }
+}
+
+/// A browser that may skip the second factor until `expiresAt` ("Trust this device").
+public struct TrustedDevice: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    /// SHA-256 of the device cookie's token.
+    public var tokenHash: String
+    public var userAgent: String
+    public var createdAt: UnixTime
+    public var lastUsedAt: UnixTime
+    public var expiresAt: UnixTime
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case userID = "user_id"
+        case tokenHash = "token_hash"
+        case userAgent = "user_agent"
+        case createdAt = "created_at"
+        case lastUsedAt = "last_used_at"
+        case expiresAt = "expires_at"
+    }
+}
+
+/// Something that changed an account's security, shown to its holder (SPEC F10).
+public struct SecurityEvent: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    public var kind: SecurityEventKind
+    public var detail: String
+    public var createdAt: UnixTime
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, detail
+        case userID = "user_id"
+        case createdAt = "created_at"
+    }
+}
+
+public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
+    case signedUp = "signed_up"
+    case signedIn = "signed_in"
+    case signInFailed = "sign_in_failed"
+    case twoFactorEnabled = "two_factor_enabled"
+    case twoFactorDisabled = "two_factor_disabled"
+    case secondFactorFailed = "second_factor_failed"
+    case secondFactorReplayed = "second_factor_replayed"
+    case lockedOut = "locked_out"
+    case deviceTrusted = "device_trusted"
+    case deviceRevoked = "device_revoked"
+    case passwordChanged = "password_changed"
+    case operatorReset = "operator_reset"
+}

@@ -1,0 +1,77 @@
+/// Storage, one protocol per concern. `SQLStore` implements them all on SQLite and PostgreSQL;
+/// the service layer sees only these.
+public protocol UserRepository: Sendable {
+    /// - Throws: ``StoreError/duplicate`` when the e-mail address is taken.
+    func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User
+    func user(id: Int64) async throws -> User?
+    func user(email: String) async throws -> User?
+    func allUsers() async throws -> [User]
+    func setPasswordHash(_ hash: String, userID: Int64) async throws
+    /// Adds one to the consecutive failures, atomically, and returns the new count.
+    func recordSecondFactorFailure(userID: Int64, at time: UnixTime) async throws -> Int
+    func resetSecondFactorFailures(userID: Int64) async throws
+}
+
+public protocol FactorRepository: Sendable {
+    func createFactor(userID: Int64, kind: FactorKind, sealedSecret: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime)
+        async throws -> Factor
+    func factors(userID: Int64) async throws -> [Factor]
+    /// Marks a pending factor confirmed, recording the step of the code that confirmed it.
+    func confirmFactor(id: Int64, lastUsedStep: Int64?, at time: UnixTime) async throws
+    /// Records `step` as the factor's last used step only if it is later than the current one, in
+    /// one statement, so two requests (on any number of server instances) cannot both use one code.
+    /// - Returns: Whether this call claimed the step.
+    func claimStep(_ step: Int64, factorID: Int64) async throws -> Bool
+    func deleteFactor(id: Int64) async throws
+    func deleteFactors(userID: Int64) async throws
+}
+
+public protocol SessionRepository: Sendable {
+    func createSession(_ session: Session) async throws
+    func session(idHash: String) async throws -> Session?
+    func touchSession(idHash: String, at time: UnixTime) async throws
+    func deleteSession(idHash: String) async throws
+    func deleteSessions(userID: Int64) async throws
+    /// Removes sessions idle since before `idleBefore` or created before `createdBefore`.
+    func deleteExpiredSessions(idleBefore: UnixTime, createdBefore: UnixTime) async throws
+}
+
+public protocol TrustedDeviceRepository: Sendable {
+    func createTrustedDevice(userID: Int64, tokenHash: String, userAgent: String, at time: UnixTime, expiresAt: UnixTime)
+        async throws -> TrustedDevice
+    func trustedDevice(tokenHash: String) async throws -> TrustedDevice?
+    func touchTrustedDevice(id: Int64, at time: UnixTime) async throws
+    func trustedDevices(userID: Int64) async throws -> [TrustedDevice]
+    /// - Returns: Whether a device of that user was removed.
+    func deleteTrustedDevice(id: Int64, userID: Int64) async throws -> Bool
+    func deleteTrustedDevices(userID: Int64) async throws
+}
+
+public protocol SecurityEventRepository: Sendable {
+    func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws
+    /// The newest events first.
+    func events(userID: Int64, limit: Int) async throws -> [SecurityEvent]
+}
+
+/// Everything the server stores.
+public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository & SecurityEventRepository
+
+/// Why a storage call failed in a way callers handle.
+public struct StoreError: Error, Equatable, CustomStringConvertible {
+    private enum Kind { case duplicate, unsupportedDatabase }
+    private let kind: Kind
+    private let detail: String
+
+    /// A unique value (such as an e-mail address) is already taken.
+    public static let duplicate = StoreError(kind: .duplicate, detail: "")
+    static func unsupportedDatabase(_ url: String) -> StoreError { StoreError(kind: .unsupportedDatabase, detail: url) }
+
+    public static func == (lhs: StoreError, rhs: StoreError) -> Bool { lhs.kind == rhs.kind }
+
+    public var description: String {
+        switch kind {
+        case .duplicate: "the value is already taken"
+        case .unsupportedDatabase: "unsupported database URL \(detail): use sqlite:PATH"
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import SQLKit
+
+/// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings.
+public struct SQLStore: Store {
+    public let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    private var sql: any SQLDatabase { database.sql }
+
+    // MARK: Users
+
+    private static let userColumns = "id, email, password_hash, created_at, second_factor_failures, last_second_factor_failure_at"
+
+    public func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User {
+        let row = try await sql.raw(
+            """
+            INSERT INTO users (email, password_hash, created_at) VALUES (\(bind: email), \(bind: passwordHash), \(bind: time))
+            ON CONFLICT (email) DO NOTHING RETURNING \(unsafeRaw: Self.userColumns)
+            """
+        ).first(decoding: User.self)
+        guard let row else { throw StoreError.duplicate }
+        return row
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE id = \(bind: id)").first(decoding: User.self)
+    }
+
+    public func user(email: String) async throws -> User? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE email = \(bind: email)").first(decoding: User.self)
+    }
+
+    public func allUsers() async throws -> [User] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users ORDER BY id").all(decoding: User.self)
+    }
+
+    public func setPasswordHash(_ hash: String, userID: Int64) async throws {
+        try await sql.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID)").run()
+    }
+
+    public func recordSecondFactorFailure(userID: Int64, at time: UnixTime) async throws -> Int {
+        try await sql.raw(
+            """
+            UPDATE users SET second_factor_failures = second_factor_failures + 1, last_second_factor_failure_at = \(bind: time)
+            WHERE id = \(bind: userID) RETURNING second_factor_failures
+            """
+        ).first(decodingColumn: "second_factor_failures", as: Int.self) ?? 0
+    }
+
+    public func resetSecondFactorFailures(userID: Int64) async throws {
+        try await sql.raw(
+            "UPDATE users SET second_factor_failures = 0, last_second_factor_failure_at = NULL WHERE id = \(bind: userID)"
+        ).run()
+    }
+
+    // MARK: Factors
+
+    private static let factorColumns = "id, user_id, kind, sealed_secret, algorithm, digits, period, last_used_step, created_at, confirmed_at"
+
+    public func createFactor(
+        userID: Int64, kind: FactorKind, sealedSecret: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
+    ) async throws -> Factor {
+        try await sql.raw(
+            """
+            INSERT INTO factors (user_id, kind, sealed_secret, algorithm, digits, period, created_at)
+            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: sealedSecret), \(bind: algorithm), \(bind: digits), \(bind: period), \(bind: time))
+            RETURNING \(unsafeRaw: Self.factorColumns)
+            """
+        ).first(decoding: Factor.self)!
+    }
+
+    public func factors(userID: Int64) async throws -> [Factor] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.factorColumns) FROM factors WHERE user_id = \(bind: userID) ORDER BY id")
+            .all(decoding: Factor.self)
+    }
+
+    public func confirmFactor(id: Int64, lastUsedStep: Int64?, at time: UnixTime) async throws {
+        try await sql.raw("UPDATE factors SET confirmed_at = \(bind: time), last_used_step = \(bind: lastUsedStep) WHERE id = \(bind: id)").run()
+    }
+
+    public func claimStep(_ step: Int64, factorID: Int64) async throws -> Bool {
+        try await sql.raw(
+            """
+            UPDATE factors SET last_used_step = \(bind: step)
+            WHERE id = \(bind: factorID) AND (last_used_step IS NULL OR last_used_step < \(bind: step)) RETURNING id
+            """
+        ).first() != nil
+    }
+
+    public func deleteFactor(id: Int64) async throws {
+        try await sql.raw("DELETE FROM factors WHERE id = \(bind: id)").run()
+    }
+
+    public func deleteFactors(userID: Int64) async throws {
+        try await sql.raw("DELETE FROM factors WHERE user_id = \(bind: userID)").run()
+    }
+
+    // MARK: Sessions
+
+    private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent"
+
+    public func createSession(_ session: Session) async throws {
+        try await sql.raw(
+            """
+            INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent)
+            VALUES (\(bind: session.idHash), \(bind: session.userID), \(bind: session.stage.rawValue), \(bind: session.createdAt),
+            \(bind: session.lastSeenAt), \(bind: session.userAgent))
+            """
+        ).run()
+    }
+
+    public func session(idHash: String) async throws -> Session? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.sessionColumns) FROM sessions WHERE id_hash = \(bind: idHash)").first(decoding: Session.self)
+    }
+
+    public func touchSession(idHash: String, at time: UnixTime) async throws {
+        try await sql.raw("UPDATE sessions SET last_seen_at = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
+    }
+
+    public func deleteSession(idHash: String) async throws {
+        try await sql.raw("DELETE FROM sessions WHERE id_hash = \(bind: idHash)").run()
+    }
+
+    public func deleteSessions(userID: Int64) async throws {
+        try await sql.raw("DELETE FROM sessions WHERE user_id = \(bind: userID)").run()
+    }
+
+    public func deleteExpiredSessions(idleBefore: UnixTime, createdBefore: UnixTime) async throws {
+        try await sql.raw("DELETE FROM sessions WHERE last_seen_at < \(bind: idleBefore) OR created_at < \(bind: createdBefore)").run()
+    }
+
+    // MARK: Trusted devices
+
+    private static let deviceColumns = "id, user_id, token_hash, user_agent, created_at, last_used_at, expires_at"
+
+    public func createTrustedDevice(
+        userID: Int64, tokenHash: String, userAgent: String, at time: UnixTime, expiresAt: UnixTime
+    ) async throws -> TrustedDevice {
+        try await sql.raw(
+            """
+            INSERT INTO trusted_devices (user_id, token_hash, user_agent, created_at, last_used_at, expires_at)
+            VALUES (\(bind: userID), \(bind: tokenHash), \(bind: userAgent), \(bind: time), \(bind: time), \(bind: expiresAt))
+            RETURNING \(unsafeRaw: Self.deviceColumns)
+            """
+        ).first(decoding: TrustedDevice.self)!
+    }
+
+    public func trustedDevice(tokenHash: String) async throws -> TrustedDevice? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.deviceColumns) FROM trusted_devices WHERE token_hash = \(bind: tokenHash)")
+            .first(decoding: TrustedDevice.self)
+    }
+
+    public func touchTrustedDevice(id: Int64, at time: UnixTime) async throws {
+        try await sql.raw("UPDATE trusted_devices SET last_used_at = \(bind: time) WHERE id = \(bind: id)").run()
+    }
+
+    public func trustedDevices(userID: Int64) async throws -> [TrustedDevice] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.deviceColumns) FROM trusted_devices WHERE user_id = \(bind: userID) ORDER BY id")
+            .all(decoding: TrustedDevice.self)
+    }
+
+    public func deleteTrustedDevice(id: Int64, userID: Int64) async throws -> Bool {
+        try await sql.raw("DELETE FROM trusted_devices WHERE id = \(bind: id) AND user_id = \(bind: userID) RETURNING id").first() != nil
+    }
+
+    public func deleteTrustedDevices(userID: Int64) async throws {
+        try await sql.raw("DELETE FROM trusted_devices WHERE user_id = \(bind: userID)").run()
+    }
+
+    // MARK: Security events
+
+    public func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws {
+        try await sql.raw(
+            """
+            INSERT INTO security_events (user_id, kind, detail, created_at)
+            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time))
+            """
+        ).run()
+    }
+
+    public func events(userID: Int64, limit: Int) async throws -> [SecurityEvent] {
+        try await sql.raw(
+            "SELECT id, user_id, kind, detail, created_at FROM security_events WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: limit)"
+        ).all(decoding: SecurityEvent.self)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TwoStepServer
+
+/// Where the server keeps its data. Every flag falls back to a `TWOSTEP_…` environment variable,
+/// then to the built-in default.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and master key [TWOSTEP_DATA_DIR] (default: ./twostep-data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("database"), help: "Database URL, sqlite:PATH [TWOSTEP_DATABASE] (default: sqlite:<data dir>/twostep.sqlite).")
+    var databaseURL: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [TWOSTEP_LOG_LEVEL] (default: info).")
+    var logLevel: String?
+
+    func apply(to configuration: inout ServerConfiguration) throws {
+        if let value = dataDirectory ?? environment("DATA_DIR") { configuration.dataDirectory = value }
+        if let value = databaseURL ?? environment("DATABASE") { configuration.databaseURL = value }
+    }
+
+    func logger() throws -> Logger {
+        var logger = Logger(label: "twostep")
+        let name = logLevel ?? environment("LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: name) else { throw ValidationError("unknown log level '\(name)'") }
+        logger.logLevel = level
+        return logger
+    }
+}
+
+func environment(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment["TWOSTEP_" + name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// Reads a flag, else its environment variable, parsed by `parse`.
+func setting<T>(_ flag: T?, _ name: String, _ parse: (String) -> T?) throws -> T? {
+    if let flag { return flag }
+    guard let text = environment(name) else { return nil }
+    guard let value = parse(text) else { throw ValidationError("TWOSTEP_\(name) has an invalid value '\(text)'") }
+    return value
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import TwoStepServer
+import TwoStepStore
+
+/// `twostep user …`: the operator's account tools.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Add and list accounts, and reset a locked second factor.",
+        subcommands: [Add.self, List.self, ResetTwoFactor.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an account. The password is read from standard input.")
+
+        @Option(help: "The account's e-mail address.")
+        var email: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            // Never a flag: it would land in shell history and in `ps` output.
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                throw ValidationError("give the password on standard input, e.g. printf '%s' \"$PASSWORD\" | twostep user add --email …")
+            }
+            let line = try await withOperator(data) { try await $0.addUser(email: email, password: password) }
+            print(line)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts with their two-factor state.")
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let lines = try await withOperator(data) { try await $0.listUsers() }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    struct ResetTwoFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-2fa",
+            abstract: "Turn off an account's two-factor authentication and clear its lockout."
+        )
+
+        @Option(help: "The account's e-mail address.")
+        var email: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let line = try await withOperator(data) { try await $0.resetTwoFactor(email: email) }
+            print(line)
+        }
+    }
+}
+
+/// Opens the database, runs one operator action, closes it.
+private func withOperator<T>(_ data: DataOptions, _ body: (OperatorActions) async throws -> T) async throws -> T {
+    var configuration = ServerConfiguration()
+    try data.apply(to: &configuration)
+    let parts = try await openServerParts(configuration, logger: try data.logger())
+    do {
+        let result = try await body(OperatorActions(parts: parts))
+        try await parts.database.close()
+        return result
+    } catch {
+        try? await parts.database.close()
+        throw error
+    }
+}
