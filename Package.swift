@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TwoStepStoreTests",
-            dependencies: ["TwoStepStore"],
+            dependencies: ["TwoStepStore", .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

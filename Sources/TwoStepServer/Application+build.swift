@@ -41,7 +41,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
-        services: [DatabaseCloser(database: parts.database)],
+        services: [ExpiredSessionSweeper(store: parts.store, now: now), DatabaseCloser(database: parts.database)],
         logger: logger
     )
 }
@@ -90,5 +90,24 @@ private struct DatabaseCloser: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await database.close()
+    }
+}
+
+/// Deletes ended sessions every ten minutes, so the table holds only live ones.
+private struct ExpiredSessionSweeper: Service {
+    let store: any Store
+    let now: Now
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let time = now()
+                try? await store.deleteExpiredSessions(
+                    idleBefore: time.addingTimeInterval(-SessionService.idleTimeout).unixTime,
+                    createdBefore: time.addingTimeInterval(-SessionService.absoluteTimeout).unixTime
+                )
+                try await Task.sleep(for: .seconds(600))
+            }
+        }
     }
 }

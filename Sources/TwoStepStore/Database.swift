@@ -59,17 +59,19 @@ public final class Database: Sendable {
                 let connection = try await SQLiteConnection.open(storage: inMemory ? .memory : .file(path: path), logger: logger)
                 connections.append(connection)
                 // busy_timeout replaces sqlite-nio's spinning busy handler with one that sleeps.
-                for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
+                // WAL is a property of the file: set it once, before other connections are open.
+                let wal = !inMemory && connections.count == 1 ? ["PRAGMA journal_mode = WAL"] : []
+                for pragma in ["PRAGMA busy_timeout = 5000"] + wal + ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
                     _ = try await connection.query(pragma)
                 }
             }
-            if !inMemory { _ = try await connections[0].query("PRAGMA journal_mode = WAL") }
         } catch {
             for connection in connections { try? await connection.close() }
             throw error
         }
         let opened = connections
-        return Database(dialect: .sqlite, connections: opened.map { $0.sql() }) {
+        // SQLKit would log every query with its bindings (password hashes, sealed keys) at debug level: never.
+        return Database(dialect: .sqlite, connections: opened.map { $0.sql(queryLogLevel: nil) }) {
             for connection in opened { try await connection.close() }
         }
     }

@@ -49,7 +49,7 @@ struct ProfileController: Sendable {
     }
 
     private func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(PasswordForm.self, from: request, context: context)
+        let form = try await request.decodeForm(as: PasswordForm.self, context: context)
         switch try await accounts.changePassword(user: context.user, current: form.current ?? "", new: form.new ?? "") {
         case .success:
             var response = Response.redirect(to: "/profile?done=password", type: .normal)
@@ -94,7 +94,9 @@ struct ProfileController: Sendable {
         values["hasEvents"] = !events.isEmpty
         values["events"] = events.map { event -> [String: Any] in
             let date = Date(unixTime: event.createdAt)
-            return ["when": Format.minute(date), "iso": date.ISO8601Format(), "what": Self.describe(event.kind), "detail": event.detail]
+            var values: [String: Any] = ["when": Format.minute(date), "iso": date.ISO8601Format(), "what": Self.describe(event.kind)]
+            values["detail"] = event.detail.nilIfEmpty
+            return values
         }
         return pages.render("two-factor", values)
     }
@@ -152,7 +154,7 @@ struct ProfileController: Sendable {
     }
 
     private func activateApp(_ request: Request, context: SignedInContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(CodeForm.self, from: request, context: context)
+        let form = try await request.decodeForm(as: CodeForm.self, context: context)
         switch try await twoFactor.activateApp(user: context.user, code: form.code ?? "") {
         case .activated:
             var response = Response.redirect(to: "/profile/two-factor?done=enabled", type: .normal)
@@ -178,7 +180,7 @@ struct ProfileController: Sendable {
     }
 
     private func disable(_ request: Request, context: SignedInContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(DisableForm.self, from: request, context: context)
+        let form = try await request.decodeForm(as: DisableForm.self, context: context)
         let error: String
         switch try await twoFactor.disable(user: context.user, password: form.password, code: form.code, hasher: accounts.hasher) {
         case .disabled:

@@ -37,7 +37,7 @@ struct SignInController: Sendable {
     }
 
     private func signUp(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(Credentials.self, from: request, context: context)
+        let form = try await request.decodeForm(as: Credentials.self, context: context)
         let email = form.email ?? ""
         switch try await accounts.signUp(email: email, password: form.password ?? "") {
         case .success(let user):
@@ -56,7 +56,7 @@ struct SignInController: Sendable {
     }
 
     private func signIn(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(Credentials.self, from: request, context: context)
+        let form = try await request.decodeForm(as: Credentials.self, context: context)
         guard let user = try await accounts.authenticate(email: form.email ?? "", password: form.password ?? "") else {
             var values = page(context, title: "Sign in")
             values["emailValue"] = form.email ?? ""
@@ -80,7 +80,7 @@ struct SignInController: Sendable {
     }
 
     private func submitCode(_ request: Request, context: SecondFactorContext) async throws -> Response {
-        let form = try await URLEncodedFormDecoder().decode(CodeForm.self, from: request, context: context)
+        let form = try await request.decodeForm(as: CodeForm.self, context: context)
         let user = context.user
         switch try await twoFactor.verify(form.code ?? "", user: user) {
         case .accepted:

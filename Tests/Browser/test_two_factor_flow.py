@@ -1,0 +1,254 @@
+"""The article's whole flow in a real browser (Chromium through Selenium) against a live `twostep serve`.
+
+Codes come from what a user's phone would do: the QR code is photographed (an element screenshot),
+decoded by zbarimg, and oathtool computes the code from the key it holds. Screenshots of every page
+land in $TWOSTEP_ARTIFACTS (default ci-artifacts/browser).
+
+Run: .venv/bin/python -m pytest Tests/Browser  (after `swift build`; .ci/run does both)
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("TWOSTEP_BIN", ROOT / ".build" / "debug" / "twostep"))
+ARTIFACTS = Path(os.environ.get("TWOSTEP_ARTIFACTS", ROOT / "ci-artifacts" / "browser"))
+EMAIL = "alice@example.com"
+PASSWORD = "correct horse battery staple"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`twostep serve` on a fresh data directory, as a new user would start it."""
+    assert BINARY.exists(), f"build first: {BINARY} is missing"
+    data = tempfile.mkdtemp(prefix="twostep-browser-")
+    port = free_port()
+    log = open(Path(data) / "server.log", "w")
+    process = subprocess.Popen(
+        [str(BINARY), "serve", "--port", str(port), "--data-dir", data], stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("the server did not start: " + (Path(data) / "server.log").read_text())
+    yield base, Path(data)
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+    key = Path(data) / "master.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600", "master key readable by others"
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.implicitly_wait(2)
+    yield driver
+    driver.quit()
+
+
+class Phone:
+    """The authenticator app: holds the key from the QR code, gives each code once, like a person would."""
+
+    def __init__(self, uri):
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
+        self.secret = query["secret"][0]
+        self.last_step = None
+
+    def code(self, step):
+        result = subprocess.run(
+            ["oathtool", "--totp", "-b", "-d", "6", "-N", f"@{step * 30}", self.secret],
+            check=True, capture_output=True, text=True,
+        )
+        return result.stdout.strip()
+
+    def fresh_code(self):
+        """A code for a step after the last one used: the next step if the window allows, else wait."""
+        now = int(time.time()) // 30
+        step = now if self.last_step is None or self.last_step < now else self.last_step + 1
+        while step > int(time.time()) // 30 + 1:  # the server accepts one step ahead at most
+            time.sleep(0.5)
+        self.last_step = step
+        return self.code(step)
+
+
+def shot(driver, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def decode_qr(driver, element, name):
+    """Photographs the QR element (then, failing that, the whole page) and decodes it with zbarimg."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    element_path, page_path = ARTIFACTS / f"{name}.png", ARTIFACTS / f"{name}-page.png"
+    element.screenshot(str(element_path))
+    driver.save_screenshot(str(page_path))
+    for path in [element_path, page_path]:
+        result = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(path)],
+                                capture_output=True, text=True)
+        if result.returncode == 0:
+            return result.stdout.strip()
+    pytest.fail("zbarimg could not read the QR code")
+
+
+def fill(driver, **fields):
+    for name, value in fields.items():
+        box = driver.find_element(By.NAME, name)
+        box.clear()
+        box.send_keys(value)
+
+
+def click(driver, text):
+    """Clicks a button or link by its visible text and waits for the next page to load."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.XPATH, f"//button[normalize-space()='{text}'] | //a[normalize-space()='{text}']").click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
+
+def sign_in(driver, base, password=PASSWORD):
+    driver.get(base + "/signin")
+    fill(driver, email=EMAIL, password=password)
+    click(driver, "Sign in")
+
+
+def test_article_flow(server, browser):
+    base, data = server
+    d = browser
+
+    # Sign up: the profile dashboard with its left-side menu.
+    d.get(base + "/signup")
+    shot(d, "01-sign-up")
+    fill(d, email=EMAIL, password=PASSWORD)
+    click(d, "Create account")
+    assert d.current_url == base + "/profile"
+    assert d.find_element(By.CSS_SELECTOR, "nav.side").text.find("Two-Factor Authentication") >= 0
+    shot(d, "02-profile")
+    cookies = {c["name"]: c for c in d.get_cookies()}
+    session = cookies["__Host-twostep-session"]
+    assert session["httpOnly"] and session["secure"] and session["sameSite"] == "Lax"
+
+    # Profile Dashboard → Two-Factor Authentication → Enable → App.
+    click(d, "Two-Factor Authentication")
+    assert "Disabled" in d.find_element(By.ID, "status").text
+    shot(d, "03-two-factor-off")
+    click(d, "Enable")
+    shot(d, "04-choose-method")
+    page = d.find_element(By.TAG_NAME, "html")
+    d.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
+    WebDriverWait(d, 10).until(expected_conditions.staleness_of(page))
+    shot(d, "05-app-qr")
+
+    # Scan the QR code as the phone would, and check it against the key shown for manual entry.
+    uri = decode_qr(d, d.find_element(By.CSS_SELECTOR, "#qr svg"), "05b-qr")
+    assert uri.startswith("otpauth://totp/TwoStep:alice%40example.com?secret=")
+    phone = Phone(uri)
+    assert d.find_element(By.ID, "manual-key").text.replace(" ", "") == phone.secret
+
+    # A wrong code keeps the page and the key.
+    fill(d, code="000000")
+    click(d, "Activate 2-step verification")
+    assert "not right" in d.find_element(By.CSS_SELECTOR, ".error").text
+    assert d.find_element(By.ID, "manual-key").text.replace(" ", "") == phone.secret
+    fill(d, code=phone.fresh_code())
+    click(d, "Activate 2-step verification")
+    assert "Enabled" in d.find_element(By.ID, "status").text
+    shot(d, "06-two-factor-on")
+
+    # Sign out; sign in with password + code.
+    click(d, "Sign out")
+    sign_in(d, base)
+    assert d.current_url == base + "/signin/code"
+    shot(d, "07-security-code")
+    used = phone.fresh_code()
+    fill(d, code=used)
+    click(d, "Verify")
+    assert d.current_url == base + "/profile", d.find_element(By.TAG_NAME, "main").text
+
+    # The same code again, in a new sign-in: refused.
+    click(d, "Sign out")
+    sign_in(d, base)
+    fill(d, code=used)
+    click(d, "Verify")
+    assert "already used" in d.find_element(By.CSS_SELECTOR, ".error").text
+    shot(d, "08-code-replayed")
+
+    # A fresh code with "Trust this device"; the next sign-in needs no code.
+    fill(d, code=phone.fresh_code())
+    d.find_element(By.NAME, "trust").click()
+    click(d, "Verify")
+    assert d.current_url == base + "/profile"
+    click(d, "Sign out")
+    sign_in(d, base)
+    assert d.current_url == base + "/profile", "a trusted device skips the code"
+
+    # The device is listed; revoke it and the code is asked again.
+    d.get(base + "/profile/two-factor")
+    assert "(this browser)" in d.page_source
+    shot(d, "09-trusted-device")
+    click(d, "Revoke")
+    assert "no longer trusted" in d.find_element(By.CSS_SELECTOR, ".notice").text
+    click(d, "Sign out")
+    sign_in(d, base)
+    assert d.current_url == base + "/signin/code", "revoked: the code is asked again"
+    fill(d, code=phone.fresh_code())
+    click(d, "Verify")
+
+    # Disable: a confirmation page that needs the password, never a bare click.
+    d.get(base + "/profile/two-factor")
+    click(d, "Disable")
+    shot(d, "10-disable-confirm")
+    click(d, "Disable")
+    assert "Enter your password" in d.find_element(By.CSS_SELECTOR, ".error").text
+    fill(d, password=PASSWORD)
+    click(d, "Disable")
+    assert "Disabled" in d.find_element(By.ID, "status").text
+    shot(d, "11-two-factor-off-again")
+    events = d.find_element(By.CSS_SELECTOR, ".events").text
+    for expected in ["Two-factor authentication enabled", "Two-factor authentication disabled", "Device trusted",
+                     "Trusted device revoked", "Security code reused"]:
+        assert expected in events
+
+    # Without two-factor authentication, the password alone signs in again.
+    click(d, "Sign out")
+    sign_in(d, base)
+    assert d.current_url == base + "/profile"
+
+
+def test_forged_form_is_refused(server, browser):
+    """A POST without the page's CSRF token (as another site would send) is refused."""
+    base, _ = server
+    request = urllib.request.Request(base + "/signin", data=b"email=a%40b.c&password=x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request)
+    assert error.value.code == 403

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import SQLKit
+import Testing
+import TwoStepStore
+
+/// The store against a real SQLite file (WAL, several connections), as the server uses it.
+@Suite("SQL store")
+struct SQLStoreTests {
+    static func withStore(_ body: (SQLStore) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await Database.open(url: "sqlite:" + directory.appendingPathComponent("t.sqlite").path, logger: Logger(label: "test"))
+        try await database.migrate()
+        do {
+            try await body(SQLStore(database: database))
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        try await database.close()
+    }
+
+    @Test func migrationsRunOnce() async throws {
+        try await Self.withStore { store in
+            #expect(try await store.database.migrate() == [], "already applied")
+            let versions = try await store.database.sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self)
+            #expect(versions == [1])
+            let mode = try await store.database.sql.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self)
+            #expect(mode == "wal")
+        }
+    }
+
+    @Test func unsupportedURLsAreRefused() async throws {
+        await #expect(throws: StoreError.self) { try await Database.open(url: "mysql://x", logger: Logger(label: "test")) }
+    }
+
+    @Test func emailsAreUnique() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            #expect(user.id == 1 && user.secondFactorFailures == 0 && user.lastSecondFactorFailureAt == nil)
+            await #expect(throws: StoreError.duplicate) { try await store.createUser(email: "a@example.com", passwordHash: "h2", at: 2) }
+            #expect(try await store.user(email: "a@example.com")?.passwordHash == "h")
+        }
+    }
+
+    /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
+    @Test func claimingAStepIsAtomic() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            let factor = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", algorithm: "SHA1", digits: 6, period: 30, at: 1)
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<50 { group.addTask { try await store.claimStep(100, factorID: factor.id) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+            #expect(try await store.claimStep(100, factorID: factor.id) == false, "the same step again")
+            #expect(try await store.claimStep(99, factorID: factor.id) == false, "an earlier step")
+            #expect(try await store.claimStep(101, factorID: factor.id) == true, "the next step")
+        }
+    }
+
+    @Test func failureCountsAreAtomic() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<40 { group.addTask { try await store.recordSecondFactorFailure(userID: user.id, at: 5) } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(counts.sorted() == Array(1...40), "each increment seen once")
+            #expect(try await store.user(id: user.id)?.lastSecondFactorFailureAt == 5)
+            try await store.resetSecondFactorFailures(userID: user.id)
+            #expect(try await store.user(id: user.id)?.secondFactorFailures == 0)
+        }
+    }
+
+    @Test func deletingAUserCascades() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            _ = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+            _ = try await store.createTrustedDevice(userID: user.id, tokenHash: "t", userAgent: "", at: 1, expiresAt: 2)
+            try await store.recordEvent(userID: user.id, kind: .signedUp, detail: "", at: 1)
+            try await store.database.sql.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()
+            #expect(try await store.factors(userID: user.id).isEmpty)
+            #expect(try await store.trustedDevices(userID: user.id).isEmpty)
+            #expect(try await store.events(userID: user.id, limit: 10).isEmpty)
+        }
+    }
+
+    @Test func sessionsExpireByIdleAndAge() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            for (hash, created, seen) in [("old", 0, 100), ("idle", 50, 60), ("live", 90, 100)] as [(String, Int64, Int64)] {
+                try await store.createSession(Session(idHash: hash, userID: user.id, stage: .signedIn, createdAt: created, lastSeenAt: seen, userAgent: ""))
+            }
+            try await store.deleteExpiredSessions(idleBefore: 70, createdBefore: 10)
+            #expect(try await store.session(idHash: "old") == nil)
+            #expect(try await store.session(idHash: "idle") == nil)
+            #expect(try await store.session(idHash: "live")?.stage == .signedIn)
+        }
+    }
+}
