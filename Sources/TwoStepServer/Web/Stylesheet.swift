@@ -4,6 +4,8 @@ enum Stylesheet {
         :root { --ink: #1d2433; --muted: #4a5468; --line: #d5dae3; --bg: #f4f6f9; --card: #fff;
           --accent: #0b57d0; --accent-ink: #fff; --danger: #b3261e; --ok: #146c2e; }
         * { box-sizing: border-box; }
+        button, input { font-family: inherit; }
+        form > a { margin-left: 1rem; }
         body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
         .top { display: flex; justify-content: space-between; align-items: center; padding: .75rem 1.5rem; background: #fff; border-bottom: 1px solid var(--line); }
         .brand { font-weight: 700; font-size: 1.2rem; color: var(--ink); text-decoration: none; }
