@@ -18,20 +18,7 @@ public enum Base32 {
     ///   - bytes: The bytes to encode.
     ///   - padding: Whether to pad with `=` to a multiple of 8 characters. `otpauth://` URIs omit it.
     public static func encode(_ bytes: some Sequence<UInt8>, padding: Bool = true) -> String {
-        var output: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = (buffer << 8) | UInt32(byte)
-            bits += 8
-            while bits >= 5 {
-                bits -= 5
-                output.append(alphabet[Int((buffer >> UInt32(bits)) & 0x1F)])
-            }
-        }
-        if bits > 0 {
-            output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 0x1F)])
-        }
+        var output = bytes.symbols(bitsPerSymbol: 5, alphabet: alphabet)
         if padding {
             while output.count % 8 != 0 { output.append(UInt8(ascii: "=")) }
         }
@@ -92,5 +79,28 @@ public struct Base32Error: Error, Equatable, CustomStringConvertible {
         case .invalidLength:
             return "invalid base32: no encoded value has this length"
         }
+    }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes as a big-endian bit stream cut into `bitsPerSymbol`-bit symbols, each looked up in
+    /// `alphabet`; the last symbol is padded with zero bits (RFC 4648 base32 and base64url).
+    func symbols(bitsPerSymbol: Int, alphabet: [UInt8]) -> [UInt8] {
+        let mask = UInt32(1 << bitsPerSymbol) - 1
+        var output: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in self {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= bitsPerSymbol {
+                bits -= bitsPerSymbol
+                output.append(alphabet[Int((buffer >> UInt32(bits)) & mask)])
+            }
+        }
+        if bits > 0 {
+            output.append(alphabet[Int((buffer << UInt32(bitsPerSymbol - bits)) & mask)])
+        }
+        return output
     }
 }
