@@ -58,9 +58,10 @@ public func buildRouter(
     let accounts = AccountService(store: store, hasher: passwordHasher, now: now)
     let sessions = SessionService(store: store, now: now)
     let devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
+    let recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
     let twoFactor = TwoFactorService(
         store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
-        lockout: configuration.lockout, now: now
+        lockout: configuration.lockout, recoveryCodes: recoveryCodes, now: now
     )
     let pages = try Pages()
 
@@ -78,7 +79,10 @@ public func buildRouter(
     router.add(middleware: CSRFMiddleware(cookies: cookies))
     SignInController(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, pages: pages, cookies: cookies)
         .addRoutes(to: router)
-    ProfileController(accounts: accounts, twoFactor: twoFactor, devices: devices, pages: pages, cookies: cookies)
+    ProfileController(
+        accounts: accounts, sessions: sessions, twoFactor: twoFactor, recoveryCodes: recoveryCodes, devices: devices, pages: pages,
+        cookies: cookies
+    )
         .addRoutes(to: router)
     return router
 }

@@ -14,7 +14,8 @@ public struct OperatorActions: Sendable {
         accounts = AccountService(store: parts.store, hasher: .passwords, now: now)
         twoFactor = TwoFactorService(
             store: parts.store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
-            lockout: configuration.lockout, now: now
+            lockout: configuration.lockout,
+            recoveryCodes: RecoveryCodeService(store: parts.store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now), now: now
         )
     }
 

@@ -69,7 +69,24 @@ enum Migrations {
                     """,
                     "CREATE INDEX security_events_user ON security_events (user_id, id)",
                 ]
-            )
+            ),
+            (
+                2,
+                [
+                    """
+                    CREATE TABLE recovery_codes (
+                        id \(id),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        code_hash TEXT NOT NULL,
+                        sealed_code TEXT NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        used_at BIGINT
+                    )
+                    """,
+                    "CREATE INDEX recovery_codes_user ON recovery_codes (user_id)",
+                    "ALTER TABLE sessions ADD COLUMN reauthenticated_until BIGINT",
+                ]
+            ),
         ]
     }
 }

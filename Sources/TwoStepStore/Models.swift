@@ -70,14 +70,20 @@ public struct Session: Sendable, Equatable, Decodable {
     public var createdAt: UnixTime
     public var lastSeenAt: UnixTime
     public var userAgent: String
+    /// Until when sensitive changes are allowed without asking for the password again ("sudo mode").
+    public var reauthenticatedUntil: UnixTime?
 
-    public init(idHash: String, userID: Int64, stage: SessionStage, createdAt: UnixTime, lastSeenAt: UnixTime, userAgent: String) {
+    public init(
+        idHash: String, userID: Int64, stage: SessionStage, createdAt: UnixTime, lastSeenAt: UnixTime, userAgent: String,
+        reauthenticatedUntil: UnixTime? = nil
+    ) {
         self.idHash = idHash
         self.userID = userID
         self.stage = stage
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.userAgent = userAgent
+        self.reauthenticatedUntil = reauthenticatedUntil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -87,6 +93,28 @@ public struct Session: Sendable, Equatable, Decodable {
         case createdAt = "created_at"
         case lastSeenAt = "last_seen_at"
         case userAgent = "user_agent"
+        case reauthenticatedUntil = "reauthenticated_until"
+    }
+}
+
+/// One single-use recovery code of a user's current set.
+public struct StoredRecoveryCode: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    /// Salted scrypt hash (a PHC string) for checking a typed code.
+    public var codeHash: String
+    /// The code sealed by the server's `KeyRing`, only so that **Show** can reveal it again.
+    public var sealedCode: String
+    public var createdAt: UnixTime
+    public var usedAt: UnixTime?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case userID = "user_id"
+        case codeHash = "code_hash"
+        case sealedCode = "sealed_code"
+        case createdAt = "created_at"
+        case usedAt = "used_at"
     }
 }
 
@@ -140,4 +168,7 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case deviceRevoked = "device_revoked"
     case passwordChanged = "password_changed"
     case operatorReset = "operator_reset"
+    case recoveryCodesGenerated = "recovery_codes_generated"
+    case recoveryCodeUsed = "recovery_code_used"
+    case recoveryCodesShown = "recovery_codes_shown"
 }

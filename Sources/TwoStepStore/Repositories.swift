@@ -30,6 +30,7 @@ public protocol SessionRepository: Sendable {
     func createSession(_ session: Session) async throws
     func session(idHash: String) async throws -> Session?
     func touchSession(idHash: String, at time: UnixTime) async throws
+    func setReauthenticated(idHash: String, until time: UnixTime) async throws
     func deleteSession(idHash: String) async throws
     func deleteSessions(userID: Int64) async throws
     /// Removes sessions idle since before `idleBefore` or created before `createdBefore`.
@@ -47,6 +48,18 @@ public protocol TrustedDeviceRepository: Sendable {
     func deleteTrustedDevices(userID: Int64) async throws
 }
 
+public protocol RecoveryCodeRepository: Sendable {
+    /// Replaces the user's set with new codes, each a (hash, sealed) pair, in one transaction-free
+    /// order that never leaves two sets: old codes are deleted first.
+    func replaceRecoveryCodes(userID: Int64, codes: [(hash: String, sealed: String)], at time: UnixTime) async throws
+    /// The current set, used and unused, in the order it was made.
+    func recoveryCodes(userID: Int64) async throws -> [StoredRecoveryCode]
+    /// Marks an unused code used, in one conditional statement: of concurrent uses, exactly one succeeds.
+    /// - Returns: Whether this call used it.
+    func consumeRecoveryCode(id: Int64, at time: UnixTime) async throws -> Bool
+    func deleteRecoveryCodes(userID: Int64) async throws
+}
+
 public protocol SecurityEventRepository: Sendable {
     func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws
     /// The newest events first.
@@ -54,7 +67,8 @@ public protocol SecurityEventRepository: Sendable {
 }
 
 /// Everything the server stores.
-public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository & SecurityEventRepository
+public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
+    & RecoveryCodeRepository & SecurityEventRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

@@ -100,7 +100,7 @@ public struct SQLStore: Store {
 
     // MARK: Sessions
 
-    private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent"
+    private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent, reauthenticated_until"
 
     public func createSession(_ session: Session) async throws {
         try await sql.raw(
@@ -118,6 +118,10 @@ public struct SQLStore: Store {
 
     public func touchSession(idHash: String, at time: UnixTime) async throws {
         try await sql.raw("UPDATE sessions SET last_seen_at = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
+    }
+
+    public func setReauthenticated(idHash: String, until time: UnixTime) async throws {
+        try await sql.raw("UPDATE sessions SET reauthenticated_until = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
     }
 
     public func deleteSession(idHash: String) async throws {
@@ -168,6 +172,36 @@ public struct SQLStore: Store {
 
     public func deleteTrustedDevices(userID: Int64) async throws {
         try await sql.raw("DELETE FROM trusted_devices WHERE user_id = \(bind: userID)").run()
+    }
+
+    // MARK: Recovery codes
+
+    private static let recoveryColumns = "id, user_id, code_hash, sealed_code, created_at, used_at"
+
+    public func replaceRecoveryCodes(userID: Int64, codes: [(hash: String, sealed: String)], at time: UnixTime) async throws {
+        try await deleteRecoveryCodes(userID: userID)
+        for code in codes {
+            try await sql.raw(
+                """
+                INSERT INTO recovery_codes (user_id, code_hash, sealed_code, created_at)
+                VALUES (\(bind: userID), \(bind: code.hash), \(bind: code.sealed), \(bind: time))
+                """
+            ).run()
+        }
+    }
+
+    public func recoveryCodes(userID: Int64) async throws -> [StoredRecoveryCode] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.recoveryColumns) FROM recovery_codes WHERE user_id = \(bind: userID) ORDER BY id")
+            .all(decoding: StoredRecoveryCode.self)
+    }
+
+    public func consumeRecoveryCode(id: Int64, at time: UnixTime) async throws -> Bool {
+        try await sql.raw("UPDATE recovery_codes SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id")
+            .first() != nil
+    }
+
+    public func deleteRecoveryCodes(userID: Int64) async throws {
+        try await sql.raw("DELETE FROM recovery_codes WHERE user_id = \(bind: userID)").run()
     }
 
     // MARK: Security events

@@ -43,6 +43,17 @@ struct SessionService: Sendable {
         return session
     }
 
+    /// How long a password or code re-entered for a sensitive change lasts (SPEC §2: "sudo mode").
+    static let reauthenticationLifetime: TimeInterval = 10 * 60
+
+    func markReauthenticated(_ session: Session) async throws {
+        try await store.setReauthenticated(idHash: session.idHash, until: now().addingTimeInterval(Self.reauthenticationLifetime).unixTime)
+    }
+
+    func isReauthenticated(_ session: Session) -> Bool {
+        (session.reauthenticatedUntil ?? 0) > now().unixTime
+    }
+
     func end(_ session: Session) async throws {
         try await store.deleteSession(idHash: session.idHash)
     }

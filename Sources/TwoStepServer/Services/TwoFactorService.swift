@@ -13,6 +13,7 @@ struct TwoFactorService: Sendable {
     let issuer: String
     let window: Int
     let lockout: LockoutPolicy
+    let recoveryCodes: RecoveryCodeService
     let now: Now
 
     /// How long a shown QR code stays usable before the key must be made again.
@@ -105,43 +106,67 @@ struct TwoFactorService: Sendable {
 
     // MARK: Checking a code
 
+    /// Which kind of proof passed.
+    enum Method: Equatable {
+        case app
+        /// A recovery code, with how many unused ones are left.
+        case recoveryCode(remaining: Int)
+    }
+
     enum Verification: Equatable {
-        case accepted
+        case accepted(Method)
         /// Wrong, malformed or a replay. `retryAt` is set when this failure started a wait.
         case rejected(retryAt: Date?)
         /// Too many failures: no code is checked before `retryAt`.
         case wait(retryAt: Date)
-        /// 100 failures: only an operator (or, later, a recovery code) can unlock.
+        /// 100 failures: only a recovery code or an operator can unlock.
         case locked
+
+        var isAccepted: Bool {
+            if case .accepted = self { true } else { false }
+        }
     }
 
-    /// Checks a second-factor code for an account, applying the lockout before any check and
-    /// counting every failure, replays included, against the account.
+    /// Checks a second-factor code for an account — an app code, or a recovery code (told apart by
+    /// their shapes: 6–8 digits, or 10 letters and digits) — applying the lockout before any check
+    /// and counting every failure, replays included, against the account.
     func verify(_ code: String, user: User) async throws -> Verification {
         guard let user = try await store.user(id: user.id) else { return .rejected(retryAt: nil) }
         let time = now()
+        let recoveryCode = RecoveryCode(code)
         let lastFailure = user.lastSecondFactorFailureAt.map(Date.init(unixTime:))
         switch lockout.decision(failures: user.secondFactorFailures, lastFailure: lastFailure, now: time) {
-        case .locked: return .locked
+        case .locked:
+            // A locked factor still takes recovery codes (NIST SP 800-63B §5.2.2), at most one guess per maximum delay.
+            guard recoveryCode != nil else { return .locked }
+            let retryAt = (lastFailure ?? time).addingTimeInterval(lockout.maximumDelay)
+            if time < retryAt { return .wait(retryAt: retryAt) }
         case .wait(let retryAt): return .wait(retryAt: retryAt)
         case .allowed: break
         }
 
         var replayed = false
-        for factor in try await confirmedFactors(of: user) {
-            switch try await check(code, factor: factor, user: user, at: time) {
-            case .accepted:
+        if let recoveryCode {
+            if let remaining = try await recoveryCodes.use(recoveryCode, user: user) {
                 try await store.resetSecondFactorFailures(userID: user.id)
-                return .accepted
-            case .replayed: replayed = true
-            case .rejected: break
+                return .accepted(.recoveryCode(remaining: remaining))
+            }
+        } else {
+            for factor in try await confirmedFactors(of: user) {
+                switch try await check(code, factor: factor, user: user, at: time) {
+                case .accepted:
+                    try await store.resetSecondFactorFailures(userID: user.id)
+                    return .accepted(.app)
+                case .replayed: replayed = true
+                case .rejected: break
+                }
             }
         }
 
         let failures = try await store.recordSecondFactorFailure(userID: user.id, at: time.unixTime)
         try await store.recordEvent(
             userID: user.id, kind: replayed ? .secondFactorReplayed : .secondFactorFailed,
-            detail: replayed ? "a code that was already used" : "wrong code", at: time.unixTime
+            detail: replayed ? "a code that was already used" : recoveryCode != nil ? "wrong recovery code" : "wrong code", at: time.unixTime
         )
         switch lockout.decision(failures: failures, lastFailure: time, now: time) {
         case .allowed:
@@ -151,7 +176,7 @@ struct TwoFactorService: Sendable {
             return .rejected(retryAt: retryAt)
         case .locked:
             try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(failures) wrong codes: locked", at: time.unixTime)
-            return .locked
+            return recoveryCode == nil ? .locked : .rejected(retryAt: time.addingTimeInterval(lockout.maximumDelay))
         }
     }
 
@@ -192,13 +217,14 @@ struct TwoFactorService: Sendable {
             guard hasher.verify(password, against: user.passwordHash) else { return .wrongPassword }
         } else if let code, !code.isEmpty {
             let verification = try await verify(code, user: user)
-            guard verification == .accepted else { return .code(verification) }
+            guard verification.isAccepted else { return .code(verification) }
         } else {
             return .proofMissing
         }
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
-        try await store.recordEvent(userID: user.id, kind: .twoFactorDisabled, detail: "trusted devices revoked", at: now().unixTime)
+        try await store.deleteRecoveryCodes(userID: user.id)
+        try await store.recordEvent(userID: user.id, kind: .twoFactorDisabled, detail: "trusted devices and recovery codes removed", at: now().unixTime)
         return .disabled
     }
 
@@ -206,6 +232,7 @@ struct TwoFactorService: Sendable {
     func operatorReset(user: User) async throws {
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
+        try await store.deleteRecoveryCodes(userID: user.id)
         try await store.resetSecondFactorFailures(userID: user.id)
         try await store.recordEvent(userID: user.id, kind: .operatorReset, detail: "two-factor authentication reset by an operator", at: now().unixTime)
     }

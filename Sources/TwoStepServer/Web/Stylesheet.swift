@@ -47,6 +47,10 @@ enum Stylesheet {
         .events { padding-left: 1.2rem; } .events time { color: var(--muted); margin-right: .5rem; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
         @media (max-width: 40rem) { .with-menu { flex-direction: column; } .side ul { min-width: 0; width: 100%; } .card { padding: 1rem; } }
+        .codes { columns: 2; font: 1.2rem/2 ui-monospace, "DejaVu Sans Mono", monospace; padding-left: 2rem; }
+        .print-page { background: #fff; } .print-page main { max-width: 40rem; }
+        .print-codes .box { display: inline-block; width: .9rem; height: .9rem; border: 1px solid var(--ink); margin-left: .75rem; vertical-align: middle; }
+        @media print { .no-print { display: none; } .print-page main { margin: 0; } }
         @media print { .top, .side, button, .button { display: none; } body { background: #fff; } .card { border: 0; } }
         """
 }

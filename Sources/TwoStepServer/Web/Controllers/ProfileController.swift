@@ -6,7 +6,9 @@ import TwoStepStore
 /// The profile dashboard and its Two-Factor Authentication page (SPEC F3, F4, F6, F7, F10).
 struct ProfileController: Sendable {
     let accounts: AccountService
+    let sessions: SessionService
     let twoFactor: TwoFactorService
+    let recoveryCodes: RecoveryCodeService
     let devices: TrustedDeviceService
     let pages: Pages
     let cookies: CookieNames
@@ -26,6 +28,14 @@ struct ProfileController: Sendable {
         profile.post("two-factor/disable", use: disable)
         profile.post("two-factor/devices/:id/revoke", use: revokeDevice)
         profile.post("two-factor/devices/revoke-all", use: revokeAllDevices)
+        profile.post("two-factor/recovery-codes", use: generateRecoveryCodes)
+        profile.get("two-factor/recovery-codes", use: showRecoveryCodes)
+        profile.get("two-factor/recovery-codes/print", use: printRecoveryCodes)
+        profile.get("two-factor/recovery-codes/download", use: downloadRecoveryCodes)
+        profile.get("confirm") { request, context in
+            pages.render("confirm", confirmValues(context, next: request.uri.queryParameters["next"].map(String.init), error: nil))
+        }
+        profile.post("confirm", use: confirm)
     }
 
     // MARK: Profile
@@ -65,10 +75,11 @@ struct ProfileController: Sendable {
     // MARK: Two-Factor Authentication page
 
     private static let notices = [
-        "enabled": "Two-factor authentication is on. You will be asked for a security code when you sign in.",
+        "enabled": "Two-factor authentication is on. Now generate recovery codes below and keep them somewhere safe: they let you in if you lose your phone.",
         "disabled": "Two-factor authentication is off, and your trusted devices are forgotten.",
         "revoked": "The device is no longer trusted.",
         "revoked-all": "No device is trusted any more.",
+        "recovery-used": "You signed in with a recovery code. That code no longer works.",
     ]
 
     private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -90,6 +101,14 @@ struct ProfileController: Sendable {
                 "current": currentToken.map { RandomToken.hash($0) == device.tokenHash } ?? false,
             ]
         }
+        let recovery = try await recoveryCodes.status(of: user)
+        values["hasRecoveryCodes"] = recovery.total > 0
+        values["recoveryRemaining"] = recovery.remaining
+        values["recoveryTotal"] = recovery.total
+        values["recoveryGenerated"] = recovery.generatedAt.map(Format.minute)
+        values["recoveryLow"] = recovery.total > 0 && recovery.remaining <= RecoveryCodeService.lowWatermark && recovery.remaining > 0
+        values["recoveryNoneLeft"] = recovery.total > 0 && recovery.remaining == 0
+
         let events = try await twoFactor.store.events(userID: user.id, limit: 20)
         values["hasEvents"] = !events.isEmpty
         values["events"] = events.map { event -> [String: Any] in
@@ -115,6 +134,9 @@ struct ProfileController: Sendable {
         case .deviceRevoked: "Trusted device revoked"
         case .passwordChanged: "Password changed"
         case .operatorReset: "Reset by an administrator"
+        case .recoveryCodesGenerated: "Recovery codes generated"
+        case .recoveryCodeUsed: "Recovery code used"
+        case .recoveryCodesShown: "Recovery codes shown"
         }
     }
 
@@ -157,6 +179,8 @@ struct ProfileController: Sendable {
         let form = try await request.decodeForm(as: CodeForm.self, context: context)
         switch try await twoFactor.activateApp(user: context.user, code: form.code ?? "") {
         case .activated:
+            // The code just shown proves possession: generating recovery codes next needs no password.
+            try await sessions.markReauthenticated(context.session)
             var response = Response.redirect(to: "/profile/two-factor?done=enabled", type: .normal)
             if form.trust == "on" {
                 let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
@@ -210,6 +234,109 @@ struct ProfileController: Sendable {
         var response = Response.redirect(to: "/profile/two-factor?done=revoked-all", type: .normal)
         response.setCookie(cookies.expired(cookies.trustedDevice))
         return response
+    }
+
+    // MARK: Recovery codes
+
+    /// SPEC §2: showing or regenerating recovery codes needs the password (or a code) from the last 10 minutes.
+    private func requireReauthentication(_ context: SignedInContext, returnTo path: String) throws {
+        guard sessions.isReauthenticated(context.session) else {
+            throw WebRedirect(to: "/profile/confirm?next=" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+    }
+
+    private func generateRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
+        guard try await twoFactor.isEnabled(for: context.user) else { throw WebRedirect(to: "/profile/two-factor") }
+        try requireReauthentication(context, returnTo: "/profile/two-factor")
+        let codes = try await recoveryCodes.generate(for: context.user)
+        return pages.render("recovery-codes", codeListValues(context, codes, fresh: true))
+    }
+
+    private func showRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes")
+        return pages.render("recovery-codes", codeListValues(context, try await recoveryCodes.unusedCodes(of: context.user), fresh: false))
+    }
+
+    private func printRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes/print")
+        return pages.render("recovery-print", codeListValues(context, try await recoveryCodes.unusedCodes(of: context.user), fresh: false))
+    }
+
+    private func downloadRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes")
+        let codes = try await recoveryCodes.unusedCodes(of: context.user)
+        let text = """
+            TwoStep recovery codes for \(context.user.email)
+            Saved \(Format.minute(accounts.now()))
+
+            \(codes.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n"))
+
+            Each code works once, in place of the security code from your phone.
+            Keep this file somewhere safe and offline; generating new codes makes these stop working.
+
+            """
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/plain; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"twostep-recovery-codes.txt\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    private func codeListValues(_ context: SignedInContext, _ codes: [RecoveryCode], fresh: Bool) -> [String: Any] {
+        var values = page(context, title: fresh ? "Your new recovery codes" : "Your recovery codes", menu: "menuTwoFactor")
+        values["fresh"] = fresh
+        values["codes"] = codes.map(\.description)
+        values["count"] = codes.count
+        values["date"] = Format.minute(accounts.now())
+        return values
+    }
+
+    // MARK: Re-authentication
+
+    private struct ConfirmForm: Decodable {
+        let password: String?
+        let code: String?
+        let next: String?
+    }
+
+    /// Only paths inside the profile are followed after confirming, so the form cannot be used to
+    /// send someone to another site.
+    private static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/profile/"), !next.contains("//"), !next.contains("\\"), !next.contains("@") else {
+            return "/profile/two-factor"
+        }
+        return next
+    }
+
+    private func confirmValues(_ context: SignedInContext, next: String?, error: String?) -> [String: Any] {
+        var values = page(context, title: "Confirm it’s you", menu: "menuTwoFactor")
+        values["next"] = Self.safeNext(next)
+        values["error"] = error
+        return values
+    }
+
+    private func confirm(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await request.decodeForm(as: ConfirmForm.self, context: context)
+        let next = Self.safeNext(form.next)
+        if let password = form.password, !password.isEmpty {
+            guard accounts.hasher.verify(password, against: context.user.passwordHash) else {
+                return pages.render("confirm", confirmValues(context, next: next, error: "That password is not right."), status: .unauthorized)
+            }
+        } else if let code = form.code, !code.isEmpty {
+            let outcome = try await twoFactor.verify(code, user: context.user)
+            guard outcome.isAccepted else {
+                return pages.render(
+                    "confirm", confirmValues(context, next: next, error: SignInController.message(for: outcome, now: accounts.now())), status: .unauthorized
+                )
+            }
+        } else {
+            return pages.render("confirm", confirmValues(context, next: next, error: "Enter your password or a security code."), status: .unprocessableContent)
+        }
+        try await sessions.markReauthenticated(context.session)
+        return .redirect(to: next, type: .normal)
     }
 
     private func page(_ context: SignedInContext, title: String, menu: String) -> [String: Any] {

@@ -26,9 +26,11 @@ struct SignInController: Sendable {
         router.post("/signin", use: signIn)
         router.post("/signout", use: signOut)
 
-        let secondStep = router.group("/signin/code", context: SecondFactorContext.self)
-        secondStep.get { _, context in pages.render("security-code", codePage(context, error: nil)) }
-        secondStep.post(use: submitCode)
+        let secondStep = router.group("/signin", context: SecondFactorContext.self)
+        secondStep.get("code") { _, context in pages.render("security-code", codePage(context, error: nil)) }
+        secondStep.post("code", use: submitCode)
+        secondStep.get("recovery") { _, context in pages.render("recovery-sign-in", codePage(context, error: nil)) }
+        secondStep.post("recovery", use: submitCode)
     }
 
     private struct Credentials: Decodable {
@@ -82,13 +84,22 @@ struct SignInController: Sendable {
     private func submitCode(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = try await request.decodeForm(as: CodeForm.self, context: context)
         let user = context.user
+        let usingRecoveryCode = request.uri.path.hasSuffix("/recovery")
         switch try await twoFactor.verify(form.code ?? "", user: user) {
-        case .accepted:
-            try await accounts.recordSignIn(user, method: "password and security code")
+        case .accepted(let method):
             let id = try await sessions.start(
                 userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: context.session
             )
-            var response = Response.redirect(to: "/profile", type: .normal)
+            let location: String
+            switch method {
+            case .app:
+                try await accounts.recordSignIn(user, method: "password and security code")
+                location = "/profile"
+            case .recoveryCode:
+                try await accounts.recordSignIn(user, method: "password and recovery code")
+                location = "/profile/two-factor?done=recovery-used"
+            }
+            var response = Response.redirect(to: location, type: .normal)
             response.setCookie(cookies.make(cookies.session, value: id))
             if form.trust == "on" {
                 let token = try await devices.trust(user: user, userAgent: request.headers[.userAgent] ?? "")
@@ -96,7 +107,10 @@ struct SignInController: Sendable {
             }
             return response
         case let outcome:
-            return pages.render("security-code", codePage(context, error: Self.message(for: outcome, now: accounts.now())), status: .unauthorized)
+            return pages.render(
+                usingRecoveryCode ? "recovery-sign-in" : "security-code", codePage(context, error: Self.message(for: outcome, now: accounts.now())),
+                status: .unauthorized
+            )
         }
     }
 
@@ -108,7 +122,7 @@ struct SignInController: Sendable {
         case .rejected(let retryAt?), .wait(let retryAt):
             "Too many wrong codes. For your security, try again \(Format.inWords(until: retryAt, from: now)) (at \(Format.time(retryAt)))."
         case .locked:
-            "Too many wrong codes: two-factor sign-in is locked for this account. Contact your administrator to unlock it."
+            "Too many wrong codes: sign-in with app codes is locked for this account. Use a recovery code, or ask your administrator to unlock it."
         }
     }
 

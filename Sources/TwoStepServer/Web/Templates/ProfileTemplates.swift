@@ -47,6 +47,25 @@ extension Templates {
           <p><a class="button danger" href="/profile/two-factor/disable">Disable</a></p>
           {{/enabled}}
 
+          <h2>Recovery codes</h2>
+          <section id="recovery" aria-label="Recovery codes">
+          {{#enabled}}
+            {{#hasRecoveryCodes}}
+            <p id="recovery-remaining"><strong>{{recoveryRemaining}} of {{recoveryTotal}}</strong> recovery codes left, generated {{recoveryGenerated}}.</p>
+            {{#recoveryLow}}<p class="warning" role="status">Only {{recoveryRemaining}} recovery codes left. Generate a new set soon.</p>{{/recoveryLow}}
+            {{#recoveryNoneLeft}}<p class="warning" role="status">You have used every recovery code. Generate a new set now.</p>{{/recoveryNoneLeft}}
+            <p><a class="button" href="/profile/two-factor/recovery-codes">Show</a></p>
+            {{/hasRecoveryCodes}}
+            {{^hasRecoveryCodes}}<p>Recovery codes let you sign in if you lose your phone. Each works once; print them and keep them somewhere safe.</p>{{/hasRecoveryCodes}}
+            <form method="post" action="/profile/two-factor/recovery-codes">
+              <input type="hidden" name="csrf_token" value="{{csrf}}">
+              <button type="submit">Generate tokens</button>
+              {{#hasRecoveryCodes}}<span class="help">A new set replaces the old one at once.</span>{{/hasRecoveryCodes}}
+            </form>
+          {{/enabled}}
+          {{^enabled}}<p>Turn on two-factor authentication first; recovery codes are its fallback.</p>{{/enabled}}
+          </section>
+
           <h2>Trusted devices</h2>
           {{#hasDevices}}
           <table>
@@ -149,6 +168,78 @@ extension Templates {
             <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="10">
             <button type="submit" class="danger">Disable</button>
             <a href="/profile/two-factor">Keep it on</a>
+          </form>
+        </section>
+        </div>
+        {{/body}}{{/layout}}
+        """
+}
+
+extension Templates {
+    static let recoveryCodes = """
+        {{<layout}}{{$body}}
+        <div class="with-menu">
+        {{>menu}}
+        <section class="card">
+          <h1>{{title}}</h1>
+          {{#fresh}}<p class="notice" role="status">These 10 codes replace any earlier ones, which no longer work.</p>{{/fresh}}
+          <p>Each code works once, in place of the security code from your phone. Print them or download them, and keep them somewhere safe.</p>
+          {{#count}}
+          <ol class="codes" id="recovery-codes">
+            {{#codes}}<li><code>{{.}}</code></li>{{/codes}}
+          </ol>
+          {{/count}}
+          {{^count}}<p class="warning">No unused codes are left. Generate a new set.</p>{{/count}}
+          <p>
+            <a class="button" href="/profile/two-factor/recovery-codes/print">Print</a>
+            <a class="button" href="/profile/two-factor/recovery-codes/download" download="twostep-recovery-codes.txt">Download</a>
+          </p>
+          <p><a href="/profile/two-factor">Back to Two-Factor Authentication</a></p>
+        </section>
+        </div>
+        {{/body}}{{/layout}}
+        """
+
+    /// A page of its own, without the site's header and menu, made to be printed.
+    static let recoveryPrint = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <title>TwoStep recovery codes for {{email}}</title>
+        <link rel="stylesheet" href="/static/app.css">
+        </head>
+        <body class="print-page">
+        <main>
+          <h1>TwoStep recovery codes</h1>
+          <p>For <strong>{{email}}</strong> · printed {{date}}</p>
+          <ol class="codes print-codes">
+            {{#codes}}<li><code>{{.}}</code> <span class="box" aria-hidden="true"></span></li>{{/codes}}
+          </ol>
+          <p>Each code works once, in place of the security code from your phone. Tick a code off when you use it.</p>
+          <p><strong>Store this page somewhere safe</strong>, away from your phone and computer. Anyone holding it and your password can sign in. Generating new codes makes these stop working.</p>
+          <p class="no-print"><a href="/profile/two-factor/recovery-codes">Back</a> · Use your browser’s Print command (Ctrl+P or ⌘P).</p>
+        </main>
+        </body>
+        </html>
+        """
+
+    static let confirm = """
+        {{<layout}}{{$body}}
+        <div class="with-menu">
+        {{>menu}}
+        <section class="card">
+          <h1>Confirm it’s you</h1>
+          <p>This change needs your password (or a security code) again. You won’t be asked again for 10 minutes.</p>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/profile/confirm">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <input type="hidden" name="next" value="{{next}}">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" autofocus>
+            <label for="code">or security code</label>
+            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12">
+            <button type="submit">Confirm</button>
           </form>
         </section>
         </div>

@@ -50,10 +50,29 @@ extension Templates {
             <label class="check"><input type="checkbox" name="trust" value="on"> Trust this device for {{trustDays}} days</label>
             <button type="submit">Verify</button>
           </form>
+          <p><a href="/signin/recovery">Use a recovery code</a></p>
           <form method="post" action="/signout">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
             <button type="submit" class="link">Cancel and sign out</button>
           </form>
+        </section>
+        {{/body}}{{/layout}}
+        """
+
+    static let recoverySignIn = """
+        {{<layout}}{{$body}}
+        <section class="card narrow">
+          <h1>Use a recovery code</h1>
+          <p>Lost your phone? Enter one of the recovery codes you saved for <strong>{{email}}</strong>. Each code works once.</p>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/signin/recovery">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="code">Recovery code</label>
+            <input id="code" name="code" type="text" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="16" required autofocus aria-describedby="code-help">
+            <p id="code-help" class="help">Like k7dpx-3mq2a; the dash and capitals don’t matter.</p>
+            <button type="submit">Verify</button>
+          </form>
+          <p><a href="/signin/code">Use the app’s security code instead</a></p>
         </section>
         {{/body}}{{/layout}}
         """

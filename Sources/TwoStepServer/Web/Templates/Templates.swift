@@ -3,7 +3,9 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "menu": menu,
         "signup": signUp, "signin": signIn, "security-code": securityCode,
+        "recovery-sign-in": recoverySignIn,
         "profile": profile, "two-factor": twoFactor, "enable": enable, "app": app, "disable": disable,
+        "recovery-codes": recoveryCodes, "recovery-print": recoveryPrint, "confirm": confirm,
         "error": error,
     ]
 
