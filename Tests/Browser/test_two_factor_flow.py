@@ -136,10 +136,14 @@ def click(driver, text):
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
 
 
-def sign_in(driver, base, password=PASSWORD):
+def sign_in(driver, base, password=PASSWORD, email=EMAIL):
     driver.get(base + "/signin")
-    fill(driver, email=EMAIL, password=password)
+    fill(driver, email=email, password=password)
     click(driver, "Sign in")
+
+
+def recovery_codes(driver):
+    return [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
 
 
 def test_article_flow(server, browser):
@@ -243,6 +247,77 @@ def test_article_flow(server, browser):
     click(d, "Sign out")
     sign_in(d, base)
     assert d.current_url == base + "/profile"
+
+
+def test_recovery_codes(server, browser):
+    """Generate tokens, print, sign in with one code, refuse it again, regenerate, refuse an old one."""
+    base, _ = server
+    d, email = browser, "bob@example.com"
+    d.delete_all_cookies()
+    d.get(base + "/signup")
+    fill(d, email=email, password=PASSWORD)
+    click(d, "Create account")
+    d.get(base + "/profile/two-factor/enable")
+    page = d.find_element(By.TAG_NAME, "html")
+    d.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
+    WebDriverWait(d, 10).until(expected_conditions.staleness_of(page))
+    phone = Phone(decode_qr(d, d.find_element(By.CSS_SELECTOR, "#qr svg"), "20-qr"))
+    fill(d, code=phone.fresh_code())
+    click(d, "Activate 2-step verification")
+    assert "Now generate recovery codes" in d.find_element(By.CSS_SELECTOR, ".notice").text
+
+    click(d, "Generate tokens")
+    codes = recovery_codes(d)
+    assert len(codes) == 10 and all(len(code) == 11 and code[5] == "-" for code in codes)
+    shot(d, "21-recovery-codes")
+
+    # The printable page, and what it prints as (Chromium's print-to-PDF).
+    click(d, "Print")
+    assert email in d.page_source and "Store this page somewhere safe" in d.page_source
+    assert not d.find_elements(By.CSS_SELECTOR, "nav.side"), "no menu on the printed page"
+    shot(d, "22-recovery-print")
+    import base64
+    (ARTIFACTS / "22-recovery-print.pdf").write_bytes(base64.b64decode(d.print_page()))
+
+    # Sign in with one code, typed in capitals without the dash.
+    d.get(base + "/profile")
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    click(d, "Use a recovery code")
+    shot(d, "23-recovery-sign-in")
+    fill(d, code=codes[0].upper().replace("-", ""))
+    click(d, "Verify")
+    assert "9 of 10" in d.find_element(By.ID, "recovery-remaining").text
+    shot(d, "24-recovery-used")
+
+    # The same code again is refused.
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    click(d, "Use a recovery code")
+    fill(d, code=codes[0])
+    click(d, "Verify")
+    assert "not right" in d.find_element(By.CSS_SELECTOR, ".error").text
+
+    # A new set: the old codes stop working (regenerating asks for the password again).
+    fill(d, code=codes[1])
+    click(d, "Verify")
+    d.get(base + "/profile/two-factor")
+    click(d, "Generate tokens")
+    if "/profile/confirm" in d.current_url:
+        fill(d, password=PASSWORD)
+        click(d, "Confirm")
+        click(d, "Generate tokens")
+    new_codes = recovery_codes(d)
+    assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    click(d, "Use a recovery code")
+    fill(d, code=codes[2])
+    click(d, "Verify")
+    assert "not right" in d.find_element(By.CSS_SELECTOR, ".error").text
+    fill(d, code=new_codes[0])
+    click(d, "Verify")
+    assert "9 of 10" in d.find_element(By.ID, "recovery-remaining").text
 
 
 def test_forged_form_is_refused(server, browser):
