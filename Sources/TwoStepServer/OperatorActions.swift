@@ -7,9 +7,13 @@ public struct OperatorActions: Sendable {
     private let accounts: AccountService
     private let twoFactor: TwoFactorService
     private let store: SQLStore
+    private let parts: ServerParts
+    private let configuration: ServerConfiguration
 
     public init(parts: ServerParts, configuration: ServerConfiguration = ServerConfiguration()) {
         let now: Now = { Date() }
+        self.parts = parts
+        self.configuration = configuration
         store = parts.store
         accounts = AccountService(store: parts.store, hasher: .passwords, now: now)
         twoFactor = TwoFactorService(
@@ -44,6 +48,40 @@ public struct OperatorActions: Sendable {
         }
         try await twoFactor.operatorReset(user: user)
         return "two-factor authentication is off for \(user.email); failures cleared and trusted devices revoked"
+    }
+}
+
+extension OperatorActions {
+    /// `twostep keys rotate`: makes a new active master key and re-seals every secret with it.
+    ///
+    /// The key file is written with the new key first and the old ones after, before anything is
+    /// re-sealed, so a crash half-way leaves every value still openable. Run it with the servers
+    /// stopped (they hold the key ring in memory), then start them again.
+    /// - Parameter dropRetired: Also remove the old keys from the file once nothing uses them.
+    public func rotateKeys(dropRetired: Bool) async throws -> String {
+        let path = configuration.masterKeyPath
+        let old = try MasterKeyFile.load(at: path)
+        let newKey = SealingKey.generate()
+        let ring = KeyRing(active: newKey, retired: old.keys)
+        try MasterKeyFile.write([newKey] + old.keys, to: path)
+
+        var resealed = 0
+        for user in try await store.allUsers() {
+            for factor in try await store.factors(userID: user.id) {
+                guard let sealed = factor.sealedSecret, ring.needsResealing(sealed) else { continue }
+                let context = TwoFactorService.sealContext(user.id)
+                try await store.setFactorSecret(ring.seal(try ring.open(sealed, context: context), context: context), factorID: factor.id)
+                resealed += 1
+            }
+            for code in try await store.recoveryCodes(userID: user.id) where ring.needsResealing(code.sealedCode) {
+                let context = RecoveryCodeService.sealContext(user.id)
+                try await store.setSealedRecoveryCode(ring.seal(try ring.open(code.sealedCode, context: context), context: context), id: code.id)
+                resealed += 1
+            }
+        }
+        if dropRetired { try MasterKeyFile.write([newKey], to: path) }
+        let kept = dropRetired ? "old keys removed" : "old keys kept for opening (\(old.keys.map(\.id).joined(separator: ", ")))"
+        return "new master key \(newKey.id); re-sealed \(resealed) secrets; \(kept)"
     }
 }
 

@@ -23,6 +23,8 @@ public protocol FactorRepository: Sendable {
     /// - Returns: Whether this call claimed the step.
     func claimStep(_ step: Int64, factorID: Int64) async throws -> Bool
     func deleteFactor(id: Int64) async throws
+    /// Replaces a factor's sealed secret (after a key rotation).
+    func setFactorSecret(_ sealed: String, factorID: Int64) async throws
     func deleteFactors(userID: Int64) async throws
 }
 
@@ -58,6 +60,8 @@ public protocol RecoveryCodeRepository: Sendable {
     /// - Returns: Whether this call used it.
     func consumeRecoveryCode(id: Int64, at time: UnixTime) async throws -> Bool
     func deleteRecoveryCodes(userID: Int64) async throws
+    /// Replaces a code's sealed copy (after a key rotation).
+    func setSealedRecoveryCode(_ sealed: String, id: Int64) async throws
 }
 
 public protocol SecurityEventRepository: Sendable {

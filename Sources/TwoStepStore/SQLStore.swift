@@ -94,6 +94,10 @@ public struct SQLStore: Store {
         try await sql.raw("DELETE FROM factors WHERE id = \(bind: id)").run()
     }
 
+    public func setFactorSecret(_ sealed: String, factorID: Int64) async throws {
+        try await sql.raw("UPDATE factors SET sealed_secret = \(bind: sealed) WHERE id = \(bind: factorID)").run()
+    }
+
     public func deleteFactors(userID: Int64) async throws {
         try await sql.raw("DELETE FROM factors WHERE user_id = \(bind: userID)").run()
     }
@@ -202,6 +206,10 @@ public struct SQLStore: Store {
 
     public func deleteRecoveryCodes(userID: Int64) async throws {
         try await sql.raw("DELETE FROM recovery_codes WHERE user_id = \(bind: userID)").run()
+    }
+
+    public func setSealedRecoveryCode(_ sealed: String, id: Int64) async throws {
+        try await sql.raw("UPDATE recovery_codes SET sealed_code = \(bind: sealed) WHERE id = \(bind: id)").run()
     }
 
     // MARK: Security events

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TwoStepServer
+import TwoStepStore
 
 /// Where the server keeps its data. Every flag falls back to a `TWOSTEP_…` environment variable,
 /// then to the built-in default.
@@ -39,4 +40,19 @@ func setting<T>(_ flag: T?, _ name: String, _ parse: (String) -> T?) throws -> T
     guard let text = environment(name) else { return nil }
     guard let value = parse(text) else { throw ValidationError("TWOSTEP_\(name) has an invalid value '\(text)'") }
     return value
+}
+
+/// Opens the database, runs one operator action, closes it.
+func withOperator<T>(_ data: DataOptions, _ body: (OperatorActions) async throws -> T) async throws -> T {
+    var configuration = ServerConfiguration()
+    try data.apply(to: &configuration)
+    let parts = try await openServerParts(configuration, logger: try data.logger())
+    do {
+        let result = try await body(OperatorActions(parts: parts, configuration: configuration))
+        try await parts.database.close()
+        return result
+    } catch {
+        try? await parts.database.close()
+        throw error
+    }
 }

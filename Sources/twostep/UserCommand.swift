@@ -57,18 +57,3 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// Opens the database, runs one operator action, closes it.
-private func withOperator<T>(_ data: DataOptions, _ body: (OperatorActions) async throws -> T) async throws -> T {
-    var configuration = ServerConfiguration()
-    try data.apply(to: &configuration)
-    let parts = try await openServerParts(configuration, logger: try data.logger())
-    do {
-        let result = try await body(OperatorActions(parts: parts))
-        try await parts.database.close()
-        return result
-    } catch {
-        try? await parts.database.close()
-        throw error
-    }
-}

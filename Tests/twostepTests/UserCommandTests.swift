@@ -33,6 +33,13 @@ struct UserCommandTests {
         #expect(reset.status == 0 && reset.stdout.contains("two-factor authentication is off"))
         let unknown = try OTPCommandTests.run(["user", "reset-2fa", "--email", "nobody@example.com"] + data)
         #expect(unknown.status == 2 && unknown.stderr.contains("no account"))
+
+        let rotated = try OTPCommandTests.run(["keys", "rotate"] + data)
+        #expect(rotated.status == 0 && rotated.stdout.contains("re-sealed 0 secrets"), "\(rotated.stderr)")
+        let keys = try String(contentsOfFile: keyPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(keys.count == 2 && key.contains(String(keys[1])), "the old key is kept, after the new one")
+        #expect(try OTPCommandTests.run(["keys", "rotate", "--drop-retired"] + data).status == 0)
+        #expect(try String(contentsOfFile: keyPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }.count == 1)
     }
 
     @Test func refusesAWorldReadableKey() throws {

@@ -42,7 +42,7 @@ public struct SealingKey: Sendable {
 public struct KeyRing: Sendable {
     /// The key new values are sealed with.
     public let active: SealingKey
-    private let keys: [String: SealingKey]
+    private let keysByID: [String: SealingKey]
 
     /// - Parameters:
     ///   - active: The key to seal with.
@@ -51,7 +51,12 @@ public struct KeyRing: Sendable {
         self.active = active
         var keys = Dictionary(retired.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         keys[active.id] = active
-        self.keys = keys
+        self.keysByID = keys
+    }
+
+    /// Every key, the active one first: what a key file holds.
+    public var keys: [SealingKey] {
+        [active] + keysByID.values.filter { $0.id != active.id }.sorted { $0.id < $1.id }
     }
 
     /// Seals bytes under the active key with a fresh random nonce.
@@ -66,7 +71,7 @@ public struct KeyRing: Sendable {
     public func open(_ sealed: String, context: String) throws(SealingError) -> [UInt8] {
         let fields = sealed.split(separator: ".", omittingEmptySubsequences: false)
         guard fields.count == 3, fields[0] == "v1", let combined = Self.unbase64URL(fields[2]) else { throw .malformed }
-        guard let key = keys[String(fields[1])] else { throw .unknownKey }
+        guard let key = keysByID[String(fields[1])] else { throw .unknownKey }
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
             let plaintext = try AES.GCM.open(box, using: key.key, authenticating: Self.authenticatedData(key.id, context))

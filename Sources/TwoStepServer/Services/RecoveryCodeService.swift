@@ -17,7 +17,7 @@ struct RecoveryCodeService: Sendable {
     /// At or below this many unused codes the page warns (SPEC F9).
     static let lowWatermark = 3
 
-    private static func sealContext(_ userID: Int64) -> String { "recovery:user:\(userID)" }
+    static func sealContext(_ userID: Int64) -> String { "recovery:user:\(userID)" }
 
     /// Makes a new set of 10, replacing any earlier set at once, and returns it to be shown once.
     func generate(for user: User) async throws -> [RecoveryCode] {

@@ -50,7 +50,7 @@ struct TwoFactorService: Sendable {
     }
 
     /// The sealed-value context binds a secret to its user: a value copied to another account's row does not open.
-    private static func sealContext(_ userID: Int64) -> String { "totp:user:\(userID)" }
+    static func sealContext(_ userID: Int64) -> String { "totp:user:\(userID)" }
 
     /// The unexpired pending enrolment, if any (a wrong code keeps it; SPEC F4).
     func pendingAppEnrolment(for user: User) async throws -> AppEnrolment? {
