@@ -126,3 +126,30 @@ struct OTPKeyURITests {
         #expect(throws: error) { try OTPKeyURI(parsing: text) }
     }
 }
+
+@Suite("Phone numbers")
+struct PhoneNumberTests {
+    @Test("normalised to E.164", arguments: [
+        ("+31 6 1234 5612", "+31612345612"), ("0031 (0)6-1234.5612", "+31612345612"), ("0031 6-1234.5612", "+31612345612"),
+        ("+1 (415) 555-2671", "+14155552671"), ("  +44 20 7946 0958 ", "+442079460958"), ("+49/30/901820", "+4930901820"),
+    ] as [(String, String?)])
+    func normalised(input: String, e164: String?) {
+        #expect(PhoneNumber(input)?.e164 == e164)
+    }
+
+    @Test("refused", arguments: [
+        "", "+", "0612345612", "612345612", "+0612345612", "+31 6 1234 561x", "+1234567", "+1234567890123456",
+        "+31612345612; DROP TABLE", "+31 ６１２３４５６１２", "tel:+31612345612", "++31612345612",
+    ])
+    func refused(input: String) {
+        #expect(PhoneNumber(input) == nil)
+    }
+
+    @Test func masking() throws {
+        #expect(try #require(PhoneNumber("+31612345612")).masked == "+31 •••• •••12")
+        #expect(try #require(PhoneNumber("+3161234512")).masked == "+31 •••• ••12")
+        #expect(try #require(PhoneNumber("+14155552671")).masked == "+1 •••• •••• 71")
+        #expect(try #require(PhoneNumber("+35312345678")).masked == "+353 •••• ••78")
+        #expect(try #require(PhoneNumber("+79161234567")).countryCode == "7")
+    }
+}

@@ -174,12 +174,6 @@ public struct OTPKeyURI: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-extension String {
-    fileprivate func trimmingSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
-}
-
 /// Why a text is not a usable `otpauth://` key URI.
 public struct OTPKeyURIError: Error, Equatable, CustomStringConvertible {
     private enum Kind: Equatable {
