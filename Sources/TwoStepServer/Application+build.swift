@@ -59,9 +59,13 @@ public func buildRouter(
     let sessions = SessionService(store: store, now: now)
     let devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
     let recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
+    let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
+    let smsCodes = SMSCodeService(
+        store: store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? outbox!, limits: configuration.smsLimits, now: now
+    )
     let twoFactor = TwoFactorService(
         store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
-        lockout: configuration.lockout, recoveryCodes: recoveryCodes, now: now
+        lockout: configuration.lockout, recoveryCodes: recoveryCodes, smsCodes: smsCodes, now: now
     )
     let pages = try Pages()
 
@@ -84,6 +88,15 @@ public func buildRouter(
         cookies: cookies
     )
         .addRoutes(to: router)
+    if configuration.devMode, let outbox {
+        // Development only: the text messages that would have been sent.
+        router.get("/dev/outbox") { _, _ in
+            let entries = try await outbox.messages().reversed().map { entry -> [String: Any] in
+                ["to": entry.message.to, "body": entry.message.body, "purpose": entry.message.purpose.rawValue, "when": Format.time(entry.sentAt)]
+            }
+            return pages.render("outbox", ["title": "SMS outbox", "messages": entries, "hasMessages": !entries.isEmpty])
+        }
+    }
     return router
 }
 

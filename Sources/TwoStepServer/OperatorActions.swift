@@ -19,7 +19,12 @@ public struct OperatorActions: Sendable {
         twoFactor = TwoFactorService(
             store: parts.store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
             lockout: configuration.lockout,
-            recoveryCodes: RecoveryCodeService(store: parts.store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now), now: now
+            recoveryCodes: RecoveryCodeService(store: parts.store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now),
+            smsCodes: SMSCodeService(
+                store: parts.store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? OutboxGateway(path: configuration.outboxPath),
+                limits: configuration.smsLimits, now: now
+            ),
+            now: now
         )
     }
 

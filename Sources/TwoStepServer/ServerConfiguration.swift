@@ -1,5 +1,6 @@
 import Foundation
 public import TwoStepCore
+public import TwoStepStore
 
 /// Everything `twostep serve` can be told. Each field has a flag and a `TWOSTEP_…` variable.
 public struct ServerConfiguration: Sendable {
@@ -19,11 +20,19 @@ public struct ServerConfiguration: Sendable {
     public var verificationWindow = 1
     /// Slowing down and locking out wrong second-factor codes (SPEC §2).
     public var lockout = LockoutPolicy()
+    /// Where text messages go; `nil` is the outbox file `<data dir>/sms-outbox.jsonl`.
+    public var smsGateway: (any SMSGateway)?
+    /// How many text messages may go out (SPEC §2).
+    public var smsLimits = SMSLimits()
 
     public init() {}
 
     public var resolvedDatabaseURL: String {
         databaseURL ?? "sqlite:" + URL(fileURLWithPath: dataDirectory).appendingPathComponent("twostep.sqlite").path
+    }
+
+    public var outboxPath: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("sms-outbox.jsonl").path
     }
 
     public var masterKeyPath: String {

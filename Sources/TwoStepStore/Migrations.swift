@@ -87,6 +87,27 @@ enum Migrations {
                     "ALTER TABLE sessions ADD COLUMN reauthenticated_until BIGINT",
                 ]
             ),
+            (
+                3,
+                [
+                    "ALTER TABLE factors ADD COLUMN phone TEXT",
+                    """
+                    CREATE TABLE sms_challenges (
+                        id \(id),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        factor_id BIGINT NOT NULL REFERENCES factors (id) ON DELETE CASCADE,
+                        phone TEXT NOT NULL,
+                        sealed_code TEXT NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        expires_at BIGINT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        used_at BIGINT
+                    )
+                    """,
+                    "CREATE INDEX sms_challenges_user ON sms_challenges (user_id, created_at)",
+                    "CREATE INDEX sms_challenges_phone ON sms_challenges (phone, created_at)",
+                ]
+            ),
         ]
     }
 }

@@ -25,6 +25,10 @@ public struct User: Sendable, Equatable, Decodable {
 public enum FactorKind: String, Sendable, Codable, CaseIterable {
     /// An authenticator app (TOTP).
     case totp
+    /// Codes sent by SMS to `phone`.
+    case sms
+    /// A fallback number that receives a code only when asked for at sign-in.
+    case recoveryPhone = "recovery_phone"
 }
 
 /// A second factor of a user. It is pending (being enrolled) until `confirmedAt` is set.
@@ -34,6 +38,8 @@ public struct Factor: Sendable, Equatable, Decodable {
     public var kind: FactorKind
     /// The secret, sealed by the server's `KeyRing` with the context `totp:user:<id>`.
     public var sealedSecret: String?
+    /// The E.164 number of an SMS factor or recovery phone.
+    public var phone: String?
     public var algorithm: String
     public var digits: Int
     public var period: Int
@@ -48,6 +54,7 @@ public struct Factor: Sendable, Equatable, Decodable {
         case id, kind, algorithm, digits, period
         case userID = "user_id"
         case sealedSecret = "sealed_secret"
+        case phone
         case lastUsedStep = "last_used_step"
         case createdAt = "created_at"
         case confirmedAt = "confirmed_at"
@@ -94,6 +101,30 @@ public struct Session: Sendable, Equatable, Decodable {
         case lastSeenAt = "last_seen_at"
         case userAgent = "user_agent"
         case reauthenticatedUntil = "reauthenticated_until"
+    }
+}
+
+/// A code sent by SMS, waiting to be typed back (SPEC §2: 6 digits, 5 minutes, single use, 5 guesses).
+public struct SMSChallenge: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    public var factorID: Int64
+    public var phone: String
+    /// The code, sealed: a database dump taken within the five minutes does not reveal it.
+    public var sealedCode: String
+    public var createdAt: UnixTime
+    public var expiresAt: UnixTime
+    public var attempts: Int
+    public var usedAt: UnixTime?
+
+    enum CodingKeys: String, CodingKey {
+        case id, phone, attempts
+        case userID = "user_id"
+        case factorID = "factor_id"
+        case sealedCode = "sealed_code"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case usedAt = "used_at"
     }
 }
 
@@ -171,4 +202,7 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case recoveryCodesGenerated = "recovery_codes_generated"
     case recoveryCodeUsed = "recovery_code_used"
     case recoveryCodesShown = "recovery_codes_shown"
+    case recoveryPhoneAdded = "recovery_phone_added"
+    case recoveryPhoneChanged = "recovery_phone_changed"
+    case recoveryPhoneRemoved = "recovery_phone_removed"
 }

@@ -13,8 +13,9 @@ public protocol UserRepository: Sendable {
 }
 
 public protocol FactorRepository: Sendable {
-    func createFactor(userID: Int64, kind: FactorKind, sealedSecret: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime)
-        async throws -> Factor
+    func createFactor(
+        userID: Int64, kind: FactorKind, sealedSecret: String?, phone: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
+    ) async throws -> Factor
     func factors(userID: Int64) async throws -> [Factor]
     /// Marks a pending factor confirmed, recording the step of the code that confirmed it.
     func confirmFactor(id: Int64, lastUsedStep: Int64?, at time: UnixTime) async throws
@@ -64,6 +65,40 @@ public protocol RecoveryCodeRepository: Sendable {
     func setSealedRecoveryCode(_ sealed: String, id: Int64) async throws
 }
 
+/// How many text messages may go out (SPEC §2, against SMS pumping).
+public struct SMSLimits: Sendable, Equatable {
+    public var perAccountPerHour = 5
+    public var perPhonePerDay = 10
+    /// Seconds between two messages to one account.
+    public var cooldown: Int64 = 60
+
+    public init() {}
+}
+
+/// Which SMS limit stopped a message.
+public enum SMSLimit: Error, Sendable, Equatable {
+    case cooldown(retryAt: UnixTime)
+    case accountHourly(retryAt: UnixTime)
+    case phoneDaily(retryAt: UnixTime)
+}
+
+public protocol SMSChallengeRepository: Sendable {
+    /// Records a challenge only if every limit allows another message, in one statement, so
+    /// concurrent requests cannot slip past a limit together.
+    /// - Returns: The challenge, or the limit that refused it.
+    func createSMSChallenge(
+        userID: Int64, factorID: Int64, phone: String, sealedCode: String, at time: UnixTime, expiresAt: UnixTime, limits: SMSLimits
+    ) async throws -> Result<SMSChallenge, SMSLimit>
+    /// The newest challenge for a factor.
+    func latestSMSChallenge(factorID: Int64) async throws -> SMSChallenge?
+    /// Counts a guess if fewer than `maximum` were made. - Returns: whether the guess may be checked.
+    func recordSMSGuess(challengeID: Int64, maximum: Int) async throws -> Bool
+    /// Marks the challenge used, once. - Returns: whether this call used it.
+    func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool
+    /// Forgets a challenge whose message could not be sent, so it neither counts nor can be guessed.
+    func deleteSMSChallenge(id: Int64) async throws
+}
+
 public protocol SecurityEventRepository: Sendable {
     func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws
     /// The newest events first.
@@ -72,7 +107,7 @@ public protocol SecurityEventRepository: Sendable {
 
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
-    & RecoveryCodeRepository & SecurityEventRepository
+    & RecoveryCodeRepository & SMSChallengeRepository & SecurityEventRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

@@ -58,15 +58,16 @@ public struct SQLStore: Store {
 
     // MARK: Factors
 
-    private static let factorColumns = "id, user_id, kind, sealed_secret, algorithm, digits, period, last_used_step, created_at, confirmed_at"
+    private static let factorColumns = "id, user_id, kind, sealed_secret, phone, algorithm, digits, period, last_used_step, created_at, confirmed_at"
 
     public func createFactor(
-        userID: Int64, kind: FactorKind, sealedSecret: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
+        userID: Int64, kind: FactorKind, sealedSecret: String?, phone: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
     ) async throws -> Factor {
         try await sql.raw(
             """
-            INSERT INTO factors (user_id, kind, sealed_secret, algorithm, digits, period, created_at)
-            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: sealedSecret), \(bind: algorithm), \(bind: digits), \(bind: period), \(bind: time))
+            INSERT INTO factors (user_id, kind, sealed_secret, phone, algorithm, digits, period, created_at)
+            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: sealedSecret), \(bind: phone), \(bind: algorithm), \(bind: digits),
+            \(bind: period), \(bind: time))
             RETURNING \(unsafeRaw: Self.factorColumns)
             """
         ).first(decoding: Factor.self)!
@@ -210,6 +211,61 @@ public struct SQLStore: Store {
 
     public func setSealedRecoveryCode(_ sealed: String, id: Int64) async throws {
         try await sql.raw("UPDATE recovery_codes SET sealed_code = \(bind: sealed) WHERE id = \(bind: id)").run()
+    }
+
+    // MARK: SMS challenges
+
+    private static let challengeColumns = "id, user_id, factor_id, phone, sealed_code, created_at, expires_at, attempts, used_at"
+
+    public func createSMSChallenge(
+        userID: Int64, factorID: Int64, phone: String, sealedCode: String, at time: UnixTime, expiresAt: UnixTime, limits: SMSLimits
+    ) async throws -> Result<SMSChallenge, SMSLimit> {
+        let hourAgo = time - 3_600
+        let dayAgo = time - 86_400
+        let created = try await sql.raw(
+            """
+            INSERT INTO sms_challenges (user_id, factor_id, phone, sealed_code, created_at, expires_at)
+            SELECT \(bind: userID), \(bind: factorID), \(bind: phone), \(bind: sealedCode), \(bind: time), \(bind: expiresAt)
+            WHERE NOT EXISTS (SELECT 1 FROM sms_challenges WHERE user_id = \(bind: userID) AND created_at > \(bind: time - limits.cooldown))
+            AND (SELECT COUNT(*) FROM sms_challenges WHERE user_id = \(bind: userID) AND created_at > \(bind: hourAgo)) < \(bind: limits.perAccountPerHour)
+            AND (SELECT COUNT(*) FROM sms_challenges WHERE phone = \(bind: phone) AND created_at > \(bind: dayAgo)) < \(bind: limits.perPhonePerDay)
+            RETURNING \(unsafeRaw: Self.challengeColumns)
+            """
+        ).first(decoding: SMSChallenge.self)
+        if let created { return .success(created) }
+
+        // Refused: say which limit, and when it lifts.
+        let byUser = try await sql.raw(
+            "SELECT created_at FROM sms_challenges WHERE user_id = \(bind: userID) AND created_at > \(bind: hourAgo) ORDER BY created_at DESC"
+        ).all(decodingColumn: "created_at", as: Int64.self)
+        if let last = byUser.first, last > time - limits.cooldown { return .failure(.cooldown(retryAt: last + limits.cooldown)) }
+        if byUser.count >= limits.perAccountPerHour {
+            return .failure(.accountHourly(retryAt: byUser[limits.perAccountPerHour - 1] + 3_600))
+        }
+        let byPhone = try await sql.raw(
+            "SELECT created_at FROM sms_challenges WHERE phone = \(bind: phone) AND created_at > \(bind: dayAgo) ORDER BY created_at DESC"
+        ).all(decodingColumn: "created_at", as: Int64.self)
+        return .failure(.phoneDaily(retryAt: (byPhone.dropFirst(max(0, limits.perPhonePerDay - 1)).first ?? time) + 86_400))
+    }
+
+    public func latestSMSChallenge(factorID: Int64) async throws -> SMSChallenge? {
+        try await sql.raw(
+            "SELECT \(unsafeRaw: Self.challengeColumns) FROM sms_challenges WHERE factor_id = \(bind: factorID) ORDER BY id DESC LIMIT 1"
+        ).first(decoding: SMSChallenge.self)
+    }
+
+    public func recordSMSGuess(challengeID: Int64, maximum: Int) async throws -> Bool {
+        try await sql.raw(
+            "UPDATE sms_challenges SET attempts = attempts + 1 WHERE id = \(bind: challengeID) AND attempts < \(bind: maximum) RETURNING id"
+        ).first() != nil
+    }
+
+    public func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool {
+        try await sql.raw("UPDATE sms_challenges SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id").first() != nil
+    }
+
+    public func deleteSMSChallenge(id: Int64) async throws {
+        try await sql.raw("DELETE FROM sms_challenges WHERE id = \(bind: id)").run()
     }
 
     // MARK: Security events

@@ -35,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(issuer, "ISSUER", { $0 }) { configuration.issuer = value }
         if let value = try setting(trustDeviceDays, "TRUST_DEVICE_DAYS", Int.init) { configuration.trustDeviceDays = value }
         if let value = try setting(devMode, "DEV_MODE", Bool.init) { configuration.devMode = value }
+        configuration.smsGateway = try smsGateway()
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (1...365).contains(configuration.trustDeviceDays) else { throw ValidationError("--trust-device-days must be 1 to 365") }
 
@@ -44,6 +45,30 @@ struct ServeCommand: AsyncParsableCommand {
         let banner = "TwoStep is running at http://\(configuration.host):\(configuration.port)/ (data in \(configuration.dataDirectory)\(configuration.devMode ? ", dev mode" : ""))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await app.runService()
+    }
+}
+
+extension ServeCommand {
+    /// The SMS gateway from `TWOSTEP_SMS_GATEWAY` (outbox, twilio, webhook) and its settings, read
+    /// from the environment only, so credentials never appear in `ps` or shell history.
+    func smsGateway() throws -> (any SMSGateway)? {
+        func required(_ name: String) throws -> String {
+            guard let value = environment(name) else { throw ValidationError("TWOSTEP_\(name) must be set for this SMS gateway") }
+            return value
+        }
+        switch environment("SMS_GATEWAY") ?? "outbox" {
+        case "outbox":
+            return nil
+        case "twilio":
+            let credentials = TwilioGateway.Credentials(
+                accountSID: try required("TWILIO_ACCOUNT_SID"), authToken: try required("TWILIO_AUTH_TOKEN"), from: try required("TWILIO_FROM")
+            )
+            return TwilioGateway(credentials: credentials, baseURL: environment("TWILIO_BASE_URL") ?? "https://api.twilio.com")
+        case "webhook":
+            return WebhookGateway(url: try required("SMS_WEBHOOK_URL"), secret: try required("SMS_WEBHOOK_SECRET"))
+        case let other:
+            throw ValidationError("TWOSTEP_SMS_GATEWAY must be outbox, twilio or webhook, not '\(other)'")
+        }
     }
 }
 

@@ -133,8 +133,8 @@ struct SMSGatewayTests {
             #expect(received.value.count == 1, "a refusal is final")
         }
         try await Self.withProvider([.hang(.seconds(5)), .status(.ok, "")]) { base, received in
-            try await WebhookGateway(url: base + "/sms", secret: "s", timeout: .milliseconds(300), backoff: .milliseconds(10)).send(Self.message)
-            #expect(received.value.count == 2, "a timeout is retried")
+            try await WebhookGateway(url: base + "/sms", secret: "s", timeout: .seconds(1), backoff: .milliseconds(10)).send(Self.message)
+            #expect(received.value.count >= 2, "a timeout is retried")
         }
     }
 

@@ -113,6 +113,9 @@ final class Browser: @unchecked Sendable {
     static let sessionCookie = "__Host-twostep-session"
     static let deviceCookie = "__Host-twostep-device"
 
+    /// The CSRF cookie, under its `__Host-` name or (dev mode) its plain one.
+    var csrfToken: String? { cookies[Self.csrfCookie] ?? cookies["twostep-csrf"] }
+
     @discardableResult
     func get(_ path: String) async throws -> Page {
         try await send(path, method: .get, body: nil)
@@ -123,8 +126,8 @@ final class Browser: @unchecked Sendable {
     func post(_ path: String, _ form: [String: String] = [:], csrf: Bool = true) async throws -> Page {
         var form = form
         if csrf {
-            if cookies[Self.csrfCookie] == nil { try await get("/signin") }
-            form["csrf_token"] = form["csrf_token"] ?? cookies[Self.csrfCookie]
+            if csrfToken == nil { try await get("/signin") }
+            form["csrf_token"] = form["csrf_token"] ?? csrfToken
         }
         let body = form.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&")
         return try await send(path, method: .post, body: body)

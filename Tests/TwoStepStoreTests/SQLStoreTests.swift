@@ -26,7 +26,7 @@ struct SQLStoreTests {
         try await Self.withStore { store in
             #expect(try await store.database.migrate() == [], "already applied")
             let versions = try await store.database.sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self)
-            #expect(versions == [1, 2])
+            #expect(versions == [1, 2, 3])
             let mode = try await store.database.sql.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self)
             #expect(mode == "wal")
         }
@@ -49,7 +49,7 @@ struct SQLStoreTests {
     @Test func claimingAStepIsAtomic() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            let factor = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", algorithm: "SHA1", digits: 6, period: 30, at: 1)
+            let factor = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<50 { group.addTask { try await store.claimStep(100, factorID: factor.id) } }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -78,7 +78,7 @@ struct SQLStoreTests {
     @Test func deletingAUserCascades() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            _ = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+            _ = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: nil, phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
             _ = try await store.createTrustedDevice(userID: user.id, tokenHash: "t", userAgent: "", at: 1, expiresAt: 2)
             try await store.recordEvent(userID: user.id, kind: .signedUp, detail: "", at: 1)
             try await store.database.sql.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()

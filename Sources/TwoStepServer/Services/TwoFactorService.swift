@@ -14,6 +14,7 @@ struct TwoFactorService: Sendable {
     let window: Int
     let lockout: LockoutPolicy
     let recoveryCodes: RecoveryCodeService
+    let smsCodes: SMSCodeService
     let now: Now
 
     /// How long a shown QR code stays usable before the key must be made again.
@@ -25,8 +26,14 @@ struct TwoFactorService: Sendable {
         try await store.factors(userID: user.id).filter(\.isConfirmed)
     }
 
+    /// Whether a primary method (app or SMS) is on; a recovery phone alone is only a fallback.
     func isEnabled(for user: User) async throws -> Bool {
-        try await !confirmedFactors(of: user).isEmpty
+        try await confirmedFactors(of: user).contains { $0.kind != .recoveryPhone }
+    }
+
+    /// The confirmed factor of a kind, if any.
+    func factor(_ kind: FactorKind, of user: User) async throws -> Factor? {
+        try await confirmedFactors(of: user).first { $0.kind == kind }
     }
 
     // MARK: Enrolling an authenticator app
@@ -76,7 +83,7 @@ struct TwoFactorService: Sendable {
         }
         let secret = SecureRandom.bytes(20)
         let factor = try await store.createFactor(
-            userID: user.id, kind: .totp, sealedSecret: keyRing.seal(secret, context: Self.sealContext(user.id)),
+            userID: user.id, kind: .totp, sealedSecret: keyRing.seal(secret, context: Self.sealContext(user.id)), phone: nil,
             algorithm: OTPAlgorithm.sha1.rawValue, digits: 6, period: 30, at: now().unixTime
         )
         return AppEnrolment(
@@ -102,6 +109,70 @@ struct TwoFactorService: Sendable {
         try await store.resetSecondFactorFailures(userID: user.id)
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app", at: now().unixTime)
         return .activated
+    }
+
+    // MARK: Enrolling a phone (the SMS method or the recovery phone)
+
+    /// Makes a pending SMS factor (or recovery phone) for `phone` and texts it a code.
+    func startPhoneEnrolment(for user: User, phone: PhoneNumber, kind: FactorKind) async throws -> SMSCodeService.SendResult {
+        for factor in try await store.factors(userID: user.id) where !factor.isConfirmed && factor.kind == kind {
+            try await store.deleteFactor(id: factor.id)
+        }
+        let factor = try await store.createFactor(
+            userID: user.id, kind: kind, sealedSecret: nil, phone: phone.e164, algorithm: "", digits: 6, period: 0, at: now().unixTime
+        )
+        let result = try await smsCodes.send(for: factor, purpose: kind == .sms ? .enrolment : .recoveryPhone, issuer: issuer)
+        if case .sent = result { return result }
+        try await store.deleteFactor(id: factor.id)
+        return result
+    }
+
+    /// The unexpired pending phone factor of a kind.
+    func pendingPhone(for user: User, kind: FactorKind) async throws -> Factor? {
+        let time = now()
+        return try await store.factors(userID: user.id).last { factor in
+            !factor.isConfirmed && factor.kind == kind
+                && time < Date(unixTime: factor.createdAt).addingTimeInterval(Self.enrolmentLifetime)
+        }
+    }
+
+    /// Sends another code to the pending phone (after the cooldown).
+    func resendEnrolmentCode(for user: User, kind: FactorKind) async throws -> SMSCodeService.SendResult? {
+        guard let factor = try await pendingPhone(for: user, kind: kind) else { return nil }
+        return try await smsCodes.send(for: factor, purpose: kind == .sms ? .enrolment : .recoveryPhone, issuer: issuer)
+    }
+
+    /// Confirms a pending phone with the code sent to it; a confirmed recovery phone replaces the old one.
+    func activatePhone(user: User, code: String, kind: FactorKind) async throws -> ActivationResult {
+        guard let factor = try await pendingPhone(for: user, kind: kind) else { return .expired }
+        guard try await smsCodes.check(code, factor: factor) else { return .wrongCode }
+        let previous = try await confirmedFactors(of: user).filter { $0.kind == kind }
+        try await store.confirmFactor(id: factor.id, lastUsedStep: nil, at: now().unixTime)
+        for old in previous { try await store.deleteFactor(id: old.id) }
+        let masked = PhoneNumber(factor.phone ?? "")?.masked ?? ""
+        switch kind {
+        case .recoveryPhone:
+            try await store.recordEvent(
+                userID: user.id, kind: previous.isEmpty ? .recoveryPhoneAdded : .recoveryPhoneChanged, detail: masked, at: now().unixTime
+            )
+        default:
+            try await store.resetSecondFactorFailures(userID: user.id)
+            try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "SMS to \(masked)", at: now().unixTime)
+        }
+        return .activated
+    }
+
+    func removeRecoveryPhone(user: User) async throws {
+        for factor in try await store.factors(userID: user.id) where factor.kind == .recoveryPhone {
+            try await store.deleteFactor(id: factor.id)
+        }
+        try await store.recordEvent(userID: user.id, kind: .recoveryPhoneRemoved, detail: "", at: now().unixTime)
+    }
+
+    /// At sign-in: texts a code to the SMS method's phone, or to the recovery phone.
+    func sendSignInCode(to user: User, recoveryPhone: Bool) async throws -> SMSCodeService.SendResult? {
+        guard let factor = try await factor(recoveryPhone ? .recoveryPhone : .sms, of: user) else { return nil }
+        return try await smsCodes.send(for: factor, purpose: recoveryPhone ? .recoveryPhone : .signIn, issuer: issuer)
     }
 
     // MARK: Checking a code
@@ -184,6 +255,8 @@ struct TwoFactorService: Sendable {
 
     private func check(_ code: String, factor: Factor, user: User, at time: Date) async throws -> FactorCheck {
         switch factor.kind {
+        case .sms, .recoveryPhone:
+            return try await smsCodes.check(code, factor: factor) ? .accepted : .rejected
         case .totp:
             guard let sealed = factor.sealedSecret else { return .rejected }
             let totp = try TOTP(

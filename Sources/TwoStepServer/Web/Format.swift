@@ -1,4 +1,5 @@
 import Foundation
+import TwoStepStore
 
 /// How times are shown on the pages: UTC, to the minute, with the exact moment in `datetime`.
 enum Format {
@@ -19,6 +20,24 @@ enum Format {
         case ..<120: return "in \(seconds) seconds"
         case ..<7_200: return "in \(seconds / 60) minutes"
         default: return "in \(seconds / 3_600) hours"
+        }
+    }
+}
+
+extension Format {
+    /// What the person is told after asking for a text message.
+    static func smsResult(_ result: SMSCodeService.SendResult) -> (notice: String?, error: String?) {
+        switch result {
+        case .sent(let masked):
+            return ("We sent a code to \(masked). It expires in 5 minutes.", nil)
+        case .limited(.cooldown(let retryAt)):
+            return (nil, "A code was sent less than a minute ago. You can ask for a new one at \(time(Date(unixTime: retryAt))).")
+        case .limited(.accountHourly(let retryAt)):
+            return (nil, "You asked for 5 codes in the last hour. You can ask again at \(time(Date(unixTime: retryAt))).")
+        case .limited(.phoneDaily(let retryAt)):
+            return (nil, "This number has had 10 codes today. You can ask again at \(time(Date(unixTime: retryAt))).")
+        case .failed:
+            return (nil, "We could not send the text message just now. Please try again in a moment.")
         }
     }
 }

@@ -32,6 +32,9 @@ struct ProfileController: Sendable {
         profile.get("two-factor/recovery-codes", use: showRecoveryCodes)
         profile.get("two-factor/recovery-codes/print", use: printRecoveryCodes)
         profile.get("two-factor/recovery-codes/download", use: downloadRecoveryCodes)
+        addPhoneRoutes(to: profile, path: "sms", kind: .sms)
+        addPhoneRoutes(to: profile, path: "recovery-phone", kind: .recoveryPhone)
+        profile.post("two-factor/recovery-phone/remove", use: removeRecoveryPhone)
         profile.get("confirm") { request, context in
             pages.render("confirm", confirmValues(context, next: request.uri.queryParameters["next"].map(String.init), error: nil))
         }
@@ -80,14 +83,21 @@ struct ProfileController: Sendable {
         "revoked": "The device is no longer trusted.",
         "revoked-all": "No device is trusted any more.",
         "recovery-used": "You signed in with a recovery code. That code no longer works.",
+        "recovery-phone": "Your recovery phone number is saved.",
+        "recovery-phone-removed": "Your recovery phone number is removed.",
     ]
 
     private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
         let user = context.user
         var values = page(context, title: "Two-Factor Authentication", menu: "menuTwoFactor")
         let factors = try await twoFactor.confirmedFactors(of: user)
-        values["enabled"] = !factors.isEmpty
-        values["method"] = factors.contains { $0.kind == .totp } ? "App (authenticator app)" : ""
+        values["enabled"] = factors.contains { $0.kind != .recoveryPhone }
+        if factors.contains(where: { $0.kind == .totp }) {
+            values["method"] = "App (authenticator app)"
+        } else if let sms = factors.first(where: { $0.kind == .sms }) {
+            values["method"] = "SMS to " + (sms.phone.flatMap(PhoneNumber.init)?.masked ?? "")
+        }
+        values["recoveryPhone"] = factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked
         values["notice"] = request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
 
         let currentToken = request.cookies[cookies.trustedDevice]?.value
@@ -137,6 +147,9 @@ struct ProfileController: Sendable {
         case .recoveryCodesGenerated: "Recovery codes generated"
         case .recoveryCodeUsed: "Recovery code used"
         case .recoveryCodesShown: "Recovery codes shown"
+        case .recoveryPhoneAdded: "Recovery phone number added"
+        case .recoveryPhoneChanged: "Recovery phone number changed"
+        case .recoveryPhoneRemoved: "Recovery phone number removed"
         }
     }
 
@@ -234,6 +247,106 @@ struct ProfileController: Sendable {
         var response = Response.redirect(to: "/profile/two-factor?done=revoked-all", type: .normal)
         response.setCookie(cookies.expired(cookies.trustedDevice))
         return response
+    }
+
+    // MARK: Phones: the SMS method and the recovery phone
+
+    private struct PhoneForm: Decodable {
+        let phone: String?
+        let code: String?
+        let trust: String?
+    }
+
+    /// Enter a number → a code is texted → type it back. The SMS method and the recovery phone
+    /// share every step (SPEC F8: "exactly like the SMS method").
+    private func addPhoneRoutes(to group: RouterGroup<SignedInContext>, path: String, kind: FactorKind) {
+        let base = "/profile/two-factor/\(path)"
+        group.get("two-factor/\(path)") { _, context in
+            try await requirePhoneChangeAllowed(context, kind: kind, returnTo: base)
+            return pages.render("phone", phoneValues(context, kind: kind, path: path))
+        }
+        group.post("two-factor/\(path)") { request, context in
+            try await requirePhoneChangeAllowed(context, kind: kind, returnTo: base)
+            let form = try await request.decodeForm(as: PhoneForm.self, context: context)
+            guard let phone = PhoneNumber(form.phone ?? "") else {
+                var values = phoneValues(context, kind: kind, path: path)
+                values["error"] = "Enter the number in international form, starting with + and the country code, e.g. +31 6 1234 5678."
+                values["phoneValue"] = form.phone ?? ""
+                return pages.render("phone", values, status: .unprocessableContent)
+            }
+            let result = try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind)
+            let (notice, error) = Format.smsResult(result)
+            guard error == nil else {
+                var values = phoneValues(context, kind: kind, path: path)
+                values["error"] = error
+                values["phoneValue"] = form.phone ?? ""
+                return pages.render("phone", values, status: .tooManyRequests)
+            }
+            return try await renderPhoneVerify(context, kind: kind, path: path, notice: notice, error: nil)
+        }
+        group.get("two-factor/\(path)/verify") { _, context in
+            try await renderPhoneVerify(context, kind: kind, path: path, notice: nil, error: nil)
+        }
+        group.post("two-factor/\(path)/resend") { _, context in
+            guard let result = try await twoFactor.resendEnrolmentCode(for: context.user, kind: kind) else { throw WebRedirect(to: base) }
+            let (notice, error) = Format.smsResult(result)
+            return try await renderPhoneVerify(context, kind: kind, path: path, notice: notice, error: error)
+        }
+        group.post("two-factor/\(path)/activate") { request, context in
+            let form = try await request.decodeForm(as: PhoneForm.self, context: context)
+            switch try await twoFactor.activatePhone(user: context.user, code: form.code ?? "", kind: kind) {
+            case .activated:
+                if kind == .sms { try await sessions.markReauthenticated(context.session) }
+                var response = Response.redirect(to: kind == .sms ? "/profile/two-factor?done=enabled" : "/profile/two-factor?done=recovery-phone", type: .normal)
+                if form.trust == "on" {
+                    let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
+                    response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
+                }
+                return response
+            case .wrongCode:
+                return try await renderPhoneVerify(
+                    context, kind: kind, path: path, notice: nil, error: "That code is not right, or it expired. Check the text message, or send a new code.",
+                    status: .unprocessableContent
+                )
+            case .expired:
+                throw WebRedirect(to: base)
+            }
+        }
+    }
+
+    /// Adding the SMS method needs 2FA off; changing an existing recovery phone needs re-authentication (SPEC F8).
+    private func requirePhoneChangeAllowed(_ context: SignedInContext, kind: FactorKind, returnTo path: String) async throws {
+        if kind == .sms, try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
+        if kind == .recoveryPhone, try await twoFactor.factor(.recoveryPhone, of: context.user) != nil {
+            try requireReauthentication(context, returnTo: path)
+        }
+    }
+
+    private func phoneValues(_ context: SignedInContext, kind: FactorKind, path: String) -> [String: Any] {
+        var values = page(context, title: kind == .sms ? "Enable SMS" : "Add recovery phone number", menu: "menuTwoFactor")
+        values["path"] = path
+        values["isSMS"] = kind == .sms
+        values["trustDays"] = devices.trustDays
+        return values
+    }
+
+    private func renderPhoneVerify(
+        _ context: SignedInContext, kind: FactorKind, path: String, notice: String?, error: String?, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        guard let pending = try await twoFactor.pendingPhone(for: context.user, kind: kind) else {
+            throw WebRedirect(to: "/profile/two-factor/\(path)")
+        }
+        var values = phoneValues(context, kind: kind, path: path)
+        values["maskedPhone"] = pending.phone.flatMap(PhoneNumber.init)?.masked
+        values["notice"] = notice
+        values["error"] = error
+        return pages.render("phone-verify", values, status: error == nil ? status : (status == .ok ? .tooManyRequests : status))
+    }
+
+    private func removeRecoveryPhone(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireReauthentication(context, returnTo: "/profile/two-factor")
+        try await twoFactor.removeRecoveryPhone(user: context.user)
+        return .redirect(to: "/profile/two-factor?done=recovery-phone-removed", type: .normal)
     }
 
     // MARK: Recovery codes

@@ -27,9 +27,11 @@ struct SignInController: Sendable {
         router.post("/signout", use: signOut)
 
         let secondStep = router.group("/signin", context: SecondFactorContext.self)
-        secondStep.get("code") { _, context in pages.render("security-code", codePage(context, error: nil)) }
+        secondStep.get("code") { _, context in pages.render("security-code", try await codePage(context, error: nil)) }
+        secondStep.post("sms") { _, context in try await sendCode(context, recoveryPhone: false) }
+        secondStep.post("recovery-phone") { _, context in try await sendCode(context, recoveryPhone: true) }
         secondStep.post("code", use: submitCode)
-        secondStep.get("recovery") { _, context in pages.render("recovery-sign-in", codePage(context, error: nil)) }
+        secondStep.get("recovery") { _, context in pages.render("recovery-sign-in", try await codePage(context, error: nil)) }
         secondStep.post("recovery", use: submitCode)
     }
 
@@ -108,8 +110,8 @@ struct SignInController: Sendable {
             return response
         case let outcome:
             return pages.render(
-                usingRecoveryCode ? "recovery-sign-in" : "security-code", codePage(context, error: Self.message(for: outcome, now: accounts.now())),
-                status: .unauthorized
+                usingRecoveryCode ? "recovery-sign-in" : "security-code",
+                try await codePage(context, error: Self.message(for: outcome, now: accounts.now())), status: .unauthorized
             )
         }
     }
@@ -146,9 +148,29 @@ struct SignInController: Sendable {
         ["title": title, "csrf": context.csrfToken]
     }
 
-    private func codePage(_ context: SecondFactorContext, error: String?) -> [String: Any] {
+    /// Texts a code to the SMS method's phone or the recovery phone, and shows the code page again.
+    private func sendCode(_ context: SecondFactorContext, recoveryPhone: Bool) async throws -> Response {
+        guard let result = try await twoFactor.sendSignInCode(to: context.user, recoveryPhone: recoveryPhone) else {
+            throw WebRedirect(to: "/signin/code")
+        }
+        let (notice, error) = Format.smsResult(result)
+        var values = try await codePage(context, error: error)
+        values["notice"] = notice
+        return pages.render("security-code", values, status: error == nil ? .ok : .tooManyRequests)
+    }
+
+    private func codePage(_ context: SecondFactorContext, error: String?) async throws -> [String: Any] {
         var values: [String: Any] = ["title": "Security code", "csrf": context.csrfToken, "email": context.user.email, "trustDays": devices.trustDays]
         values["error"] = error
+        let factors = try await twoFactor.confirmedFactors(of: context.user)
+        values["hasApp"] = factors.contains { $0.kind == .totp }
+        if let sms = factors.first(where: { $0.kind == .sms }) {
+            values["smsPhone"] = sms.phone.flatMap(PhoneNumber.init)?.masked
+            values["smsSent"] = try await twoFactor.smsCodes.hasActiveCode(for: sms)
+        }
+        if let recovery = factors.first(where: { $0.kind == .recoveryPhone }) {
+            values["recoveryPhone"] = recovery.phone.flatMap(PhoneNumber.init)?.masked
+        }
         return values
     }
 }

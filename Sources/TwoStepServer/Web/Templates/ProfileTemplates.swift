@@ -47,6 +47,20 @@ extension Templates {
           <p><a class="button danger" href="/profile/two-factor/disable">Disable</a></p>
           {{/enabled}}
 
+          <h2>Recovery phone number</h2>
+          {{#recoveryPhone}}
+          <p id="recovery-phone">Codes can also be sent to <strong>{{recoveryPhone}}</strong> when you sign in.</p>
+          <p><a class="button" href="/profile/two-factor/recovery-phone">Change</a></p>
+          <form method="post" action="/profile/two-factor/recovery-phone/remove">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <button type="submit" class="small">Remove recovery phone number</button>
+          </form>
+          {{/recoveryPhone}}
+          {{^recoveryPhone}}
+          <p>If your primary method is not available, a code can be texted to a second number.</p>
+          <p><a class="button" href="/profile/two-factor/recovery-phone">Add recovery phone number</a></p>
+          {{/recoveryPhone}}
+
           <h2>Recovery codes</h2>
           <section id="recovery" aria-label="Recovery codes">
           {{#enabled}}
@@ -113,8 +127,8 @@ extension Templates {
               <span class="tile-text">Use an app on your phone, such as Google Authenticator. Recommended.</span></button>
             </form>
             <div class="method">
-              <button type="button" class="tile" disabled><span class="tile-title">SMS</span>
-              <span class="tile-text">Receive the code in a text message. Not available yet.</span></button>
+              <a class="tile" href="/profile/two-factor/sms"><span class="tile-title">SMS</span>
+              <span class="tile-text">Receive the code in a text message.</span></a>
             </div>
           </div>
           <p class="help">The app works without a phone signal; SMS delivery depends on your provider.</p>
@@ -243,6 +257,71 @@ extension Templates {
           </form>
         </section>
         </div>
+        {{/body}}{{/layout}}
+        """
+}
+
+extension Templates {
+    static let phone = """
+        {{<layout}}{{$body}}
+        <div class="with-menu">
+        {{>menu}}
+        <section class="card">
+          <h1>{{title}}</h1>
+          {{#isSMS}}<p>We will text a 6-digit security code to this number each time you sign in. Delivery depends on your provider; the App method works without a signal.</p>{{/isSMS}}
+          {{^isSMS}}<p>If your primary method is not available, you can ask at sign-in for a code sent to this number.</p>{{/isSMS}}
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/profile/two-factor/{{path}}">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="phone">Phone number</label>
+            <input id="phone" name="phone" type="tel" autocomplete="tel" required value="{{phoneValue}}" aria-describedby="phone-help">
+            <p id="phone-help" class="help">International form, with + and the country code: +31 6 1234 5678.</p>
+            <button type="submit">Send code</button>
+          </form>
+        </section>
+        </div>
+        {{/body}}{{/layout}}
+        """
+
+    static let phoneVerify = """
+        {{<layout}}{{$body}}
+        <div class="with-menu">
+        {{>menu}}
+        <section class="card">
+          <h1>{{title}}</h1>
+          <p>Enter the 6-digit security code we texted to <strong id="masked-phone">{{maskedPhone}}</strong>.</p>
+          {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <form method="post" action="/profile/two-factor/{{path}}/activate">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <label for="code">Security code</label>
+            <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="10" required autofocus>
+            {{#isSMS}}<label class="check"><input type="checkbox" name="trust" value="on"> Trust this device — don’t ask for a code on this browser for {{trustDays}} days</label>
+            <button type="submit">Activate 2-step verification</button>{{/isSMS}}
+            {{^isSMS}}<button type="submit">Save recovery phone number</button>{{/isSMS}}
+          </form>
+          <form method="post" action="/profile/two-factor/{{path}}/resend">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <button type="submit" class="link">Resend code</button>
+          </form>
+        </section>
+        </div>
+        {{/body}}{{/layout}}
+        """
+
+    static let outbox = """
+        {{<layout}}{{$body}}
+        <section class="card">
+          <h1>SMS outbox (development)</h1>
+          <p>Text messages the outbox gateway would have sent, newest first.</p>
+          {{#hasMessages}}
+          <table>
+            <thead><tr><th scope="col">Sent</th><th scope="col">To</th><th scope="col">Purpose</th><th scope="col">Message</th></tr></thead>
+            <tbody>{{#messages}}<tr><td>{{when}}</td><td>{{to}}</td><td>{{purpose}}</td><td class="sms-body">{{body}}</td></tr>{{/messages}}</tbody>
+          </table>
+          {{/hasMessages}}
+          {{^hasMessages}}<p>No messages yet.</p>{{/hasMessages}}
+        </section>
         {{/body}}{{/layout}}
         """
 }

@@ -41,7 +41,13 @@ extension Templates {
         {{<layout}}{{$body}}
         <section class="card narrow">
           <h1>Security code</h1>
-          <p>Enter the 6-digit code from the authenticator app on your phone for <strong>{{email}}</strong>.</p>
+          {{#hasApp}}<p>Enter the 6-digit code from the authenticator app on your phone for <strong>{{email}}</strong>.</p>{{/hasApp}}
+          {{#smsPhone}}<p>We text a 6-digit code to <strong>{{smsPhone}}</strong> for <strong>{{email}}</strong>.</p>
+          <form method="post" action="/signin/sms">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <button type="submit" class="small">{{#smsSent}}Resend code{{/smsSent}}{{^smsSent}}Send code{{/smsSent}}</button>
+          </form>{{/smsPhone}}
+          {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <form method="post" action="/signin/code">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
@@ -50,6 +56,13 @@ extension Templates {
             <label class="check"><input type="checkbox" name="trust" value="on"> Trust this device for {{trustDays}} days</label>
             <button type="submit">Verify</button>
           </form>
+          <h2>Can’t get a code?</h2>
+          {{#recoveryPhone}}
+          <form method="post" action="/signin/recovery-phone">
+            <input type="hidden" name="csrf_token" value="{{csrf}}">
+            <button type="submit" class="link">Send a code to my recovery phone ({{recoveryPhone}})</button>
+          </form>
+          {{/recoveryPhone}}
           <p><a href="/signin/recovery">Use a recovery code</a></p>
           <form method="post" action="/signout">
             <input type="hidden" name="csrf_token" value="{{csrf}}">

@@ -6,6 +6,7 @@ enum Templates {
         "recovery-sign-in": recoverySignIn,
         "profile": profile, "two-factor": twoFactor, "enable": enable, "app": app, "disable": disable,
         "recovery-codes": recoveryCodes, "recovery-print": recoveryPrint, "confirm": confirm,
+        "phone": phone, "phone-verify": phoneVerify, "outbox": outbox,
         "error": error,
     ]
 

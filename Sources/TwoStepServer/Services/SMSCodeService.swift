@@ -1,0 +1,72 @@
+import Foundation
+import TwoStepCore
+import TwoStepStore
+
+/// Codes sent by text message, for the SMS method and the recovery phone (SPEC F5, F8, §2):
+/// 6 digits from the CSPRNG, valid 5 minutes, single use, at most 5 guesses each; at most one
+/// message a minute and 5 an hour per account, 10 a day per number (SMS pumping).
+struct SMSCodeService: Sendable {
+    let store: any Store
+    let keyRing: KeyRing
+    let gateway: any SMSGateway
+    let limits: SMSLimits
+    let now: Now
+
+    static let lifetime: TimeInterval = 5 * 60
+    static let maximumGuesses = 5
+
+    enum SendResult: Equatable {
+        case sent(masked: String)
+        case limited(SMSLimit)
+        /// The gateway failed; nothing counts against the person, who may try again.
+        case failed(String)
+    }
+
+    private static func sealContext(_ factorID: Int64) -> String { "sms:factor:\(factorID)" }
+
+    /// Sends a new code to the factor's phone, if the limits allow.
+    func send(for factor: Factor, purpose: SMSPurpose, issuer: String) async throws -> SendResult {
+        guard let phoneText = factor.phone, let phone = PhoneNumber(phoneText) else { return .failed("no phone number") }
+        var random = SystemRandomNumberGenerator()  // the OS CSPRNG; random(in:) has no modulo bias
+        let code = String(format: "%06d", UInt32.random(in: 0..<1_000_000, using: &random))
+        let time = now()
+        let created = try await store.createSMSChallenge(
+            userID: factor.userID, factorID: factor.id, phone: phone.e164, sealedCode: keyRing.seal(Array(code.utf8), context: Self.sealContext(factor.id)),
+            at: time.unixTime, expiresAt: time.addingTimeInterval(Self.lifetime).unixTime, limits: limits
+        )
+        let challenge: SMSChallenge
+        switch created {
+        case .failure(let limit): return .limited(limit)
+        case .success(let made): challenge = made
+        }
+        let body = "\(code) is your \(issuer) security code. It expires in 5 minutes. Don’t share it with anyone."
+        do {
+            try await gateway.send(SMSMessage(to: phone, body: body, purpose: purpose))
+        } catch {
+            try await store.deleteSMSChallenge(id: challenge.id)
+            return .failed(error.description)
+        }
+        return .sent(masked: phone.masked)
+    }
+
+    /// Whether `code` is the factor's current, unexpired, unused code. Every guess counts; after
+    /// five the code is dead even if the sixth would be right.
+    func check(_ code: String, factor: Factor) async throws -> Bool {
+        let typed = code.filter { $0 != " " }
+        guard typed.count == 6, typed.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let challenge = try await store.latestSMSChallenge(factorID: factor.id),
+            challenge.usedAt == nil, now().unixTime < challenge.expiresAt,
+            try await store.recordSMSGuess(challengeID: challenge.id, maximum: Self.maximumGuesses)
+        else { return false }
+        let sent = try keyRing.open(challenge.sealedCode, context: Self.sealContext(factor.id))
+        guard ConstantTime.equals(Array(typed.utf8), sent) else { return false }
+        return try await store.consumeSMSChallenge(id: challenge.id, at: now().unixTime)
+    }
+
+    /// Whether a code for this factor is out and still usable (the page then offers "Resend").
+    func hasActiveCode(for factor: Factor) async throws -> Bool {
+        guard let challenge = try await store.latestSMSChallenge(factorID: factor.id) else { return false }
+        return challenge.usedAt == nil && now().unixTime < challenge.expiresAt && challenge.attempts < Self.maximumGuesses
+    }
+}
+
