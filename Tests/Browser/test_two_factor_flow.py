@@ -320,6 +320,77 @@ def test_recovery_codes(server, browser):
     assert "9 of 10" in d.find_element(By.ID, "recovery-remaining").text
 
 
+def outbox(data):
+    """The text messages the outbox gateway wrote, oldest first."""
+    import json
+    path = data / "sms-outbox.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def texted_code(data):
+    return outbox(data)[-1]["message"]["body"][:6]
+
+
+def wait_for_cooldown(data):
+    """One text message a minute per account (SPEC §2): wait until the next one is allowed."""
+    from datetime import datetime
+    last = datetime.fromisoformat(outbox(data)[-1]["sentAt"].replace("Z", "+00:00")).timestamp()
+    time.sleep(max(0, last + 61 - time.time()))
+
+
+def test_sms_and_recovery_phone(server, browser):
+    """Enable SMS and sign in with the texted code; add a recovery phone and sign in through it."""
+    base, data = server
+    d, email = browser, "carol@example.com"
+    d.delete_all_cookies()
+    d.get(base + "/signup")
+    fill(d, email=email, password=PASSWORD)
+    click(d, "Create account")
+    d.get(base + "/profile/two-factor/enable")
+    d.find_element(By.XPATH, "//a[.//span[normalize-space()='SMS']]").click()
+    fill(d, phone="+31 6 1234 5612")
+    shot(d, "30-sms-number")
+    click(d, "Send code")
+    assert "+31 •••• •••12" in d.find_element(By.ID, "masked-phone").text
+    assert outbox(data)[-1]["message"]["to"] == "+31612345612"
+    shot(d, "31-sms-code")
+    fill(d, code=texted_code(data))
+    click(d, "Activate 2-step verification")
+    assert "Enabled" in d.find_element(By.ID, "status").text and "SMS to +31" in d.find_element(By.ID, "method").text
+
+    # Sign in with a texted code.
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    wait_for_cooldown(data)
+    click(d, "Send code")
+    assert "We sent a code" in d.find_element(By.CSS_SELECTOR, ".notice").text
+    shot(d, "32-sms-sign-in")
+    fill(d, code=texted_code(data))
+    click(d, "Verify")
+    assert d.current_url == base + "/profile"
+
+    # Add a recovery phone number, exactly like the SMS method.
+    d.get(base + "/profile/two-factor")
+    click(d, "Add recovery phone number")
+    fill(d, phone="+44 20 7946 0958")
+    wait_for_cooldown(data)
+    click(d, "Send code")
+    fill(d, code=texted_code(data))
+    click(d, "Save recovery phone number")
+    assert "+44" in d.find_element(By.ID, "recovery-phone").text
+    shot(d, "33-recovery-phone")
+
+    # Sign in through the recovery phone.
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    wait_for_cooldown(data)
+    click(d, "Send a code to my recovery phone (+44 •••• •••• 58)")
+    assert outbox(data)[-1]["message"]["to"] == "+442079460958"
+    fill(d, code=texted_code(data))
+    click(d, "Verify")
+    assert d.current_url == base + "/profile"
+
+
 def test_forged_form_is_refused(server, browser):
     """A POST without the page's CSRF token (as another site would send) is refused."""
     base, _ = server

@@ -16,7 +16,9 @@ extension TestServer {
     /// The text messages written to the outbox, oldest first.
     func outbox() throws -> [SMSMessage] {
         guard let data = FileManager.default.contents(atPath: configuration.outboxPath) else { return [] }
-        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(OutboxEntry.self, from: Data($0)).message }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(OutboxEntry.self, from: Data($0)).message }
     }
 
     /// The code in the newest text message.

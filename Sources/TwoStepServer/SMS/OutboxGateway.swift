@@ -11,7 +11,9 @@ public actor OutboxGateway: SMSGateway {
 
     public func send(_ message: SMSMessage) async throws(SMSGatewayError) {
         do {
-            var line = try JSONEncoder().encode(OutboxEntry(message: message, sentAt: Date()))
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            var line = try encoder.encode(OutboxEntry(message: message, sentAt: Date()))
             line.append(UInt8(ascii: "\n"))
             if !FileManager.default.fileExists(atPath: path) {
                 // Codes are secrets even in development: readable by the server's user only.
@@ -33,7 +35,9 @@ public actor OutboxGateway: SMSGateway {
     /// The messages written so far, oldest first.
     public func messages() throws -> [OutboxEntry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(OutboxEntry.self, from: Data($0)) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(OutboxEntry.self, from: Data($0)) }
     }
 }
 
