@@ -37,7 +37,7 @@ public func buildApplication(
     now: @escaping Now = { Date() },
     passwordHasher: SecretHasher = .passwords
 ) throws -> some ApplicationProtocol {
-    let router = try buildRouter(configuration, parts: parts, now: now, passwordHasher: passwordHasher)
+    let router = try buildRouter(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
@@ -51,7 +51,8 @@ public func buildRouter(
     _ configuration: ServerConfiguration,
     parts: ServerParts,
     now: @escaping Now = { Date() },
-    passwordHasher: SecretHasher = .passwords
+    passwordHasher: SecretHasher = .passwords,
+    logger: Logger = Logger(label: "twostep")
 ) throws -> Router<TwoStepRequestContext> {
     let store = parts.store
     let cookies = CookieNames(secure: !configuration.devMode)
@@ -61,7 +62,8 @@ public func buildRouter(
     let recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
     let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
     let smsCodes = SMSCodeService(
-        store: store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? outbox!, limits: configuration.smsLimits, now: now
+        store: store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? outbox!, limits: configuration.smsLimits, now: now,
+        logger: logger
     )
     let twoFactor = TwoFactorService(
         store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,

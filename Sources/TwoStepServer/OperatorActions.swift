@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TwoStepCore
 import TwoStepStore
 
@@ -22,7 +23,7 @@ public struct OperatorActions: Sendable {
             recoveryCodes: RecoveryCodeService(store: parts.store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now),
             smsCodes: SMSCodeService(
                 store: parts.store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? OutboxGateway(path: configuration.outboxPath),
-                limits: configuration.smsLimits, now: now
+                limits: configuration.smsLimits, now: now, logger: Logger(label: "twostep")
             ),
             now: now
         )

@@ -176,6 +176,7 @@ struct SMSTests {
             }
             let user = try #require(try await server.store.user(email: "frank@example.com"))
             #expect(try await server.store.factors(userID: user.id).isEmpty, "nothing pending")
+            #expect(server.logs.text.contains("SMS not sent") && server.logs.text.contains("the provider is down"), "the operator learns why")
             let counted = try await server.store.createSMSChallenge(
                 userID: user.id, factorID: try await server.store.createFactor(
                     userID: user.id, kind: .sms, sealedSecret: nil, phone: "+31612345612", algorithm: "", digits: 6, period: 0, at: 0

@@ -87,7 +87,7 @@ struct TestServer {
     /// Runs `body` against the router (no sockets), then removes the data directory.
     func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let clock = clock
-        let router = try buildRouter(configuration, parts: parts, now: { clock.now }, passwordHasher: Self.hasher)
+        let router = try buildRouter(configuration, parts: parts, now: { clock.now }, passwordHasher: Self.hasher, logger: logs.logger())
         let app = Application(router: router, logger: logs.logger())
         do {
             try await app.test(.router, body)

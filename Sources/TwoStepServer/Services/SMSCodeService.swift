@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TwoStepCore
 import TwoStepStore
 
@@ -11,6 +12,7 @@ struct SMSCodeService: Sendable {
     let gateway: any SMSGateway
     let limits: SMSLimits
     let now: Now
+    let logger: Logger
 
     static let lifetime: TimeInterval = 5 * 60
     static let maximumGuesses = 5
@@ -43,6 +45,8 @@ struct SMSCodeService: Sendable {
         do {
             try await gateway.send(SMSMessage(to: phone, body: body, purpose: purpose))
         } catch {
+            // The gateway's reason (never the code or a credential) is for the operator.
+            logger.error("SMS not sent", metadata: ["reason": "\(error.description)", "kind": "\(error.kind)", "purpose": "\(purpose.rawValue)"])
             try await store.deleteSMSChallenge(id: challenge.id)
             return .failed(error.description)
         }

@@ -179,7 +179,8 @@ struct TwoFactorService: Sendable {
 
     /// Which kind of proof passed.
     enum Method: Equatable {
-        case app
+        /// A code from a factor: the app, an SMS, or the recovery phone.
+        case factor(FactorKind)
         /// A recovery code, with how many unused ones are left.
         case recoveryCode(remaining: Int)
     }
@@ -227,7 +228,7 @@ struct TwoFactorService: Sendable {
                 switch try await check(code, factor: factor, user: user, at: time) {
                 case .accepted:
                     try await store.resetSecondFactorFailures(userID: user.id)
-                    return .accepted(.app)
+                    return .accepted(.factor(factor.kind))
                 case .replayed: replayed = true
                 case .rejected: break
                 }

@@ -94,8 +94,13 @@ struct SignInController: Sendable {
             )
             let location: String
             switch method {
-            case .app:
-                try await accounts.recordSignIn(user, method: "password and security code")
+            case .factor(let kind):
+                let how = switch kind {
+                case .totp: "app"
+                case .sms: "SMS"
+                case .recoveryPhone: "recovery phone"
+                }
+                try await accounts.recordSignIn(user, method: "password and security code (\(how))")
                 location = "/profile"
             case .recoveryCode:
                 try await accounts.recordSignIn(user, method: "password and recovery code")
