@@ -21,7 +21,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,17 +129,39 @@ def fill(driver, **fields):
         box.send_keys(value)
 
 
+def replaced(element):
+    """A wait condition: the page holding `element` has been replaced by the next one. Chromium
+    reports a node of a page being torn down either as stale or with a generic inspector error,
+    so any WebDriver error means the old page is gone."""
+    def check(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return check
+
+
 def click(driver, text):
     """Clicks a button or link by its visible text and waits for the next page to load."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, f"//button[normalize-space()='{text}'] | //a[normalize-space()='{text}']").click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(replaced(page))
 
 
 def sign_in(driver, base, password=PASSWORD, email=EMAIL):
     driver.get(base + "/signin")
     fill(driver, email=email, password=password)
     click(driver, "Sign in")
+
+
+def sign_up(driver, base, email):
+    """A new account in a browser with no cookies, landing on the profile."""
+    driver.delete_all_cookies()
+    driver.get(base + "/signup")
+    fill(driver, email=email, password=PASSWORD)
+    click(driver, "Create account")
+    assert driver.current_url == base + "/profile"
 
 
 def recovery_codes(driver):
@@ -170,7 +192,7 @@ def test_article_flow(server, browser):
     shot(d, "04-choose-method")
     page = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
-    WebDriverWait(d, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(d, 10).until(replaced(page))
     shot(d, "05-app-qr")
 
     # Scan the QR code as the phone would, and check it against the key shown for manual entry.
@@ -253,14 +275,11 @@ def test_recovery_codes(server, browser):
     """Generate tokens, print, sign in with one code, refuse it again, regenerate, refuse an old one."""
     base, _ = server
     d, email = browser, "bob@example.com"
-    d.delete_all_cookies()
-    d.get(base + "/signup")
-    fill(d, email=email, password=PASSWORD)
-    click(d, "Create account")
+    sign_up(d, base, email)
     d.get(base + "/profile/two-factor/enable")
     page = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
-    WebDriverWait(d, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(d, 10).until(replaced(page))
     phone = Phone(decode_qr(d, d.find_element(By.CSS_SELECTOR, "#qr svg"), "20-qr"))
     fill(d, code=phone.fresh_code())
     click(d, "Activate 2-step verification")
@@ -342,12 +361,11 @@ def test_sms_and_recovery_phone(server, browser):
     """Enable SMS and sign in with the texted code; add a recovery phone and sign in through it."""
     base, data = server
     d, email = browser, "carol@example.com"
-    d.delete_all_cookies()
-    d.get(base + "/signup")
-    fill(d, email=email, password=PASSWORD)
-    click(d, "Create account")
+    sign_up(d, base, email)
     d.get(base + "/profile/two-factor/enable")
+    page = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.XPATH, "//a[.//span[normalize-space()='SMS']]").click()
+    WebDriverWait(d, 10).until(replaced(page))
     fill(d, phone="+31 6 1234 5612")
     shot(d, "30-sms-number")
     click(d, "Send code")
