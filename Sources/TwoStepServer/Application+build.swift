@@ -41,7 +41,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
-        services: [ExpiredSessionSweeper(store: parts.store, now: now), DatabaseCloser(database: parts.database)],
+        services: [ExpiredRecordSweeper(store: parts.store, now: now), DatabaseCloser(database: parts.database)],
         logger: logger
     )
 }
@@ -112,8 +112,9 @@ private struct DatabaseCloser: Service {
     }
 }
 
-/// Deletes ended sessions every ten minutes, so the table holds only live ones.
-private struct ExpiredSessionSweeper: Service {
+/// Every ten minutes deletes ended sessions, expired trusted devices and SMS challenges older than
+/// the longest SMS limit (a day), so those tables hold only what can still matter.
+private struct ExpiredRecordSweeper: Service {
     let store: any Store
     let now: Now
 
@@ -125,6 +126,8 @@ private struct ExpiredSessionSweeper: Service {
                     idleBefore: time.addingTimeInterval(-SessionService.idleTimeout).unixTime,
                     createdBefore: time.addingTimeInterval(-SessionService.absoluteTimeout).unixTime
                 )
+                try? await store.deleteExpiredTrustedDevices(before: time.unixTime)
+                try? await store.deleteSMSChallenges(createdBefore: time.addingTimeInterval(-86_400).unixTime)
                 try await Task.sleep(for: .seconds(600))
             }
         }

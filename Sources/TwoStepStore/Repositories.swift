@@ -49,6 +49,7 @@ public protocol TrustedDeviceRepository: Sendable {
     /// - Returns: Whether a device of that user was removed.
     func deleteTrustedDevice(id: Int64, userID: Int64) async throws -> Bool
     func deleteTrustedDevices(userID: Int64) async throws
+    func deleteExpiredTrustedDevices(before time: UnixTime) async throws
 }
 
 public protocol RecoveryCodeRepository: Sendable {
@@ -97,6 +98,8 @@ public protocol SMSChallengeRepository: Sendable {
     func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool
     /// Forgets a challenge whose message could not be sent, so it neither counts nor can be guessed.
     func deleteSMSChallenge(id: Int64) async throws
+    /// Removes challenges older than `time` (a day is enough for every limit).
+    func deleteSMSChallenges(createdBefore time: UnixTime) async throws
 }
 
 public protocol SecurityEventRepository: Sendable {

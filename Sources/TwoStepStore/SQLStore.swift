@@ -175,6 +175,10 @@ public struct SQLStore: Store {
         try await sql.raw("DELETE FROM trusted_devices WHERE id = \(bind: id) AND user_id = \(bind: userID) RETURNING id").first() != nil
     }
 
+    public func deleteExpiredTrustedDevices(before time: UnixTime) async throws {
+        try await sql.raw("DELETE FROM trusted_devices WHERE expires_at <= \(bind: time)").run()
+    }
+
     public func deleteTrustedDevices(userID: Int64) async throws {
         try await sql.raw("DELETE FROM trusted_devices WHERE user_id = \(bind: userID)").run()
     }
@@ -262,6 +266,10 @@ public struct SQLStore: Store {
 
     public func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool {
         try await sql.raw("UPDATE sms_challenges SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id").first() != nil
+    }
+
+    public func deleteSMSChallenges(createdBefore time: UnixTime) async throws {
+        try await sql.raw("DELETE FROM sms_challenges WHERE created_at < \(bind: time)").run()
     }
 
     public func deleteSMSChallenge(id: Int64) async throws {

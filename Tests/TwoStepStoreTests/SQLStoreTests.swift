@@ -88,6 +88,25 @@ struct SQLStoreTests {
         }
     }
 
+    @Test func expiredDevicesAndOldChallengesAreSwept() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            _ = try await store.createTrustedDevice(userID: user.id, tokenHash: "old", userAgent: "", at: 1, expiresAt: 100)
+            _ = try await store.createTrustedDevice(userID: user.id, tokenHash: "new", userAgent: "", at: 1, expiresAt: 200)
+            try await store.deleteExpiredTrustedDevices(before: 150)
+            #expect(try await store.trustedDevices(userID: user.id).map(\.tokenHash) == ["new"])
+
+            let factor = try await store.createFactor(userID: user.id, kind: .sms, sealedSecret: nil, phone: "+31612345612", algorithm: "", digits: 6, period: 0, at: 1)
+            var limits = SMSLimits()
+            limits.cooldown = 0
+            for time: Int64 in [10, 20] {
+                _ = try await store.createSMSChallenge(userID: user.id, factorID: factor.id, phone: "+31612345612", sealedCode: "c", at: time, expiresAt: time + 300, limits: limits)
+            }
+            try await store.deleteSMSChallenges(createdBefore: 15)
+            #expect(try await store.latestSMSChallenge(factorID: factor.id)?.createdAt == 20)
+        }
+    }
+
     @Test func sessionsExpireByIdleAndAge() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
