@@ -54,21 +54,9 @@ public func buildRouter(
     passwordHasher: SecretHasher = .passwords,
     logger: Logger = Logger(label: "twostep")
 ) throws -> Router<TwoStepRequestContext> {
-    let store = parts.store
     let cookies = CookieNames(secure: !configuration.devMode)
-    let accounts = AccountService(store: store, hasher: passwordHasher, now: now)
-    let sessions = SessionService(store: store, now: now)
-    let devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
-    let recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
-    let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
-    let smsCodes = SMSCodeService(
-        store: store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? outbox!, limits: configuration.smsLimits, now: now,
-        logger: logger
-    )
-    let twoFactor = TwoFactorService(
-        store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
-        lockout: configuration.lockout, recoveryCodes: recoveryCodes, smsCodes: smsCodes, now: now
-    )
+    let services = Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
+    let (accounts, sessions, devices, twoFactor) = (services.accounts, services.sessions, services.devices, services.twoFactor)
     let pages = try Pages()
 
     let router = Router(context: TwoStepRequestContext.self)
@@ -81,16 +69,16 @@ public func buildRouter(
         )
     }
     router.get("/health") { _, _ in "ok" }
-    router.add(middleware: SessionMiddleware(sessions: sessions, store: store, cookies: cookies))
+    router.add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
     router.add(middleware: CSRFMiddleware(cookies: cookies))
     SignInController(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, pages: pages, cookies: cookies)
         .addRoutes(to: router)
     ProfileController(
-        accounts: accounts, sessions: sessions, twoFactor: twoFactor, recoveryCodes: recoveryCodes, devices: devices, pages: pages,
+        accounts: accounts, sessions: sessions, twoFactor: twoFactor, recoveryCodes: services.recoveryCodes, devices: devices, pages: pages,
         cookies: cookies
     )
         .addRoutes(to: router)
-    if configuration.devMode, let outbox {
+    if configuration.devMode, let outbox = services.outbox {
         // Development only: the text messages that would have been sent.
         router.get("/dev/outbox") { _, _ in
             let entries = try await outbox.messages().reversed().map { entry -> [String: Any] in

@@ -12,21 +12,12 @@ public struct OperatorActions: Sendable {
     private let configuration: ServerConfiguration
 
     public init(parts: ServerParts, configuration: ServerConfiguration = ServerConfiguration()) {
-        let now: Now = { Date() }
+        let services = Services(configuration, parts: parts, now: { Date() }, passwordHasher: .passwords, logger: Logger(label: "twostep"))
         self.parts = parts
         self.configuration = configuration
         store = parts.store
-        accounts = AccountService(store: parts.store, hasher: .passwords, now: now)
-        twoFactor = TwoFactorService(
-            store: parts.store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
-            lockout: configuration.lockout,
-            recoveryCodes: RecoveryCodeService(store: parts.store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now),
-            smsCodes: SMSCodeService(
-                store: parts.store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? OutboxGateway(path: configuration.outboxPath),
-                limits: configuration.smsLimits, now: now, logger: Logger(label: "twostep")
-            ),
-            now: now
-        )
+        accounts = services.accounts
+        twoFactor = services.twoFactor
     }
 
     public func addUser(email: String, password: String) async throws -> String {

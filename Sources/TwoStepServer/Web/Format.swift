@@ -3,14 +3,15 @@ import TwoStepStore
 
 /// How times are shown on the pages: UTC, to the minute, with the exact moment in `datetime`.
 enum Format {
-    static func time(_ date: Date) -> String {
-        let iso = date.ISO8601Format()  // 2026-11-29T08:41:07Z
-        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(8) + " UTC"
-    }
+    /// `2026-11-29 08:41:07 UTC`
+    static func time(_ date: Date) -> String { utc(date, clockCharacters: 8) }
 
-    static func minute(_ date: Date) -> String {
-        let iso = date.ISO8601Format()
-        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(5) + " UTC"
+    /// `2026-11-29 08:41 UTC`
+    static func minute(_ date: Date) -> String { utc(date, clockCharacters: 5) }
+
+    private static func utc(_ date: Date, clockCharacters: Int) -> String {
+        let iso = date.ISO8601Format()  // 2026-11-29T08:41:07Z
+        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(clockCharacters) + " UTC"
     }
 
     /// "in 30 seconds", "in 2 minutes", "in 1 hour".

@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import TwoStepCore
+import TwoStepStore
+
+/// Every service, wired once from the configuration: the web pages and the operator commands
+/// both use this, so no rule is set up twice.
+struct Services: Sendable {
+    let accounts: AccountService
+    let sessions: SessionService
+    let devices: TrustedDeviceService
+    let recoveryCodes: RecoveryCodeService
+    let smsCodes: SMSCodeService
+    let twoFactor: TwoFactorService
+    /// The development outbox, when no other SMS gateway is configured.
+    let outbox: OutboxGateway?
+
+    init(_ configuration: ServerConfiguration, parts: ServerParts, now: @escaping Now, passwordHasher: SecretHasher, logger: Logger) {
+        let store = parts.store
+        accounts = AccountService(store: store, hasher: passwordHasher, now: now)
+        sessions = SessionService(store: store, now: now)
+        devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
+        recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
+        let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
+        self.outbox = outbox
+        smsCodes = SMSCodeService(
+            store: store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? outbox!, limits: configuration.smsLimits, now: now,
+            logger: logger
+        )
+        twoFactor = TwoFactorService(
+            store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
+            lockout: configuration.lockout, recoveryCodes: recoveryCodes, smsCodes: smsCodes, now: now
+        )
+    }
+}
