@@ -92,6 +92,23 @@ struct TwoFactorTests {
         }
     }
 
+    /// Between the password and the code the session lives 10 minutes: a stolen half-way cookie soon dies.
+    @Test func theHalfWaySessionExpiresInTenMinutes() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let browser = Browser(client)
+            try await browser.signUp("olga@example.com")
+            let totp = try await browser.enableApp(at: server.clock)
+            try await browser.signOut()
+            _ = try await browser.signIn("olga@example.com")
+            server.clock.advance(9 * 60)
+            #expect(try await browser.get("/signin/code").status == .ok, "9 minutes")
+            server.clock.advance(2 * 60)
+            #expect(try await browser.get("/signin/code").location == "/signin", "11 minutes")
+            #expect(try await browser.post("/signin/code", ["code": totp.code(at: server.clock.now)]).location == "/signin")
+        }
+    }
+
     /// RFC 6238 §5.2: a code works once — also across sign-ins, and the activation code cannot sign in.
     @Test func codesAreAcceptedOnce() async throws {
         let server = try await TestServer.make()
