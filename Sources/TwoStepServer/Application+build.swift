@@ -14,7 +14,10 @@ public struct ServerParts: Sendable {
 
 /// Opens (creating on first run) the data directory, database and master key, and migrates.
 public func openServerParts(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServerParts {
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    // The database holds password hashes and sealed secrets: only the server's user may enter the folder.
+    try FileManager.default.createDirectory(
+        atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+    )
     let keyRing = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyPath)
     let database = try await Database.open(url: configuration.resolvedDatabaseURL, logger: logger)
     do {

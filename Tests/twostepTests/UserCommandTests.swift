@@ -15,6 +15,8 @@ struct UserCommandTests {
         let key = try String(contentsOfFile: keyPath, encoding: .utf8)
         let mode = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int
         #expect(mode == 0o600, "the master key is readable by its owner only")
+        let folderMode = try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int
+        #expect(folderMode == 0o700, "the data folder is closed to other users")
         #expect(FileManager.default.fileExists(atPath: directory + "/twostep.sqlite"))
 
         let added = try OTPCommandTests.run(["user", "add", "--email", "Ops@Example.com"] + data, input: "a long operator password\n")
