@@ -55,7 +55,8 @@ public func buildRouter(
     parts: ServerParts,
     now: @escaping Now = { Date() },
     passwordHasher: SecretHasher = .passwords,
-    logger: Logger = Logger(label: "twostep")
+    logger: Logger = Logger(label: "twostep"),
+    apiRoutes: APIRouteList = APIRouteList()
 ) throws -> Router<TwoStepRequestContext> {
     let cookies = CookieNames(secure: !configuration.devMode)
     let services = Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
@@ -64,6 +65,7 @@ public func buildRouter(
 
     let router = Router(context: TwoStepRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: APIErrorMiddleware(routes: apiRoutes))
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.get("/static/app.css") { _, _ in
         Response(
@@ -72,13 +74,30 @@ public func buildRouter(
         )
     }
     router.get("/health") { _, _ in "ok" }
+
+    // The JSON API: bearer tokens, not cookies, so neither the cookie session nor CSRF applies.
+    let api = router.group("/api/v1")
+    APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes).on(.get, "/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+    }
+    api.add(middleware: BearerMiddleware(sessions: sessions, apiKeys: services.apiKeys, store: parts.store))
+    AccountAPIController(services: services).addRoutes(
+        public: APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes),
+        account: APIRoutes(group: api.group(context: AccountAPIContext.self), prefix: "/api/v1", list: apiRoutes)
+    )
+    ServiceAPIController(services: services).addRoutes(
+        to: APIRoutes(group: api.group(context: ServiceAPIContext.self), prefix: "/api/v1", list: apiRoutes)
+    )
+
     router.add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
     router.add(middleware: CSRFMiddleware(cookies: cookies))
-    SignInController(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, pages: pages, cookies: cookies)
+    SignInController(
+        accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, signIns: services.signIns, pages: pages, cookies: cookies
+    )
         .addRoutes(to: router)
     ProfileController(
-        accounts: accounts, sessions: sessions, twoFactor: twoFactor, recoveryCodes: services.recoveryCodes, devices: devices, pages: pages,
-        cookies: cookies
+        accounts: accounts, sessions: sessions, twoFactor: twoFactor, recoveryCodes: services.recoveryCodes, devices: devices,
+        signIns: services.signIns, pages: pages, cookies: cookies
     )
         .addRoutes(to: router)
     if configuration.devMode, let outbox = services.outbox {

@@ -7,6 +7,7 @@ import TwoStepStore
 public struct OperatorActions: Sendable {
     private let accounts: AccountService
     private let twoFactor: TwoFactorService
+    private let apiKeys: APIKeyService
     private let store: SQLStore
     private let parts: ServerParts
     private let configuration: ServerConfiguration
@@ -18,6 +19,7 @@ public struct OperatorActions: Sendable {
         store = parts.store
         accounts = services.accounts
         twoFactor = services.twoFactor
+        apiKeys = services.apiKeys
     }
 
     public func addUser(email: String, password: String) async throws -> String {
@@ -79,6 +81,28 @@ extension OperatorActions {
         if dropRetired { try MasterKeyFile.write([newKey], to: path) }
         let kept = dropRetired ? "old keys removed" : "old keys kept for opening (\(old.keys.map(\.id).joined(separator: ", ")))"
         return "new master key \(newKey.id); re-sealed \(resealed) secrets; \(kept)"
+    }
+}
+
+extension OperatorActions {
+    /// `twostep apikey create`: the key, printed this once; only its hash is kept.
+    public func createAPIKey(name: String) async throws -> String {
+        switch try await apiKeys.create(name: name) {
+        case .success(let key): return key
+        case .failure(.invalidName): throw OperatorError("a key name is 1 to 64 letters, digits, '.', '_' or '-'")
+        case .failure(.nameTaken): throw OperatorError("a key named \(name) already exists (revoked keys keep their names)")
+        }
+    }
+
+    public func revokeAPIKey(name: String) async throws -> String {
+        guard try await apiKeys.revoke(name: name) else { throw OperatorError("no live key is named \(name)") }
+        return "revoked \(name): requests with it are refused from now on"
+    }
+
+    public func listAPIKeys() async throws -> [String] {
+        ["name\tcreated\tstate"] + (try await apiKeys.list()).map { key in
+            "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(key.revokedAt.map { "revoked \(Format.minute(Date(unixTime: $0)))" } ?? "live")"
+        }
     }
 }
 

@@ -108,6 +108,20 @@ enum Migrations {
                     "CREATE INDEX sms_challenges_phone ON sms_challenges (phone, created_at)",
                 ]
             ),
+            (
+                4,
+                [
+                    """
+                    CREATE TABLE api_keys (
+                        id \(id),
+                        name TEXT NOT NULL UNIQUE,
+                        key_hash TEXT NOT NULL UNIQUE,
+                        created_at BIGINT NOT NULL,
+                        revoked_at BIGINT
+                    )
+                    """
+                ]
+            ),
         ]
     }
 }

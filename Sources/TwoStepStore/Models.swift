@@ -206,3 +206,21 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case recoveryPhoneChanged = "recovery_phone_changed"
     case recoveryPhoneRemoved = "recovery_phone_removed"
 }
+
+/// A relying service's key for the service API. Only the key's SHA-256 is stored: the key is 256
+/// random bits, so a fast one-way hash is enough (NIST SP 800-63B §5.1.2.2: ≥ 112 bits needs no
+/// salt or slow KDF).
+public struct APIKey: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var name: String
+    public var keyHash: String
+    public var createdAt: UnixTime
+    public var revokedAt: UnixTime?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case keyHash = "key_hash"
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+}

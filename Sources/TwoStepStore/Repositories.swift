@@ -108,9 +108,19 @@ public protocol SecurityEventRepository: Sendable {
     func events(userID: Int64, limit: Int) async throws -> [SecurityEvent]
 }
 
+public protocol APIKeyRepository: Sendable {
+    /// - Throws: ``StoreError/duplicate`` when the name is taken (revoked keys keep their names).
+    func createAPIKey(name: String, keyHash: String, at time: UnixTime) async throws -> APIKey
+    /// The unrevoked key with this hash.
+    func apiKey(keyHash: String) async throws -> APIKey?
+    func apiKeys() async throws -> [APIKey]
+    /// - Returns: Whether an unrevoked key of that name was revoked.
+    func revokeAPIKey(name: String, at time: UnixTime) async throws -> Bool
+}
+
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
-    & RecoveryCodeRepository & SMSChallengeRepository & SecurityEventRepository
+    & RecoveryCodeRepository & SMSChallengeRepository & SecurityEventRepository & APIKeyRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

@@ -292,4 +292,35 @@ public struct SQLStore: Store {
             "SELECT id, user_id, kind, detail, created_at FROM security_events WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: limit)"
         ).all(decoding: SecurityEvent.self)
     }
+
+    // MARK: API keys
+
+    private static let apiKeyColumns = "id, name, key_hash, created_at, revoked_at"
+
+    public func createAPIKey(name: String, keyHash: String, at time: UnixTime) async throws -> APIKey {
+        let row = try await sql.raw(
+            """
+            INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(bind: name), \(bind: keyHash), \(bind: time))
+            ON CONFLICT (name) DO NOTHING RETURNING \(unsafeRaw: Self.apiKeyColumns)
+            """
+        ).first(decoding: APIKey.self)
+        guard let row else { throw StoreError.duplicate }
+        return row
+    }
+
+    public func apiKey(keyHash: String) async throws -> APIKey? {
+        try await sql.raw(
+            "SELECT \(unsafeRaw: Self.apiKeyColumns) FROM api_keys WHERE key_hash = \(bind: keyHash) AND revoked_at IS NULL"
+        ).first(decoding: APIKey.self)
+    }
+
+    public func apiKeys() async throws -> [APIKey] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.apiKeyColumns) FROM api_keys ORDER BY id").all(decoding: APIKey.self)
+    }
+
+    public func revokeAPIKey(name: String, at time: UnixTime) async throws -> Bool {
+        try await sql.raw(
+            "UPDATE api_keys SET revoked_at = \(bind: time) WHERE name = \(bind: name) AND revoked_at IS NULL RETURNING id"
+        ).first() != nil
+    }
 }

@@ -26,7 +26,7 @@ struct SQLStoreTests {
         try await Self.withStore { store in
             #expect(try await store.database.migrate() == [], "already applied")
             let versions = try await store.database.sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self)
-            #expect(versions == [1, 2, 3])
+            #expect(versions == [1, 2, 3, 4])
             let mode = try await store.database.sql.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self)
             #expect(mode == "wal")
         }

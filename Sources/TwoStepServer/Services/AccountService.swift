@@ -35,11 +35,20 @@ struct AccountService: Sendable {
     }
 
     func signUp(email: String, password: String) async throws -> Result<User, SignUpError> {
+        try await create(email: email, password: password, detail: "")
+    }
+
+    /// The stored "hash" of an account made without a password (by a relying service that checks
+    /// passwords itself): no PHC string, so no password matches it.
+    static let noPassword = "!"
+
+    /// Makes an account, with or without a password.
+    func create(email: String, password: String?, detail: String = "created through the service API") async throws -> Result<User, SignUpError> {
         guard let email = Self.normalizedEmail(email) else { return .failure(.invalidEmail) }
-        guard Self.passwordLengths.contains(password.count) else { return .failure(.passwordLength) }
+        if let password, !Self.passwordLengths.contains(password.count) { return .failure(.passwordLength) }
         do {
-            let user = try await store.createUser(email: email, passwordHash: hasher.hash(password), at: now().unixTime)
-            try await store.recordEvent(userID: user.id, kind: .signedUp, detail: "", at: now().unixTime)
+            let user = try await store.createUser(email: email, passwordHash: password.map(hasher.hash) ?? Self.noPassword, at: now().unixTime)
+            try await store.recordEvent(userID: user.id, kind: .signedUp, detail: detail, at: now().unixTime)
             return .success(user)
         } catch let error as StoreError where error == .duplicate {
             return .failure(.emailTaken)
@@ -53,7 +62,7 @@ struct AccountService: Sendable {
             _ = hasher.verify(password, against: decoyHash)
             return nil
         }
-        guard let user = try await store.user(email: email) else {
+        guard let user = try await store.user(email: email), user.passwordHash != Self.noPassword else {
             _ = hasher.verify(password, against: decoyHash)
             return nil
         }

@@ -6,17 +6,21 @@ import TwoStepStore
 /// Every service, wired once from the configuration: the web pages and the operator commands
 /// both use this, so no rule is set up twice.
 struct Services: Sendable {
+    let store: any Store
     let accounts: AccountService
     let sessions: SessionService
     let devices: TrustedDeviceService
     let recoveryCodes: RecoveryCodeService
     let smsCodes: SMSCodeService
     let twoFactor: TwoFactorService
+    let signIns: SignInService
+    let apiKeys: APIKeyService
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
 
     init(_ configuration: ServerConfiguration, parts: ServerParts, now: @escaping Now, passwordHasher: SecretHasher, logger: Logger) {
         let store = parts.store
+        self.store = store
         accounts = AccountService(store: store, hasher: passwordHasher, now: now)
         sessions = SessionService(store: store, now: now)
         devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
@@ -31,5 +35,7 @@ struct Services: Sendable {
             store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
             lockout: configuration.lockout, recoveryCodes: recoveryCodes, smsCodes: smsCodes, now: now
         )
+        signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)
+        apiKeys = APIKeyService(store: store, now: now)
     }
 }

@@ -92,6 +92,25 @@ struct TwoFactorService: Sendable {
         )
     }
 
+    /// An authenticator-app key brought from another system.
+    struct ImportedKey: Sendable {
+        let secret: [UInt8]
+        let algorithm: OTPAlgorithm
+        let digits: Int
+        let period: Int
+    }
+
+    /// Turns the app on with a key the user's app already holds (a relying service moving its
+    /// users over), confirmed at once: the user proved it to the old system.
+    func importApp(for user: User, key: ImportedKey) async throws {
+        let factor = try await store.createFactor(
+            userID: user.id, kind: .totp, sealedSecret: keyRing.seal(key.secret, context: Self.sealContext(user.id)), phone: nil,
+            algorithm: key.algorithm.rawValue, digits: key.digits, period: key.period, at: now().unixTime
+        )
+        try await store.confirmFactor(id: factor.id, lastUsedStep: nil, at: now().unixTime)
+        try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app (key imported)", at: now().unixTime)
+    }
+
     enum ActivationResult: Equatable {
         case activated
         case wrongCode

@@ -2,13 +2,15 @@ public import Hummingbird
 import HTTPTypes
 import TwoStepStore
 
-/// What every request carries once the middleware has run: the session and its user, if any,
-/// and the CSRF token for forms.
+/// What every request carries once the middleware has run: the session and its user, if any
+/// (from the cookie, or the bearer token on the API), the CSRF token for forms, or the API key.
 public struct TwoStepRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     var session: Session?
     var user: User?
     var csrfToken = ""
+    /// The relying service's key, on service API requests.
+    var apiKey: APIKey?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

@@ -10,6 +10,7 @@ struct ProfileController: Sendable {
     let twoFactor: TwoFactorService
     let recoveryCodes: RecoveryCodeService
     let devices: TrustedDeviceService
+    let signIns: SignInService
     let pages: Pages
     let cookies: CookieNames
 
@@ -434,22 +435,15 @@ struct ProfileController: Sendable {
     private func confirm(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: ConfirmForm.self, context: context)
         let next = Self.safeNext(form.next)
-        if let password = form.password, !password.isEmpty {
-            guard accounts.hasher.verify(password, against: context.user.passwordHash) else {
-                return pages.render("confirm", confirmValues(context, next: next, error: "That password is not right."), status: .unauthorized)
-            }
-        } else if let code = form.code, !code.isEmpty {
-            let outcome = try await twoFactor.verify(code, user: context.user)
-            guard outcome.isAccepted else {
-                return pages.render(
-                    "confirm", confirmValues(context, next: next, error: SignInController.message(for: outcome, now: accounts.now())), status: .unauthorized
-                )
-            }
-        } else {
-            return pages.render("confirm", confirmValues(context, next: next, error: "Enter your password or a security code."), status: .unprocessableContent)
+        let error: String
+        let status: HTTPResponse.Status
+        switch try await signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
+        case .confirmed: return .redirect(to: next, type: .normal)
+        case .wrongPassword: (error, status) = ("That password is not right.", .unauthorized)
+        case .code(let outcome): (error, status) = (SignInController.message(for: outcome, now: accounts.now()), .unauthorized)
+        case .proofMissing: (error, status) = ("Enter your password or a security code.", .unprocessableContent)
         }
-        try await sessions.markReauthenticated(context.session)
-        return .redirect(to: next, type: .normal)
+        return pages.render("confirm", confirmValues(context, next: next, error: error), status: status)
     }
 
     private func page(_ context: SignedInContext, title: String, menu: String) -> [String: Any] {

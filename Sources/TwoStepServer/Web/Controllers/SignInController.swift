@@ -9,6 +9,7 @@ struct SignInController: Sendable {
     let sessions: SessionService
     let twoFactor: TwoFactorService
     let devices: TrustedDeviceService
+    let signIns: SignInService
     let pages: Pages
     let cookies: CookieNames
 
@@ -45,7 +46,8 @@ struct SignInController: Sendable {
         let email = form.email ?? ""
         switch try await accounts.signUp(email: email, password: form.password ?? "") {
         case .success(let user):
-            return try await startSession(for: user, stage: .signedIn, request: request, context: context, to: "/profile")
+            let id = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: context.session)
+            return redirect(to: "/profile", session: id)
         case .failure(let error):
             var values = page(context, title: "Create your account")
             values["emailValue"] = email
@@ -61,21 +63,21 @@ struct SignInController: Sendable {
 
     private func signIn(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeForm(as: Credentials.self, context: context)
-        guard let user = try await accounts.authenticate(email: form.email ?? "", password: form.password ?? "") else {
+        let outcome = try await signIns.signIn(
+            email: form.email ?? "", password: form.password ?? "", deviceToken: request.cookies[cookies.trustedDevice]?.value,
+            userAgent: request.headers[.userAgent] ?? "", replacing: context.session
+        )
+        switch outcome {
+        case .refused:
             var values = page(context, title: "Sign in")
             values["emailValue"] = form.email ?? ""
             values["error"] = "Wrong e-mail address or password."  // never which of the two (SPEC F1)
             return pages.render("signin", values, status: .unauthorized)
+        case .signedIn(_, let id):
+            return redirect(to: "/profile", session: id)
+        case .secondFactorRequired(_, let id):
+            return redirect(to: "/signin/code", session: id)
         }
-        guard try await twoFactor.isEnabled(for: user) else {
-            try await accounts.recordSignIn(user, method: "password")
-            return try await startSession(for: user, stage: .signedIn, request: request, context: context, to: "/profile")
-        }
-        if try await devices.isTrusted(token: request.cookies[cookies.trustedDevice]?.value, user: user) {
-            try await accounts.recordSignIn(user, method: "password and trusted device")
-            return try await startSession(for: user, stage: .signedIn, request: request, context: context, to: "/profile")
-        }
-        return try await startSession(for: user, stage: .awaitingSecondFactor, request: request, context: context, to: "/signin/code")
     }
 
     private struct CodeForm: Decodable {
@@ -85,40 +87,30 @@ struct SignInController: Sendable {
 
     private func submitCode(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = try await request.decodeForm(as: CodeForm.self, context: context)
-        let user = context.user
-        let usingRecoveryCode = request.uri.path.hasSuffix("/recovery")
-        switch try await twoFactor.verify(form.code ?? "", user: user) {
-        case .accepted(let method):
-            let id = try await sessions.start(
-                userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: context.session
-            )
-            let location: String
-            switch method {
-            case .factor(let kind):
-                let how = switch kind {
-                case .totp: "app"
-                case .sms: "SMS"
-                case .recoveryPhone: "recovery phone"
-                }
-                try await accounts.recordSignIn(user, method: "password and security code (\(how))")
-                location = "/profile"
-            case .recoveryCode:
-                try await accounts.recordSignIn(user, method: "password and recovery code")
-                location = "/profile/two-factor?done=recovery-used"
-            }
-            var response = Response.redirect(to: location, type: .normal)
-            response.setCookie(cookies.make(cookies.session, value: id))
-            if form.trust == "on" {
-                let token = try await devices.trust(user: user, userAgent: request.headers[.userAgent] ?? "")
-                response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
+        let outcome = try await signIns.completeSecondFactor(
+            session: context.session, user: context.user, code: form.code ?? "", trustDevice: form.trust == "on",
+            userAgent: request.headers[.userAgent] ?? ""
+        )
+        switch outcome {
+        case .signedIn(let id, let method, let deviceToken):
+            let usedRecoveryCode = if case .recoveryCode = method { true } else { false }
+            var response = redirect(to: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile", session: id)
+            if let deviceToken {
+                response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime)))
             }
             return response
-        case let outcome:
+        case .refused(let verification):
             return pages.render(
-                usingRecoveryCode ? "recovery-sign-in" : "security-code",
-                try await codePage(context, error: Self.message(for: outcome, now: accounts.now())), status: .unauthorized
+                request.uri.path.hasSuffix("/recovery") ? "recovery-sign-in" : "security-code",
+                try await codePage(context, error: Self.message(for: verification, now: accounts.now())), status: .unauthorized
             )
         }
+    }
+
+    private func redirect(to location: String, session id: String) -> Response {
+        var response = Response.redirect(to: location, type: .normal)
+        response.setCookie(cookies.make(cookies.session, value: id))
+        return response
     }
 
     /// What the person is told after a refused code: always when they may try again (SPEC §2).
@@ -137,15 +129,6 @@ struct SignInController: Sendable {
         if let session = context.session { try await sessions.end(session) }
         var response = Response.redirect(to: "/signin?done=signed-out", type: .normal)
         response.setCookie(cookies.expired(cookies.session))
-        return response
-    }
-
-    private func startSession(
-        for user: User, stage: SessionStage, request: Request, context: TwoStepRequestContext, to location: String
-    ) async throws -> Response {
-        let id = try await sessions.start(userID: user.id, stage: stage, userAgent: request.headers[.userAgent] ?? "", replacing: context.session)
-        var response = Response.redirect(to: location, type: .normal)
-        response.setCookie(cookies.make(cookies.session, value: id))
         return response
     }
 

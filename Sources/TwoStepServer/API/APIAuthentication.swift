@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import TwoStepStore
+
+/// Reads `Authorization: Bearer …` on API requests: a `tsk_` key of a relying service, or an
+/// account holder's session token (the same sessions as the pages' cookie, SPEC §2). It only
+/// identifies; the route's context type decides what is required.
+struct BearerMiddleware: RouterMiddleware {
+    typealias Context = TwoStepRequestContext
+    let sessions: SessionService
+    let apiKeys: APIKeyService
+    let store: any Store
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization], header.count <= 256, header.lowercased().hasPrefix("bearer ") {
+            let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            if token.hasPrefix(APIKeyService.prefix) {
+                context.apiKey = try await apiKeys.authenticate(token)
+            } else if !token.isEmpty, let session = try await sessions.resolve(token), let user = try await store.user(id: session.userID) {
+                context.session = session
+                context.user = user
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+/// An API request from a signed-in account holder (a bearer session past both steps).
+struct AccountAPIContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let session: Session
+    let user: User
+
+    init(context: TwoStepRequestContext) throws {
+        guard let session = context.session, session.stage == .signedIn, let user = context.user else { throw APIError.unauthorized }
+        self.coreContext = context.coreContext
+        self.session = session
+        self.user = user
+    }
+
+    var maxUploadSize: Int { 64 * 1024 }
+}
+
+/// An API request from a relying service with a live API key.
+struct ServiceAPIContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let apiKey: APIKey
+
+    init(context: TwoStepRequestContext) throws {
+        guard let apiKey = context.apiKey else { throw APIError.unauthorized }
+        self.coreContext = context.coreContext
+        self.apiKey = apiKey
+    }
+
+    var maxUploadSize: Int { 64 * 1024 }
+}

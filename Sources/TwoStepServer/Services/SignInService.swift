@@ -1,0 +1,84 @@
+import Foundation
+import TwoStepCore
+import TwoStepStore
+
+/// The two-step sign-in and re-authentication (SPEC F1, F2, F6, §2), once for the pages (session
+/// in a cookie) and the JSON API (session as a bearer token): the same session ids, the same rules.
+struct SignInService: Sendable {
+    let accounts: AccountService
+    let sessions: SessionService
+    let twoFactor: TwoFactorService
+    let devices: TrustedDeviceService
+
+    enum Outcome {
+        /// Wrong e-mail address or password: never which (SPEC F1).
+        case refused
+        /// Signed in: `sessionID` is the new session's secret id.
+        case signedIn(User, sessionID: String)
+        /// The password was right; the half-way session `sessionID` now needs a second factor.
+        case secondFactorRequired(User, sessionID: String)
+    }
+
+    /// Checks the password; signs in at once when 2FA is off or `deviceToken` marks a trusted device
+    /// of this account. Any earlier session of the client is replaced (session fixation).
+    func signIn(email: String, password: String, deviceToken: String?, userAgent: String, replacing old: Session?) async throws -> Outcome {
+        guard let user = try await accounts.authenticate(email: email, password: password) else { return .refused }
+        let method: String
+        if try await !twoFactor.isEnabled(for: user) {
+            method = "password"
+        } else if try await devices.isTrusted(token: deviceToken, user: user) {
+            method = "password and trusted device"
+        } else {
+            let id = try await sessions.start(userID: user.id, stage: .awaitingSecondFactor, userAgent: userAgent, replacing: old)
+            return .secondFactorRequired(user, sessionID: id)
+        }
+        try await accounts.recordSignIn(user, method: method)
+        return .signedIn(user, sessionID: try await sessions.start(userID: user.id, stage: .signedIn, userAgent: userAgent, replacing: old))
+    }
+
+    enum CodeOutcome {
+        /// Signed in with `method`; `deviceToken` is set when the client asked to be trusted.
+        case signedIn(sessionID: String, method: TwoFactorService.Method, deviceToken: String?)
+        case refused(TwoFactorService.Verification)
+    }
+
+    /// The second step: a code of any kind the account has, with the lockout and replay guard.
+    func completeSecondFactor(session: Session, user: User, code: String, trustDevice: Bool, userAgent: String) async throws -> CodeOutcome {
+        let verification = try await twoFactor.verify(code, user: user)
+        guard case .accepted(let method) = verification else { return .refused(verification) }
+        let id = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: userAgent, replacing: session)
+        try await accounts.recordSignIn(user, method: "password and " + Self.describe(method))
+        let deviceToken = trustDevice ? try await devices.trust(user: user, userAgent: userAgent) : nil
+        return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)
+    }
+
+    static func describe(_ method: TwoFactorService.Method) -> String {
+        switch method {
+        case .factor(.totp): "security code (app)"
+        case .factor(.sms): "security code (SMS)"
+        case .factor(.recoveryPhone): "security code (recovery phone)"
+        case .recoveryCode: "recovery code"
+        }
+    }
+
+    enum ReauthenticationResult: Equatable {
+        case confirmed
+        case wrongPassword
+        case code(TwoFactorService.Verification)
+        case proofMissing
+    }
+
+    /// "Sudo mode" (SPEC §2): the password or a current code opens 10 minutes of sensitive changes.
+    func reauthenticate(session: Session, user: User, password: String?, code: String?) async throws -> ReauthenticationResult {
+        if let password, !password.isEmpty {
+            guard accounts.hasher.verify(password, against: user.passwordHash) else { return .wrongPassword }
+        } else if let code, !code.isEmpty {
+            let verification = try await twoFactor.verify(code, user: user)
+            guard verification.isAccepted else { return .code(verification) }
+        } else {
+            return .proofMissing
+        }
+        try await sessions.markReauthenticated(session)
+        return .confirmed
+    }
+}
