@@ -2241,10 +2241,16 @@ enum OpenAPIDocument {
             "type": "object",
             "properties": {
               "code": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "null"
+                ]
               },
               "message": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "null"
+                ]
               },
               "retry_at": {
                 "type": "string",
@@ -2284,13 +2290,22 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "email": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "password": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "device_token": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "description": "A device token from an earlier sign-in with trust_device: skips the second factor for 30 days."
           }
         },
@@ -2343,7 +2358,10 @@ enum OpenAPIDocument {
             ]
           },
           "device_token": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "recovery_codes_remaining": {
             "type": "integer"
@@ -2357,13 +2375,20 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "challenge": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "to": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "enum": [
               "sms",
-              "recovery_phone"
+              "recovery_phone",
+              null
             ],
             "default": "sms"
           }
@@ -2376,14 +2401,20 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "challenge": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "code": {
             "type": "string",
             "description": "An app or SMS code, or a recovery code."
           },
           "trust_device": {
-            "type": "boolean"
+            "type": [
+              "boolean",
+              "null"
+            ]
           }
         },
         "required": [
@@ -2436,7 +2467,10 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "enabled": {
-            "type": "boolean"
+            "type": [
+              "boolean",
+              "null"
+            ]
           },
           "method": {
             "type": "string",
@@ -2446,10 +2480,16 @@ enum OpenAPIDocument {
             ]
           },
           "sms_phone": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "recovery_phone": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "recovery_codes": {
             "$ref": "#/components/schemas/RecoveryCodeStatus"
@@ -2468,7 +2508,10 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "email": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "created_at": {
             "type": "string",
@@ -2488,7 +2531,10 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "email": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "created_at": {
             "type": "string",
@@ -2508,7 +2554,10 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "current": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "new": {
             "type": "string",
@@ -2525,10 +2574,16 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "password": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "code": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           }
         }
       },
@@ -2575,10 +2630,16 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "code": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "trust_device": {
-            "type": "boolean"
+            "type": [
+              "boolean",
+              "null"
+            ]
           }
         },
         "required": [
@@ -2589,7 +2650,10 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "code": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           }
         },
         "required": [
@@ -2600,10 +2664,16 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "enabled": {
-            "type": "boolean"
+            "type": [
+              "boolean",
+              "null"
+            ]
           },
           "device_token": {
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           }
         },
         "required": [
@@ -2629,7 +2699,10 @@ enum OpenAPIDocument {
           "codes": {
             "type": "array",
             "items": {
-              "type": "string"
+              "type": [
+                "string",
+                "null"
+              ]
             }
           }
         },
@@ -2649,7 +2722,10 @@ enum OpenAPIDocument {
                   "type": "integer"
                 },
                 "browser": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "null"
+                  ]
                 },
                 "created_at": {
                   "type": "string",
@@ -2687,10 +2763,16 @@ enum OpenAPIDocument {
               "type": "object",
               "properties": {
                 "kind": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "null"
+                  ]
                 },
                 "detail": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "null"
+                  ]
                 },
                 "at": {
                   "type": "string",
@@ -2718,13 +2800,19 @@ enum OpenAPIDocument {
             "maxLength": 254
           },
           "password": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "minLength": 8,
             "maxLength": 128,
             "description": "Leave out when the relying service checks passwords itself."
           },
           "totp": {
-            "type": "object",
+            "type": [
+              "object",
+              "null"
+            ],
             "properties": {
               "secret": {
                 "type": "string",
@@ -2732,28 +2820,40 @@ enum OpenAPIDocument {
                 "description": "Base32 key the user's app already has (10–128 bytes)."
               },
               "algorithm": {
-                "type": "string",
+                "type": [
+                  "string",
+                  "null"
+                ],
                 "enum": [
                   "sha1",
                   "sha256",
-                  "sha512"
+                  "sha512",
+                  null
                 ],
                 "default": "sha1"
               },
               "digits": {
-                "type": "integer",
+                "type": [
+                  "integer",
+                  "null"
+                ],
                 "enum": [
                   6,
                   7,
-                  8
+                  8,
+                  null
                 ],
                 "default": 6
               },
               "period": {
-                "type": "integer",
+                "type": [
+                  "integer",
+                  "null"
+                ],
                 "enum": [
                   30,
-                  60
+                  60,
+                  null
                 ],
                 "default": 30
               }
@@ -2771,10 +2871,14 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "to": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "enum": [
               "sms",
-              "recovery_phone"
+              "recovery_phone",
+              null
             ],
             "default": "sms"
           }
@@ -2801,7 +2905,10 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "valid": {
-            "type": "boolean"
+            "type": [
+              "boolean",
+              "null"
+            ]
           },
           "method": {
             "type": "string",
