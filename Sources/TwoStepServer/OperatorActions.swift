@@ -85,6 +85,61 @@ extension OperatorActions {
 }
 
 extension OperatorActions {
+    /// `twostep user import FILE`: users moving from another system with the app keys they already
+    /// have, one per line: `email,base32-secret[,algorithm,digits,period]` (`#` starts a comment).
+    ///
+    /// Lines go in in transactions of 10,000; an address that already has an account is skipped, so
+    /// after a bad line the same file can be fixed and run again. The users get no password: the
+    /// relying service checks passwords, TwoStep the second factor.
+    public func importUsers(csv text: String, progress: (Int) -> Void = { _ in }) async throws -> String {
+        let keyRing = parts.keyRing
+        let seal: @Sendable (Int64, [UInt8]) -> String = { id, secret in keyRing.seal(secret, context: TwoFactorService.sealContext(id)) }
+        var batch: [UserImport] = []
+        var (read, added) = (0, 0)
+        func flush() async throws {
+            added += try await store.importUsers(batch, seal: seal, eventDetail: "authenticator app (key imported)", at: Date().unixTime)
+            batch.removeAll(keepingCapacity: true)
+            progress(added)
+        }
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !content.isEmpty else { continue }
+            do {
+                batch.append(try Self.parseImportLine(content))
+            } catch {
+                try await flush()
+                throw OperatorError("line \(lineNumber): \(error); \(added) users added before it (fix the line and run again: added users are skipped)")
+            }
+            read += 1
+            if batch.count == 10_000 { try await flush() }
+        }
+        try await flush()
+        return "added \(added) users with authenticator apps; skipped \(read - added) that already had accounts"
+    }
+
+    private static func parseImportLine(_ line: String) throws -> UserImport {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard (2...5).contains(fields.count) else { throw OperatorError("expected email,secret[,algorithm,digits,period]") }
+        guard let email = AccountService.normalizedEmail(fields[0]) else { throw OperatorError("'\(fields[0])' is not an e-mail address") }
+        func number(_ index: Int) throws -> Int? {
+            guard fields.count > index, !fields[index].isEmpty else { return nil }
+            guard let value = Int(fields[index]) else { throw OperatorError("'\(fields[index])' is not a number") }
+            return value
+        }
+        let algorithm = fields.count > 2 && !fields[2].isEmpty ? fields[2] : nil
+        do {
+            let key = try TwoFactorService.ImportedKey(base32: fields[1], algorithm: algorithm, digits: try number(3), period: try number(4))
+            return UserImport(
+                email: email, passwordHash: AccountService.noPassword, secret: key.secret, algorithm: key.algorithm.rawValue, digits: key.digits,
+                period: key.period
+            )
+        } catch let problem as TwoFactorService.ImportedKey.Problem {
+            throw OperatorError("\(problem.field) \(problem.message)")
+        }
+    }
+
     /// `twostep apikey create`: the key, printed this once; only its hash is kept.
     public func createAPIKey(name: String) async throws -> String {
         switch try await apiKeys.create(name: name) {

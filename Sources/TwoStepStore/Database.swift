@@ -1,5 +1,6 @@
 public import Logging
 public import SQLKit
+import NIOPosix
 import SQLiteKit
 import Synchronization
 
@@ -8,6 +9,12 @@ import Synchronization
 /// Every query is one self-contained statement (rules that must be atomic, such as the replay
 /// guard, are single conditional `UPDATE … RETURNING` statements), so queries spread over the
 /// connections without leasing one per request.
+///
+/// SQLite allows one writer at a time. Writes from several connections collide: a statement that
+/// read a snapshot and then wants to write gets `SQLITE_BUSY_SNAPSHOT` at once, with no waiting
+/// (the validate benchmark made 2 % of checks fail this way). So every write goes through one
+/// writer connection on a thread of its own, queued rather than contending; reads spread over
+/// reader connections, which in WAL mode never wait for the writer.
 public final class Database: Sendable {
     /// The few places where SQLite and PostgreSQL differ. Everything else is shared SQL.
     public enum Dialect: Sendable {
@@ -22,23 +29,49 @@ public final class Database: Sendable {
     }
 
     public let dialect: Dialect
-    private let connections: [any SQLDatabase]
+    private let readers: [any SQLDatabase]
+    /// Where every INSERT, UPDATE and DELETE goes.
+    public let writer: any SQLDatabase
     private let next = Atomic<Int>(0)
     private let closeConnections: @Sendable () async throws -> Void
+    /// Opens a connection of its own for a multi-statement transaction.
+    private let openDedicated: @Sendable () async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void)
 
-    private init(dialect: Dialect, connections: [any SQLDatabase], close: @escaping @Sendable () async throws -> Void) {
+    private init(
+        dialect: Dialect, writer: any SQLDatabase, readers: [any SQLDatabase], close: @escaping @Sendable () async throws -> Void,
+        openDedicated: @escaping @Sendable () async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void)
+    ) {
         self.dialect = dialect
-        self.connections = connections
+        self.writer = writer
+        self.readers = readers
         self.closeConnections = close
+        self.openDedicated = openDedicated
     }
 
-    /// A connection to run one statement on.
+    /// Runs `body` in one transaction on a connection nobody else uses, so statements of other
+    /// requests cannot fall into it. For bulk work (imports); the rules need no transactions.
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let (sql, close) = try await openDedicated()
+        do {
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            let result = try await body(sql)
+            try await sql.raw("COMMIT").run()
+            try await close()
+            return result
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            try? await close()
+            throw error
+        }
+    }
+
+    /// A connection to run one read on.
     public var sql: any SQLDatabase {
-        connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
+        readers[next.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
     }
 
-    /// The first connection: migrations run their transaction on it alone.
-    var primary: any SQLDatabase { connections[0] }
+    /// Migrations run their transaction on the writer.
+    var primary: any SQLDatabase { writer }
 
     /// Opens a database from a URL: `sqlite:PATH` (or `sqlite::memory:` for a throw-away one).
     public static func open(url: String, logger: Logger) async throws -> Database {
@@ -50,30 +83,57 @@ public final class Database: Sendable {
     /// for the writer, with foreign keys enforced.
     /// - Parameters:
     ///   - path: The file, or `:memory:` for one private in-memory database (one connection).
-    ///   - connections: How many connections to spread statements over.
-    public static func sqlite(path: String, connections count: Int = 4, logger: Logger) async throws -> Database {
+    ///   - readers: How many connections to spread reads over.
+    public static func sqlite(path: String, readers count: Int = 3, logger: Logger) async throws -> Database {
         let inMemory = path == ":memory:"
-        var connections: [SQLiteConnection] = []
-        do {
-            for _ in 0..<(inMemory ? 1 : max(1, count)) {
-                let connection = try await SQLiteConnection.open(storage: inMemory ? .memory : .file(path: path), logger: logger)
-                connections.append(connection)
-                // busy_timeout replaces sqlite-nio's spinning busy handler with one that sleeps.
-                // WAL is a property of the file: set it once, before other connections are open.
-                let wal = !inMemory && connections.count == 1 ? ["PRAGMA journal_mode = WAL"] : []
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
+        @Sendable func connect(first: Bool, on pool: NIOThreadPool = .singleton) async throws -> SQLiteConnection {
+            let connection = try await SQLiteConnection.open(
+                storage: inMemory ? .memory : .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
+            )
+            // busy_timeout replaces sqlite-nio's spinning busy handler with one that sleeps.
+            // WAL is a property of the file: set it once, before other connections are open.
+            let wal = !inMemory && first ? ["PRAGMA journal_mode = WAL"] : []
+            do {
                 for pragma in ["PRAGMA busy_timeout = 5000"] + wal + ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
                     _ = try await connection.query(pragma)
                 }
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            return connection
+        }
+        // The writer first: it switches the file to WAL. An in-memory database exists only on its
+        // one connection, which then both reads and writes.
+        var connections: [SQLiteConnection] = []
+        do {
+            connections.append(try await connect(first: true, on: writerThread))
+            for _ in 0..<(inMemory ? 0 : max(1, count)) {
+                connections.append(try await connect(first: false))
             }
         } catch {
             for connection in connections { try? await connection.close() }
+            try? await writerThread.shutdownGracefully()
             throw error
         }
         let opened = connections
         // SQLKit would log every query with its bindings (password hashes, sealed keys) at debug level: never.
-        return Database(dialect: .sqlite, connections: opened.map { $0.sql(queryLogLevel: nil) }) {
-            for connection in opened { try await connection.close() }
-        }
+        let databases = opened.map { $0.sql(queryLogLevel: nil) }
+        return Database(
+            dialect: .sqlite, writer: databases[0], readers: databases.count > 1 ? Array(databases.dropFirst()) : databases,
+            close: {
+                for connection in opened { try await connection.close() }
+                try await writerThread.shutdownGracefully()
+            },
+            openDedicated: {
+                // An in-memory database exists only on its one connection.
+                if inMemory { return (databases[0], close: {}) }
+                let connection = try await connect(first: false)
+                return (connection.sql(queryLogLevel: nil), close: { try await connection.close() })
+            }
+        )
     }
 
     public func close() async throws {

@@ -10,6 +10,29 @@ public protocol UserRepository: Sendable {
     /// Adds one to the consecutive failures, atomically, and returns the new count.
     func recordSecondFactorFailure(userID: Int64, at time: UnixTime) async throws -> Int
     func resetSecondFactorFailures(userID: Int64) async throws
+    /// Adds users, each with a confirmed authenticator-app factor, in one transaction; addresses
+    /// already taken are skipped. `seal` seals a user's secret once the user has an id.
+    /// - Returns: How many users were added.
+    func importUsers(_ users: [UserImport], seal: @Sendable (Int64, [UInt8]) -> String, eventDetail: String, at time: UnixTime) async throws -> Int
+}
+
+/// One user for ``UserRepository/importUsers(_:seal:eventDetail:at:)``.
+public struct UserImport: Sendable {
+    public var email: String
+    public var passwordHash: String
+    public var secret: [UInt8]
+    public var algorithm: String
+    public var digits: Int
+    public var period: Int
+
+    public init(email: String, passwordHash: String, secret: [UInt8], algorithm: String, digits: Int, period: Int) {
+        self.email = email
+        self.passwordHash = passwordHash
+        self.secret = secret
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+    }
 }
 
 public protocol FactorRepository: Sendable {

@@ -8,14 +8,16 @@ public struct SQLStore: Store {
         self.database = database
     }
 
+    /// Reads spread over the reader connections; every write goes through the one writer (see `Database`).
     private var sql: any SQLDatabase { database.sql }
+    private var writer: any SQLDatabase { database.writer }
 
     // MARK: Users
 
     private static let userColumns = "id, email, password_hash, created_at, second_factor_failures, last_second_factor_failure_at"
 
     public func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User {
-        let row = try await sql.raw(
+        let row = try await writer.raw(
             """
             INSERT INTO users (email, password_hash, created_at) VALUES (\(bind: email), \(bind: passwordHash), \(bind: time))
             ON CONFLICT (email) DO NOTHING RETURNING \(unsafeRaw: Self.userColumns)
@@ -38,11 +40,11 @@ public struct SQLStore: Store {
     }
 
     public func setPasswordHash(_ hash: String, userID: Int64) async throws {
-        try await sql.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID)").run()
+        try await writer.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID)").run()
     }
 
     public func recordSecondFactorFailure(userID: Int64, at time: UnixTime) async throws -> Int {
-        try await sql.raw(
+        try await writer.raw(
             """
             UPDATE users SET second_factor_failures = second_factor_failures + 1, last_second_factor_failure_at = \(bind: time)
             WHERE id = \(bind: userID) RETURNING second_factor_failures
@@ -51,9 +53,48 @@ public struct SQLStore: Store {
     }
 
     public func resetSecondFactorFailures(userID: Int64) async throws {
-        try await sql.raw(
+        try await writer.raw(
             "UPDATE users SET second_factor_failures = 0, last_second_factor_failure_at = NULL WHERE id = \(bind: userID)"
         ).run()
+    }
+
+    public func importUsers(
+        _ users: [UserImport], seal: @Sendable (Int64, [UInt8]) -> String, eventDetail: String, at time: UnixTime
+    ) async throws -> Int {
+        try await database.transaction { connection in
+            var added = 0
+            // Some hundred rows per statement: few round trips, well under SQLite's 32,766 bound values.
+            for start in stride(from: 0, to: users.count, by: 500) {
+                let chunk = users[start..<min(start + 500, users.count)]
+                let values = chunk.map { user -> SQLQueryString in "(\(bind: user.email), \(bind: user.passwordHash), \(bind: time))" }
+                let rows = try await connection.raw(
+                    """
+                    INSERT INTO users (email, password_hash, created_at) VALUES \(values.joined(separator: ", "))
+                    ON CONFLICT (email) DO NOTHING RETURNING id, email
+                    """
+                ).all()
+                let ids = Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode(column: "email", as: String.self), try $0.decode(column: "id", as: Int64.self)) })
+                let imported = chunk.compactMap { user in ids[user.email].map { (id: $0, user: user) } }
+                guard !imported.isEmpty else { continue }
+                let factors = imported.map { id, user -> SQLQueryString in
+                    """
+                    (\(bind: id), \(bind: FactorKind.totp.rawValue), \(bind: seal(id, user.secret)), \(bind: user.algorithm), \(bind: user.digits), \(bind: user.period), \(bind: time), \(bind: time))
+                    """
+                }
+                try await connection.raw(
+                    """
+                    INSERT INTO factors (user_id, kind, sealed_secret, algorithm, digits, period, created_at, confirmed_at)
+                    VALUES \(factors.joined(separator: ", "))
+                    """
+                ).run()
+                let events = imported.map { id, _ -> SQLQueryString in
+                    "(\(bind: id), \(bind: SecurityEventKind.twoFactorEnabled.rawValue), \(bind: eventDetail), \(bind: time))"
+                }
+                try await connection.raw("INSERT INTO security_events (user_id, kind, detail, created_at) VALUES \(events.joined(separator: ", "))").run()
+                added += imported.count
+            }
+            return added
+        }
     }
 
     // MARK: Factors
@@ -63,7 +104,7 @@ public struct SQLStore: Store {
     public func createFactor(
         userID: Int64, kind: FactorKind, sealedSecret: String?, phone: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
     ) async throws -> Factor {
-        try await sql.raw(
+        try await writer.raw(
             """
             INSERT INTO factors (user_id, kind, sealed_secret, phone, algorithm, digits, period, created_at)
             VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: sealedSecret), \(bind: phone), \(bind: algorithm), \(bind: digits),
@@ -79,11 +120,11 @@ public struct SQLStore: Store {
     }
 
     public func confirmFactor(id: Int64, lastUsedStep: Int64?, at time: UnixTime) async throws {
-        try await sql.raw("UPDATE factors SET confirmed_at = \(bind: time), last_used_step = \(bind: lastUsedStep) WHERE id = \(bind: id)").run()
+        try await writer.raw("UPDATE factors SET confirmed_at = \(bind: time), last_used_step = \(bind: lastUsedStep) WHERE id = \(bind: id)").run()
     }
 
     public func claimStep(_ step: Int64, factorID: Int64) async throws -> Bool {
-        try await sql.raw(
+        try await writer.raw(
             """
             UPDATE factors SET last_used_step = \(bind: step)
             WHERE id = \(bind: factorID) AND (last_used_step IS NULL OR last_used_step < \(bind: step)) RETURNING id
@@ -92,15 +133,15 @@ public struct SQLStore: Store {
     }
 
     public func deleteFactor(id: Int64) async throws {
-        try await sql.raw("DELETE FROM factors WHERE id = \(bind: id)").run()
+        try await writer.raw("DELETE FROM factors WHERE id = \(bind: id)").run()
     }
 
     public func setFactorSecret(_ sealed: String, factorID: Int64) async throws {
-        try await sql.raw("UPDATE factors SET sealed_secret = \(bind: sealed) WHERE id = \(bind: factorID)").run()
+        try await writer.raw("UPDATE factors SET sealed_secret = \(bind: sealed) WHERE id = \(bind: factorID)").run()
     }
 
     public func deleteFactors(userID: Int64) async throws {
-        try await sql.raw("DELETE FROM factors WHERE user_id = \(bind: userID)").run()
+        try await writer.raw("DELETE FROM factors WHERE user_id = \(bind: userID)").run()
     }
 
     // MARK: Sessions
@@ -108,7 +149,7 @@ public struct SQLStore: Store {
     private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent, reauthenticated_until"
 
     public func createSession(_ session: Session) async throws {
-        try await sql.raw(
+        try await writer.raw(
             """
             INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent)
             VALUES (\(bind: session.idHash), \(bind: session.userID), \(bind: session.stage.rawValue), \(bind: session.createdAt),
@@ -122,23 +163,23 @@ public struct SQLStore: Store {
     }
 
     public func touchSession(idHash: String, at time: UnixTime) async throws {
-        try await sql.raw("UPDATE sessions SET last_seen_at = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
+        try await writer.raw("UPDATE sessions SET last_seen_at = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
     }
 
     public func setReauthenticated(idHash: String, until time: UnixTime) async throws {
-        try await sql.raw("UPDATE sessions SET reauthenticated_until = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
+        try await writer.raw("UPDATE sessions SET reauthenticated_until = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
     }
 
     public func deleteSession(idHash: String) async throws {
-        try await sql.raw("DELETE FROM sessions WHERE id_hash = \(bind: idHash)").run()
+        try await writer.raw("DELETE FROM sessions WHERE id_hash = \(bind: idHash)").run()
     }
 
     public func deleteSessions(userID: Int64) async throws {
-        try await sql.raw("DELETE FROM sessions WHERE user_id = \(bind: userID)").run()
+        try await writer.raw("DELETE FROM sessions WHERE user_id = \(bind: userID)").run()
     }
 
     public func deleteExpiredSessions(idleBefore: UnixTime, createdBefore: UnixTime) async throws {
-        try await sql.raw("DELETE FROM sessions WHERE last_seen_at < \(bind: idleBefore) OR created_at < \(bind: createdBefore)").run()
+        try await writer.raw("DELETE FROM sessions WHERE last_seen_at < \(bind: idleBefore) OR created_at < \(bind: createdBefore)").run()
     }
 
     // MARK: Trusted devices
@@ -148,7 +189,7 @@ public struct SQLStore: Store {
     public func createTrustedDevice(
         userID: Int64, tokenHash: String, userAgent: String, at time: UnixTime, expiresAt: UnixTime
     ) async throws -> TrustedDevice {
-        try await sql.raw(
+        try await writer.raw(
             """
             INSERT INTO trusted_devices (user_id, token_hash, user_agent, created_at, last_used_at, expires_at)
             VALUES (\(bind: userID), \(bind: tokenHash), \(bind: userAgent), \(bind: time), \(bind: time), \(bind: expiresAt))
@@ -163,7 +204,7 @@ public struct SQLStore: Store {
     }
 
     public func touchTrustedDevice(id: Int64, at time: UnixTime) async throws {
-        try await sql.raw("UPDATE trusted_devices SET last_used_at = \(bind: time) WHERE id = \(bind: id)").run()
+        try await writer.raw("UPDATE trusted_devices SET last_used_at = \(bind: time) WHERE id = \(bind: id)").run()
     }
 
     public func trustedDevices(userID: Int64) async throws -> [TrustedDevice] {
@@ -172,15 +213,15 @@ public struct SQLStore: Store {
     }
 
     public func deleteTrustedDevice(id: Int64, userID: Int64) async throws -> Bool {
-        try await sql.raw("DELETE FROM trusted_devices WHERE id = \(bind: id) AND user_id = \(bind: userID) RETURNING id").first() != nil
+        try await writer.raw("DELETE FROM trusted_devices WHERE id = \(bind: id) AND user_id = \(bind: userID) RETURNING id").first() != nil
     }
 
     public func deleteExpiredTrustedDevices(before time: UnixTime) async throws {
-        try await sql.raw("DELETE FROM trusted_devices WHERE expires_at <= \(bind: time)").run()
+        try await writer.raw("DELETE FROM trusted_devices WHERE expires_at <= \(bind: time)").run()
     }
 
     public func deleteTrustedDevices(userID: Int64) async throws {
-        try await sql.raw("DELETE FROM trusted_devices WHERE user_id = \(bind: userID)").run()
+        try await writer.raw("DELETE FROM trusted_devices WHERE user_id = \(bind: userID)").run()
     }
 
     // MARK: Recovery codes
@@ -190,7 +231,7 @@ public struct SQLStore: Store {
     public func replaceRecoveryCodes(userID: Int64, codes: [(hash: String, sealed: String)], at time: UnixTime) async throws {
         try await deleteRecoveryCodes(userID: userID)
         for code in codes {
-            try await sql.raw(
+            try await writer.raw(
                 """
                 INSERT INTO recovery_codes (user_id, code_hash, sealed_code, created_at)
                 VALUES (\(bind: userID), \(bind: code.hash), \(bind: code.sealed), \(bind: time))
@@ -205,16 +246,16 @@ public struct SQLStore: Store {
     }
 
     public func consumeRecoveryCode(id: Int64, at time: UnixTime) async throws -> Bool {
-        try await sql.raw("UPDATE recovery_codes SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id")
+        try await writer.raw("UPDATE recovery_codes SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id")
             .first() != nil
     }
 
     public func deleteRecoveryCodes(userID: Int64) async throws {
-        try await sql.raw("DELETE FROM recovery_codes WHERE user_id = \(bind: userID)").run()
+        try await writer.raw("DELETE FROM recovery_codes WHERE user_id = \(bind: userID)").run()
     }
 
     public func setSealedRecoveryCode(_ sealed: String, id: Int64) async throws {
-        try await sql.raw("UPDATE recovery_codes SET sealed_code = \(bind: sealed) WHERE id = \(bind: id)").run()
+        try await writer.raw("UPDATE recovery_codes SET sealed_code = \(bind: sealed) WHERE id = \(bind: id)").run()
     }
 
     // MARK: SMS challenges
@@ -226,7 +267,7 @@ public struct SQLStore: Store {
     ) async throws -> Result<SMSChallenge, SMSLimit> {
         let hourAgo = time - 3_600
         let dayAgo = time - 86_400
-        let created = try await sql.raw(
+        let created = try await writer.raw(
             """
             INSERT INTO sms_challenges (user_id, factor_id, phone, sealed_code, created_at, expires_at)
             SELECT \(bind: userID), \(bind: factorID), \(bind: phone), \(bind: sealedCode), \(bind: time), \(bind: expiresAt)
@@ -259,27 +300,27 @@ public struct SQLStore: Store {
     }
 
     public func recordSMSGuess(challengeID: Int64, maximum: Int) async throws -> Bool {
-        try await sql.raw(
+        try await writer.raw(
             "UPDATE sms_challenges SET attempts = attempts + 1 WHERE id = \(bind: challengeID) AND attempts < \(bind: maximum) RETURNING id"
         ).first() != nil
     }
 
     public func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool {
-        try await sql.raw("UPDATE sms_challenges SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id").first() != nil
+        try await writer.raw("UPDATE sms_challenges SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id").first() != nil
     }
 
     public func deleteSMSChallenges(createdBefore time: UnixTime) async throws {
-        try await sql.raw("DELETE FROM sms_challenges WHERE created_at < \(bind: time)").run()
+        try await writer.raw("DELETE FROM sms_challenges WHERE created_at < \(bind: time)").run()
     }
 
     public func deleteSMSChallenge(id: Int64) async throws {
-        try await sql.raw("DELETE FROM sms_challenges WHERE id = \(bind: id)").run()
+        try await writer.raw("DELETE FROM sms_challenges WHERE id = \(bind: id)").run()
     }
 
     // MARK: Security events
 
     public func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws {
-        try await sql.raw(
+        try await writer.raw(
             """
             INSERT INTO security_events (user_id, kind, detail, created_at)
             VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time))
@@ -298,7 +339,7 @@ public struct SQLStore: Store {
     private static let apiKeyColumns = "id, name, key_hash, created_at, revoked_at"
 
     public func createAPIKey(name: String, keyHash: String, at time: UnixTime) async throws -> APIKey {
-        let row = try await sql.raw(
+        let row = try await writer.raw(
             """
             INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(bind: name), \(bind: keyHash), \(bind: time))
             ON CONFLICT (name) DO NOTHING RETURNING \(unsafeRaw: Self.apiKeyColumns)
@@ -319,7 +360,7 @@ public struct SQLStore: Store {
     }
 
     public func revokeAPIKey(name: String, at time: UnixTime) async throws -> Bool {
-        try await sql.raw(
+        try await writer.raw(
             "UPDATE api_keys SET revoked_at = \(bind: time) WHERE name = \(bind: name) AND revoked_at IS NULL RETURNING id"
         ).first() != nil
     }

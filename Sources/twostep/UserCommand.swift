@@ -8,7 +8,7 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Add and list accounts, and reset a locked second factor.",
-        subcommands: [Add.self, List.self, ResetTwoFactor.self]
+        subcommands: [Add.self, Import.self, List.self, ResetTwoFactor.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -26,6 +26,33 @@ struct UserCommand: AsyncParsableCommand {
             }
             let line = try await withOperator(data) { try await $0.addUser(email: email, password: password) }
             print(line)
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add users with the authenticator-app keys they already have.",
+            discussion: """
+                One user per line: email,base32-secret[,algorithm,digits,period], e.g.
+                ann@example.com,JBSWY3DPEHPK3PXP,sha1,6,30. Lines starting with # are skipped.
+                Addresses that already have an account are skipped, so a file can be run again.
+                """
+        )
+
+        @Argument(help: "The file, or - for standard input.")
+        var file: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let text: String
+            if file == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                text = String(decoding: data, as: UTF8.self)
+            }
+            print(try await withOperator(data) { try await $0.importUsers(csv: text) })
         }
     }
 

@@ -139,16 +139,10 @@ struct ServiceAPIController: Sendable {
     }
 
     private static func validated(_ key: ImportedKey) throws -> TwoFactorService.ImportedKey {
-        guard let secret = try? Base32.decode(key.secret), secret.count >= 10, secret.count <= 128 else {
-            throw APIError.invalidField("totp.secret", "must be base32 of 10 to 128 bytes")
+        do {
+            return try TwoFactorService.ImportedKey(base32: key.secret, algorithm: key.algorithm, digits: key.digits, period: key.period)
+        } catch {
+            throw APIError.invalidField("totp.\(error.field)", error.message)
         }
-        guard let algorithm = OTPAlgorithm(rawValue: (key.algorithm ?? "sha1").uppercased()) else {
-            throw APIError.invalidField("totp.algorithm", "must be sha1, sha256 or sha512")
-        }
-        let digits = key.digits ?? 6
-        guard (6...8).contains(digits) else { throw APIError.invalidField("totp.digits", "must be 6, 7 or 8") }
-        let period = key.period ?? 30
-        guard period == 30 || period == 60 else { throw APIError.invalidField("totp.period", "must be 30 or 60") }
-        return TwoFactorService.ImportedKey(secret: secret, algorithm: algorithm, digits: digits, period: period)
     }
 }

@@ -98,6 +98,30 @@ struct TwoFactorService: Sendable {
         let algorithm: OTPAlgorithm
         let digits: Int
         let period: Int
+
+        /// Which part of an imported key is wrong, and how.
+        struct Problem: Error {
+            let field: String
+            let message: String
+        }
+
+        /// Checks a key as written in an import (base32, names, numbers); absent parts take the defaults.
+        init(base32 text: String, algorithm: String?, digits: Int?, period: Int?) throws(Problem) {
+            guard let secret = try? Base32.decode(text), (10...128).contains(secret.count) else {
+                throw Problem(field: "secret", message: "must be base32 of 10 to 128 bytes")
+            }
+            guard let algorithm = OTPAlgorithm(rawValue: (algorithm ?? "sha1").uppercased()) else {
+                throw Problem(field: "algorithm", message: "must be sha1, sha256 or sha512")
+            }
+            let digits = digits ?? 6
+            guard (6...8).contains(digits) else { throw Problem(field: "digits", message: "must be 6, 7 or 8") }
+            let period = period ?? 30
+            guard period == 30 || period == 60 else { throw Problem(field: "period", message: "must be 30 or 60") }  // SPEC §2
+            self.secret = secret
+            self.algorithm = algorithm
+            self.digits = digits
+            self.period = period
+        }
     }
 
     /// Turns the app on with a key the user's app already holds (a relying service moving its

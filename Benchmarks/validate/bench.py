@@ -1,0 +1,60 @@
+"""Test data for the validate benchmark: users with app keys, and request bodies with their codes.
+
+  bench.py users N                 CSV for `twostep user import`: userI@bench.test,<base32 key>
+  bench.py bodies N valid|wrong C  C JSON bodies for POST /api/v1/validate, one per line
+
+Keys are HMAC-SHA1("twostep-bench", I), so both commands agree without storing a million keys.
+Valid bodies use each user once per time step, for the steps T-1, T and T+1 around the step T that
+starts at the next 30-second boundary, oldest step first: the server's replay guard accepts each
+once, in order. Wrong bodies hold codes that match none of those steps, at most 4 per user, so no
+account reaches the 5-failure lockout and every request is a real check. Codes come from pyotp.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import random
+import sys
+import time
+
+import pyotp
+
+
+def key(index):
+    return base64.b32encode(hmac.new(b"twostep-bench", str(index).encode(), hashlib.sha1).digest()).decode()
+
+
+def users(count):
+    out = sys.stdout
+    for index in range(count):
+        out.write(f"user{index}@bench.test,{key(index)}\n")
+
+
+def bodies(count, kind, limit):
+    order = list(range(count))
+    random.Random(7).shuffle(order)  # no locality the server could lean on
+    step = int(time.time()) // 30 + 1  # the step that starts at the next boundary
+    out = sys.stdout
+    written = 0
+    rounds = [step - 1, step, step + 1] if kind == "valid" else range(4)
+    for round_ in rounds:
+        for index in order:
+            if written == limit:
+                return
+            totp = pyotp.TOTP(key(index))
+            if kind == "valid":
+                code = totp.at(round_ * 30)
+            else:
+                window = {totp.at((step + d) * 30) for d in (-2, -1, 0, 1, 2)}
+                code = next(c for c in (f"{(round_ * 250_000 + index * 7919 + n) % 1_000_000:06d}" for n in range(10)) if c not in window)
+            out.write(json.dumps({"user": f"user{index}@bench.test", "code": code}) + "\n")
+            written += 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "users":
+        users(int(sys.argv[2]))
+    elif sys.argv[1] == "bodies":
+        bodies(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    else:
+        sys.exit(__doc__)

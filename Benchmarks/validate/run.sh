@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The validate benchmark: a release `twostep serve` on SQLite with N imported users, driven by
+# Benchmarks/validate/loadgen.c over 64 keep-alive connections on this machine.
+#
+#   Benchmarks/validate/run.sh                 N = 1,000 and 1,000,000, 20-second runs
+#   Benchmarks/validate/run.sh --users 50000   one N
+#   Benchmarks/validate/run.sh --smoke         CI: the debug build, 200 users, 2-second runs
+#
+# For each N: a no-op route (GET /health) as the framework's ceiling, valid codes, wrong codes.
+# Prints checks/s, p50/p99 latency, status counts and the server's peak RSS.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+users_list=(1000 1000000)
+seconds=20
+connections=64
+configuration=release
+while (($#)); do
+    case "$1" in
+        --smoke) users_list=(200); seconds=2; configuration=debug ;;
+        --users) users_list=("$2"); shift ;;
+        --seconds) seconds="$2"; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+((seconds <= 25)) || { echo "--seconds must be at most 25: valid codes must not outlive their time step" >&2; exit 2; }
+
+work="$(mktemp -d)"
+server=""
+sampler=""
+cleanup() {
+    [[ -n "$sampler" ]] && kill "$sampler" 2>/dev/null
+    [[ -n "$server" ]] && kill "$server" 2>/dev/null
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building ($configuration) and the load generator"
+swift build -c "$configuration" --product twostep 2>&1 | tail -1
+binary=".build/$configuration/twostep"
+gcc -O2 -o "$work/loadgen" Benchmarks/validate/loadgen.c
+python=.venv/bin/python3
+if ! "$python" -c 'import pyotp' 2>/dev/null; then
+    python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check pyotp
+fi
+echo "machine: $(nproc) cores, $(uname -m); load generator on the same machine"
+
+# RSS of the server, sampled every 0.2 s into $work/rss (kB).
+sample_rss() { while kill -0 "$server" 2>/dev/null; do ps -o rss= -p "$server" >>"$work/rss" 2>/dev/null || true; sleep 0.2; done; }
+
+# loadgen prints key=value pairs; one table row per run.
+row() { # name, loadgen output
+    local name="$1" out="$2"
+    local -A v
+    for pair in $out; do v[${pair%%=*}]=${pair#*=}; done
+    printf '%-26s %9s %8.1f %9s %7s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" "${v[p50_ms]}" "${v[p99_ms]}" \
+        "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
+}
+
+for users in "${users_list[@]}"; do
+    data="$work/data-$users"
+    echo
+    echo "== N = $users users"
+    "$python" Benchmarks/validate/bench.py users "$users" >"$work/users.csv"
+    started=$(date +%s%N)
+    "$binary" user import "$work/users.csv" --data-dir "$data"
+    elapsed=$((($(date +%s%N) - started) / 1000000))
+    echo "import: $((elapsed / 1000)).$((elapsed % 1000 / 100)) s ($((users * 1000 / (elapsed > 0 ? elapsed : 1))) users/s)"
+    key="$("$binary" apikey create --name bench --data-dir "$data")"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$binary" serve --data-dir "$data" --port "$port" --log-level warning >"$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    : >"$work/rss"
+    sample_rss &
+    sampler=$!
+    printf '%-26s %9s %8s %9s %7s %7s %8s %7s %6s %6s\n' run requests seconds checks/s p50_ms p99_ms valid 4xx 429 5xx
+
+    # The framework's ceiling: a route that does nothing, through the same middleware.
+    row "no-op GET /health" "$("$work/loadgen" -c "$connections" -p "$port" -g /health -d "$seconds")"
+
+    # Valid codes: at most 3 per user (steps T-1, T, T+1); a run longer than that list ends early.
+    count=$((users * 3 < 20000 * seconds ? users * 3 : 20000 * seconds))
+    "$python" Benchmarks/validate/bench.py bodies "$users" valid "$count" >"$work/valid.txt"
+    sleep "$(python3 -c 'import time; print(30 - time.time() % 30 + 0.2)')"  # start as step T begins
+    row "valid codes" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/valid.txt" -m '"valid":true')"
+
+    # Wrong codes: at most 4 per user, so every one is checked (the 5th would start a wait).
+    count=$((users * 4 < 20000 * seconds ? users * 4 : 20000 * seconds))
+    "$python" Benchmarks/validate/bench.py bodies "$users" wrong "$count" >"$work/wrong.txt"
+    row "wrong codes" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/wrong.txt" -m '"valid":false')"
+
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    server=""
+    wait "$sampler" 2>/dev/null || true
+    sampler=""
+    echo "server peak RSS: $(sort -n "$work/rss" | tail -1 | awk '{printf "%.0f MB", $1 / 1024}')"
+    if grep -qiE 'error|critical' "$work/server.log"; then
+        echo "the server logged errors:" >&2
+        cat "$work/server.log" >&2
+        exit 1
+    fi
+done
