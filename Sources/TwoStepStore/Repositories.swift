@@ -5,6 +5,8 @@ public protocol UserRepository: Sendable {
     func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User
     func user(id: Int64) async throws -> User?
     func user(email: String) async throws -> User?
+    /// The user and their confirmed factors, in one query (the validate path).
+    func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])?
     func allUsers() async throws -> [User]
     func setPasswordHash(_ hash: String, userID: Int64) async throws
     /// Adds one to the consecutive failures, atomically, and returns the new count.

@@ -35,6 +35,23 @@ public struct SQLStore: Store {
         try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE email = \(bind: email)").first(decoding: User.self)
     }
 
+    public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
+        let userColumns = Self.userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
+        let factorColumns = Self.factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
+        let rows = try await sql.raw(
+            """
+            SELECT \(unsafeRaw: userColumns), \(unsafeRaw: factorColumns) FROM users u
+            LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
+            WHERE u.email = \(bind: email) ORDER BY f.id
+            """
+        ).all()
+        guard let first = rows.first else { return nil }
+        let factors = try rows.compactMap { row in
+            try row.decodeNil(column: "f_id") ? nil : try row.decode(model: Factor.self, prefix: "f_")
+        }
+        return (try first.decode(model: User.self), factors)
+    }
+
     public func allUsers() async throws -> [User] {
         try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users ORDER BY id").all(decoding: User.self)
     }

@@ -175,7 +175,11 @@ extension TestServer {
             // Only the hash is stored; revoking works at once and only for that key.
             let stored = try await server.store.apiKeys()
             #expect(stored.map(\.keyHash) == [RandomToken.hash(key), RandomToken.hash(other)])
+            // `twostep apikey revoke` is another process: the server notices within its 10-second key cache.
             #expect(try await APIKeyService(store: server.store, now: { Date() }).revoke(name: "vpn"))
+            let cached = try await api.call(.post, "/api/v1/validate", body, token: key)
+            #expect(cached.status == .ok, "still cached: \(cached.text)")
+            server.clock.advance(APIKeyService.cacheLifetime + 1)
             #expect(try await api.call(.post, "/api/v1/validate", body, token: key).status == .unauthorized)
             #expect(try await api.call(.post, "/api/v1/validate", body, token: other).status == .ok)
         }

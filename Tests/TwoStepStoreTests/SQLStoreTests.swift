@@ -61,6 +61,33 @@ struct SQLStoreTests {
         }
     }
 
+    /// Reads and writes of many requests at once, as under load: none may fail. (Writes on several
+    /// SQLite connections failed with SQLITE_BUSY_SNAPSHOT until all writes went through one writer.)
+    @Test func concurrentReadsAndWritesNeverCollide() async throws {
+        try await Self.withStore { store in
+            var factors: [Int64] = []
+            for index in 0..<40 {
+                let user = try await store.createUser(email: "u\(index)@example.com", passwordHash: "h", at: 1)
+                factors.append(try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1).id)
+            }
+            let claimed = try await withThrowingTaskGroup(of: Int.self) { group in
+                for (index, factor) in factors.enumerated() {
+                    for step in Int64(1)...5 {
+                        group.addTask {
+                            _ = try await store.user(email: "u\(index)@example.com")
+                            _ = try await store.factors(userID: Int64(index + 1))
+                            _ = try await store.recordSecondFactorFailure(userID: Int64(index + 1), at: step)
+                            return try await store.claimStep(step * 1000 + Int64(index), factorID: factor) ? 1 : 0
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(claimed >= factors.count)
+            for index in 0..<40 { #expect(try await store.user(id: Int64(index + 1))?.secondFactorFailures == 5) }
+        }
+    }
+
     @Test func failureCountsAreAtomic() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)

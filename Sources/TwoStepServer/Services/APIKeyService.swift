@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TwoStepCore
 import TwoStepStore
 
@@ -7,6 +8,17 @@ import TwoStepStore
 struct APIKeyService: Sendable {
     let store: any Store
     let now: Now
+    /// Keys found live in the last `cacheLifetime`, by hash: a relying service sends its key with
+    /// every check, and the validate path should not read the key table each time.
+    private let cache = KeyCache()
+
+    /// How long a revocation by another process (`twostep apikey revoke`) may take to reach this server.
+    static let cacheLifetime: TimeInterval = 10
+
+    init(store: any Store, now: @escaping Now) {
+        self.store = store
+        self.now = now
+    }
 
     static let prefix = "tsk_"
 
@@ -30,14 +42,43 @@ struct APIKeyService: Sendable {
     /// compared byte by byte, so there is no timing to measure.
     func authenticate(_ key: String) async throws -> APIKey? {
         guard key.hasPrefix(Self.prefix), key.utf8.count == Self.prefix.utf8.count + 43 else { return nil }
-        return try await store.apiKey(keyHash: RandomToken.hash(key))
+        let hash = RandomToken.hash(key)
+        let time = now()
+        if let cached = cache.key(hash, at: time) { return cached }
+        guard let found = try await store.apiKey(keyHash: hash) else { return nil }
+        cache.store(found, until: time.addingTimeInterval(Self.cacheLifetime))
+        return found
     }
 
     func revoke(name: String) async throws -> Bool {
-        try await store.revokeAPIKey(name: name, at: now().unixTime)
+        cache.removeAll()
+        return try await store.revokeAPIKey(name: name, at: now().unixTime)
     }
 
     func list() async throws -> [APIKey] {
         try await store.apiKeys()
+    }
+}
+
+/// Live keys by hash with the time each may be trusted until. Only keys found in the table get in,
+/// so the cache holds at most as many entries as there are keys.
+private final class KeyCache: Sendable {
+    private let entries = Mutex<[String: (key: APIKey, until: Date)]>([:])
+
+    func key(_ hash: String, at time: Date) -> APIKey? {
+        entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            if entry.until > time { return entry.key }
+            entries[hash] = nil
+            return nil
+        }
+    }
+
+    func store(_ key: APIKey, until time: Date) {
+        entries.withLock { $0[key.keyHash] = (key, time) }
+    }
+
+    func removeAll() {
+        entries.withLock { $0.removeAll() }
     }
 }

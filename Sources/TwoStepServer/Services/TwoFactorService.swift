@@ -245,8 +245,10 @@ struct TwoFactorService: Sendable {
     /// Checks a second-factor code for an account — an app code, or a recovery code (told apart by
     /// their shapes: 6–8 digits, or 10 letters and digits) — applying the lockout before any check
     /// and counting every failure, replays included, against the account.
-    func verify(_ code: String, user: User) async throws -> Verification {
-        guard let user = try await store.user(id: user.id) else { return .rejected(retryAt: nil) }
+    /// - Parameters:
+    ///   - user: The account as read in this request (its failure count decides the lockout).
+    ///   - factors: Its confirmed factors, when the caller read them with the user (validate does).
+    func verify(_ code: String, user: User, factors known: [Factor]? = nil) async throws -> Verification {
         let time = now()
         let recoveryCode = RecoveryCode(code)
         let lastFailure = user.lastSecondFactorFailureAt.map(Date.init(unixTime:))
@@ -263,14 +265,16 @@ struct TwoFactorService: Sendable {
         var replayed = false
         if let recoveryCode {
             if let remaining = try await recoveryCodes.use(recoveryCode, user: user) {
-                try await store.resetSecondFactorFailures(userID: user.id)
+                try await resetFailures(of: user)
                 return .accepted(.recoveryCode(remaining: remaining))
             }
         } else {
-            for factor in try await confirmedFactors(of: user) {
+            let factors: [Factor]
+            if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
+            for factor in factors {
                 switch try await check(code, factor: factor, user: user, at: time) {
                 case .accepted:
-                    try await store.resetSecondFactorFailures(userID: user.id)
+                    try await resetFailures(of: user)
                     return .accepted(.factor(factor.kind))
                 case .replayed: replayed = true
                 case .rejected: break
@@ -292,6 +296,13 @@ struct TwoFactorService: Sendable {
         case .locked:
             try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(failures) wrong codes: locked", at: time.unixTime)
             return recoveryCode == nil ? .locked : .rejected(retryAt: time.addingTimeInterval(lockout.maximumDelay))
+        }
+    }
+
+    /// A success ends the run of failures; most accounts have none, and then nothing is written.
+    private func resetFailures(of user: User) async throws {
+        if user.secondFactorFailures > 0 || user.lastSecondFactorFailureAt != nil {
+            try await store.resetSecondFactorFailures(userID: user.id)
         }
     }
 
