@@ -125,3 +125,22 @@ struct SignInTests {
         }
     }
 }
+
+@Test("e-mail addresses are trimmed, lower-cased and checked", arguments: [
+    ("  Ann@Example.COM \n", "ann@example.com"),
+    ("ann@example.com", "ann@example.com"),
+    ("ann @example.com", nil),
+    ("ann@example", nil),
+    ("ann@.example.com", nil),
+    ("ann@example.com.", nil),
+    ("@example.com", nil),
+    ("ann@@example.com", nil),
+    ("ann@exa\u{0}mple.com", nil),
+    ("ann@exa\u{7}mple.com", nil),
+    ("", nil),
+    ("   ", nil),
+    ("zoë@example.com", "zoë@example.com"),
+] as [(String, String?)])
+func normalizedEmail(input: String, expected: String?) {
+    #expect(AccountService.normalizedEmail(input) == expected)
+}

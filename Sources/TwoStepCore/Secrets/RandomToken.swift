@@ -11,10 +11,14 @@ public enum RandomToken {
     /// The stored form of a token: lower-case hex SHA-256. A token this long needs no salt or
     /// slow hash (NIST SP 800-63B §5.1.2.2: ≥ 112 bits of entropy may use a plain one-way function).
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(token.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }
 
