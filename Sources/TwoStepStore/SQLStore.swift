@@ -3,9 +3,17 @@ import SQLKit
 /// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings.
 public struct SQLStore: Store {
     public let database: Database
+    /// Concurrent validate lookups share one query (see `LookupBatcher`).
+    private let validationReads: LookupBatcher<UserAndFactors>
 
     public init(database: Database) {
         self.database = database
+        validationReads = LookupBatcher { emails in try await Self.usersWithConfirmedFactors(emails: emails, sql: database.sql) }
+    }
+
+    struct UserAndFactors: Sendable {
+        var user: User
+        var factors: [Factor]
     }
 
     /// Reads spread over the reader connections; every write goes through the one writer (see `Database`).
@@ -36,20 +44,28 @@ public struct SQLStore: Store {
     }
 
     public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
-        let userColumns = Self.userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
-        let factorColumns = Self.factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
+        try await validationReads.value(for: email).map { ($0.user, $0.factors) }
+    }
+
+    /// Users with their confirmed factors, for a set of addresses, in one query.
+    private static func usersWithConfirmedFactors(emails: [String], sql: any SQLDatabase) async throws -> [String: UserAndFactors] {
+        let userColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
+        let factorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
+        let placeholders = emails.map { email -> SQLQueryString in "\(bind: email)" }
         let rows = try await sql.raw(
             """
             SELECT \(unsafeRaw: userColumns), \(unsafeRaw: factorColumns) FROM users u
             LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE u.email = \(bind: email) ORDER BY f.id
+            WHERE u.email IN (\(placeholders.joined(separator: ", "))) ORDER BY u.id, f.id
             """
         ).all()
-        guard let first = rows.first else { return nil }
-        let factors = try rows.compactMap { row in
-            try row.decodeNil(column: "f_id") ? nil : try row.decode(model: Factor.self, prefix: "f_")
+        var found: [String: UserAndFactors] = [:]
+        for row in rows {
+            let user = try row.decode(model: User.self)
+            let factor = try row.decodeNil(column: "f_id") ? nil : try row.decode(model: Factor.self, prefix: "f_")
+            found[user.email, default: UserAndFactors(user: user, factors: [])].factors += factor.map { [$0] } ?? []
         }
-        return (try first.decode(model: User.self), factors)
+        return found
     }
 
     public func allUsers() async throws -> [User] {

@@ -88,6 +88,69 @@ struct SQLStoreTests {
         }
     }
 
+    /// Concurrent validate lookups are answered together; each must get exactly its own user and
+    /// confirmed factors, and an unknown address nothing.
+    @Test func concurrentLookupsGetTheirOwnUsers() async throws {
+        try await Self.withStore { store in
+            for index in 0..<30 {
+                let user = try await store.createUser(email: "u\(index)@example.com", passwordHash: "h\(index)", at: 1)
+                for kind in [FactorKind.totp, .recoveryPhone].prefix(index % 3) {
+                    let factor = try await store.createFactor(userID: user.id, kind: kind, sealedSecret: "s\(index)", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+                    try await store.confirmFactor(id: factor.id, lastUsedStep: nil, at: 2)
+                }
+                _ = try await store.createFactor(userID: user.id, kind: .sms, sealedSecret: nil, phone: "+31612345678", algorithm: "", digits: 6, period: 0, at: 1)  // pending: not returned
+            }
+            let results = try await withThrowingTaskGroup(of: (Int, User?, [Factor]).self) { group in
+                for round in 0..<10 {
+                    for index in 0..<32 {
+                        group.addTask {
+                            let found = try await store.userWithConfirmedFactors(email: "u\(index)@example.com")
+                            return (index + round * 0, found?.0, found?.1 ?? [])
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.count == 320)
+            for (index, user, factors) in results {
+                if index >= 30 {
+                    #expect(user == nil)
+                    continue
+                }
+                #expect(user?.email == "u\(index)@example.com" && user?.passwordHash == "h\(index)")
+                #expect(factors.map(\.kind) == Array([FactorKind.totp, .recoveryPhone].prefix(index % 3)))
+                #expect(factors.allSatisfy { $0.userID == user?.id && $0.sealedSecret == "s\(index)" && $0.isConfirmed })
+            }
+        }
+    }
+
+    /// Claims for many factors at once: each step of each factor is won at most once, and the
+    /// latest step exactly once.
+    @Test func batchedClaimsKeepTheReplayGuard() async throws {
+        try await Self.withStore { store in
+            var factors: [Int64] = []
+            for index in 0..<20 {
+                let user = try await store.createUser(email: "c\(index)@example.com", passwordHash: "h", at: 1)
+                factors.append(try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1).id)
+            }
+            let wins = try await withThrowingTaskGroup(of: (Int64, Int64, Bool).self) { group in
+                for factor in factors {
+                    for step in (Int64(1)...10).shuffled() + [10, 10] {  // step 10 three times: one may win
+                        group.addTask { (factor, step, try await store.claimStep(step, factorID: factor)) }
+                    }
+                }
+                return try await group.reduce(into: [(Int64, Int64, Bool)]()) { $0.append($1) }
+            }
+            for factor in factors {
+                let won = wins.filter { $0.0 == factor && $0.2 }.map(\.1)
+                #expect(won.filter { $0 == 10 }.count == 1, "the latest step is won exactly once")
+                #expect(Set(won).count == won.count, "no step won twice")
+                #expect(try await store.claimStep(10, factorID: factor) == false)
+                #expect(try await store.claimStep(11, factorID: factor) == true)
+            }
+        }
+    }
+
     @Test func failureCountsAreAtomic() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
