@@ -151,6 +151,28 @@ struct SQLStoreTests {
         }
     }
 
+    /// Commits never checkpoint (the checkpointer does, off the write path); closing leaves an empty log.
+    @Test func theLogIsCheckpointedAndTruncatedOnClose() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-wal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.sqlite").path
+        let database = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
+        try await database.migrate()
+        let store = SQLStore(database: database)
+        let autocheckpoint = try await database.writer.raw("PRAGMA wal_autocheckpoint").first(decodingColumn: "wal_autocheckpoint", as: Int.self)
+        #expect(autocheckpoint == 0)
+        let user = try await store.createUser(email: "w@example.com", passwordHash: "h", at: 1)
+        for index in 0..<1_500 { try await store.recordEvent(userID: user.id, kind: .signedIn, detail: "\(index)", at: 1) }
+        let walSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        #expect(walSize() > 1_400 * 4_096, "1,500 commits without a checkpoint in between (a commit checkpoints at 1,000 pages by default)")
+        try await database.close()
+        #expect(walSize() == 0)
+        let reopened = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
+        #expect(try await SQLStore(database: reopened).events(userID: user.id, limit: 2_000).count == 1_500)
+        try await reopened.close()
+    }
+
     @Test func failureCountsAreAtomic() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
