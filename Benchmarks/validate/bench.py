@@ -1,12 +1,11 @@
 """Test data for the validate benchmark: users with app keys, and request bodies with their codes.
 
   bench.py users N                 CSV for `twostep user import`: userI@bench.test,<base32 key>
-  bench.py bodies N valid|wrong C  C JSON bodies for POST /api/v1/validate, one per line
+  bench.py bodies N valid|wrong C STEP   C JSON bodies for POST /api/v1/validate, one per line
 
 Keys are HMAC-SHA1("twostep-bench", I), so both commands agree without storing a million keys.
-Valid bodies use each user once per time step, for the steps T-1, T and T+1 around the step T that
-starts at the next 30-second boundary, oldest step first: the server's replay guard accepts each
-once, in order. Wrong bodies hold codes that match none of those steps, at most 4 per user, so no
+Valid bodies use each user once per time step, for the steps STEP-1, STEP and STEP+1, oldest step
+first: run them during STEP, and the server's replay guard accepts each once, in order. Wrong bodies hold codes that match none of those steps, at most 4 per user, so no
 account reaches the 5-failure lockout and every request is a real check. Codes come from pyotp.
 """
 import base64
@@ -15,7 +14,6 @@ import hmac
 import json
 import random
 import sys
-import time
 
 import pyotp
 
@@ -30,10 +28,9 @@ def users(count):
         out.write(f"user{index}@bench.test,{key(index)}\n")
 
 
-def bodies(count, kind, limit):
+def bodies(count, kind, limit, step):
     order = list(range(count))
     random.Random(7).shuffle(order)  # no locality the server could lean on
-    step = int(time.time()) // 30 + 1  # the step that starts at the next boundary
     out = sys.stdout
     written = 0
     rounds = [step - 1, step, step + 1] if kind == "valid" else range(4)
@@ -55,6 +52,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "users":
         users(int(sys.argv[2]))
     elif sys.argv[1] == "bodies":
-        bodies(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        bodies(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:
         sys.exit(__doc__)

@@ -7,7 +7,8 @@
 #   Benchmarks/validate/run.sh --smoke         CI: the debug build, 200 users, 2-second runs
 #
 # For each N: a no-op route (GET /health) as the framework's ceiling, valid codes, wrong codes.
-# Prints checks/s, p50/p99 latency, status counts and the server's peak RSS.
+# Prints checks/s, p50/p99 latency, status counts and the server's peak RSS; exits 1 if any valid
+# code was refused, any wrong one accepted, or anything answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 users_list=(1000 1000000)
@@ -49,14 +50,20 @@ echo "machine: $(nproc) cores, $(uname -m); load generator on the same machine"
 # RSS of the server, sampled every 0.2 s into $work/rss (kB).
 sample_rss() { while kill -0 "$server" 2>/dev/null; do ps -o rss= -p "$server" >>"$work/rss" 2>/dev/null || true; sleep 0.2; done; }
 
-# loadgen prints key=value pairs; one table row per run.
+# loadgen prints key=value pairs; one table row per run. A run of codes fails the benchmark unless
+# every response is a 200 with the expected answer (valid codes accepted, wrong ones refused).
 row() { # name, loadgen output
     local name="$1" out="$2"
     local -A v
     for pair in $out; do v[${pair%%=*}]=${pair#*=}; done
     printf '%-26s %9s %8.1f %9s %7s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" "${v[p50_ms]}" "${v[p99_ms]}" \
         "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
+    if [[ "$name" == *codes* ]] && [[ "${v[marked]}" != "${v[requests]}" || "${v[5xx]}" != 0 ]]; then
+        echo "not every answer was right: $out" >&2
+        failed=1
+    fi
 }
+failed=0
 
 for users in "${users_list[@]}"; do
     data="$work/data-$users"
@@ -80,16 +87,31 @@ for users in "${users_list[@]}"; do
     # The framework's ceiling: a route that does nothing, through the same middleware.
     row "no-op GET /health" "$("$work/loadgen" -c "$connections" -p "$port" -g /health -d "$seconds")"
 
-    # Valid codes: at most 3 per user (steps T-1, T, T+1); a run longer than that list ends early.
-    count=$((users * 3 < 20000 * seconds ? users * 3 : 20000 * seconds))
-    "$python" Benchmarks/validate/bench.py bodies "$users" valid "$count" >"$work/valid.txt"
-    sleep "$(python3 -c 'import time; print(30 - time.time() % 30 + 0.2)')"  # start as step T begins
-    row "valid codes" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/valid.txt" -m '"valid":true')"
+    # Valid codes: at most 3 per user (steps T-1, T, T+1, used during T), and no more than the server
+    # gets through before T ends (12,000/s × seconds). The codes are made for a step at least 30 s
+    # ahead, so making them (1M users: ~10 s) cannot make the run miss its step.
+    # The first 3,000 of each run are also timed alone, so every N has a run of the same size
+    # (N = 1,000 has only 3,000 valid codes per 30 s).
+    count=$((users * 3 < 12000 * seconds ? users * 3 : 12000 * seconds))
+    step=$(($(date +%s) / 30 + 2))
+    "$python" Benchmarks/validate/bench.py bodies "$users" valid "$count" "$step" >"$work/valid.txt"
+    sleep "$(python3 -c "import time; print(max(0, $step * 30 + 0.2 - time.time()))")"
+    head -n 3000 "$work/valid.txt" >"$work/valid-first.txt"
+    tail -n +3001 "$work/valid.txt" >"$work/valid-rest.txt"
+    row "valid codes, first 3,000" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/valid-first.txt" -m '"valid":true')"
+    if [[ -s "$work/valid-rest.txt" ]]; then
+        row "valid codes, the rest" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/valid-rest.txt" -m '"valid":true')"
+    fi
 
     # Wrong codes: at most 4 per user, so every one is checked (the 5th would start a wait).
-    count=$((users * 4 < 20000 * seconds ? users * 4 : 20000 * seconds))
-    "$python" Benchmarks/validate/bench.py bodies "$users" wrong "$count" >"$work/wrong.txt"
-    row "wrong codes" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/wrong.txt" -m '"valid":false')"
+    count=$((users * 4 < 12000 * seconds ? users * 4 : 12000 * seconds))
+    "$python" Benchmarks/validate/bench.py bodies "$users" wrong "$count" "$step" >"$work/wrong.txt"
+    head -n 3000 "$work/wrong.txt" >"$work/wrong-first.txt"
+    tail -n +3001 "$work/wrong.txt" >"$work/wrong-rest.txt"
+    row "wrong codes, first 3,000" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/wrong-first.txt" -m '"valid":false')"
+    if [[ -s "$work/wrong-rest.txt" ]]; then
+        row "wrong codes, the rest" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/wrong-rest.txt" -m '"valid":false')"
+    fi
 
     kill "$server"
     wait "$server" 2>/dev/null || true
@@ -103,3 +125,4 @@ for users in "${users_list[@]}"; do
         exit 1
     fi
 done
+exit "$failed"
