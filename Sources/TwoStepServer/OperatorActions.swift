@@ -151,7 +151,7 @@ extension OperatorActions {
 
     public func revokeAPIKey(name: String) async throws -> String {
         guard try await apiKeys.revoke(name: name) else { throw OperatorError("no live key is named \(name)") }
-        return "revoked \(name): requests with it are refused from now on"
+        return "revoked \(name): running servers refuse it within \(Int(APIKeyService.cacheLifetime)) seconds"
     }
 
     public func listAPIKeys() async throws -> [String] {
