@@ -62,6 +62,7 @@ public func buildRouter(
     let services = Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
     let (accounts, sessions, devices, twoFactor) = (services.accounts, services.sessions, services.devices, services.twoFactor)
     let pages = try Pages()
+    accounts.prepareDecoy()
 
     let router = Router(context: TwoStepRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())

@@ -44,6 +44,46 @@ struct UserCommandTests {
         #expect(try String(contentsOfFile: keyPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }.count == 1)
     }
 
+    @Test func importAndAPIKeys() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = ["--data-dir", directory]
+
+        // A bad line stops the import there, naming it; what came before is in, and running the
+        // fixed file again adds the rest and skips those.
+        let csv = """
+            # exported from the old system
+            Ann@Example.com, GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+            bo@example.com,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,sha256,8,60
+
+            cy@example.com,not-base32
+            di@example.com,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+            """
+        let bad = try OTPCommandTests.run(["user", "import", "-"] + data, input: csv)
+        #expect(bad.status == 2 && bad.stderr.contains("line 5: secret must be base32") && bad.stderr.contains("2 users added"), "\(bad.stderr)")
+        let fixed = try OTPCommandTests.run(["user", "import", "-"] + data, input: csv.replacingOccurrences(of: "not-base32", with: "JBSWY3DPEHPK3PXP"))
+        #expect(fixed.status == 0 && fixed.stdout.contains("added 2 users") && fixed.stdout.contains("skipped 2"), "\(fixed.stdout) \(fixed.stderr)")
+        let list = try OTPCommandTests.run(["user", "list"] + data)
+        #expect(list.stdout.contains("ann@example.com\ton") && list.stdout.contains("di@example.com\ton"))
+        for line in ["x@example.com", "x@example.com,JBSWY3DPEHPK3PXP,md5", "x@example.com,JBSWY3DPEHPK3PXP,sha1,9", "nobody,JBSWY3DPEHPK3PXP"] {
+            let refused = try OTPCommandTests.run(["user", "import", "-"] + data, input: line)
+            #expect(refused.status == 2 && refused.stderr.contains("line 1:"), "\(line): \(refused.stderr)")
+        }
+
+        let created = try OTPCommandTests.run(["apikey", "create", "--name", "vpn-gateway"] + data)
+        let key = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(created.status == 0 && key.hasPrefix("tsk_") && key.count == 47)
+        #expect(try OTPCommandTests.run(["apikey", "create", "--name", "vpn-gateway"] + data).stderr.contains("already exists"))
+        #expect(try OTPCommandTests.run(["apikey", "create", "--name", "bad name!"] + data).status == 2)
+        let keys = try OTPCommandTests.run(["apikey", "list"] + data)
+        #expect(keys.stdout.contains("vpn-gateway") && keys.stdout.contains("live") && !keys.stdout.contains(key), "a key is shown once only")
+        #expect(try OTPCommandTests.run(["apikey", "revoke", "vpn-gateway"] + data).status == 0)
+        #expect(try OTPCommandTests.run(["apikey", "list"] + data).stdout.contains("revoked"))
+        #expect(try OTPCommandTests.run(["apikey", "revoke", "vpn-gateway"] + data).status == 2)
+        let database = try String(decoding: Data(contentsOf: URL(fileURLWithPath: directory + "/twostep.sqlite")), as: UTF8.self)
+        #expect(!database.contains(key) && !database.contains(String(key.dropFirst(4))), "only the key's hash is stored")
+    }
+
     @Test func refusesAWorldReadableKey() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-cli-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 import TwoStepCore
 import TwoStepStore
 
@@ -18,13 +19,13 @@ struct AccountService: Sendable {
 
     /// A hash of nothing anyone knows, checked when an e-mail address is unknown, so a wrong
     /// address takes as long as a wrong password and answers do not reveal who has an account.
-    private let decoyHash: String
+    private let decoy: Decoy
 
     init(store: any Store, hasher: SecretHasher, now: @escaping Now) {
         self.store = store
         self.hasher = hasher
         self.now = now
-        self.decoyHash = hasher.hash(RandomToken.generate())
+        self.decoy = Decoy(hasher: hasher)
     }
 
     /// NIST SP 800-63B §5.1.1.2: at least 8 characters, at least 64 allowed, no composition rules.
@@ -59,11 +60,11 @@ struct AccountService: Sendable {
     /// an unknown address and a wrong password.
     func authenticate(email: String, password: String) async throws -> User? {
         guard let email = Self.normalizedEmail(email), password.count <= Self.passwordLengths.upperBound else {
-            _ = hasher.verify(password, against: decoyHash)
+            _ = hasher.verify(password, against: decoy.hash)
             return nil
         }
         guard let user = try await store.user(email: email), user.passwordHash != Self.noPassword else {
-            _ = hasher.verify(password, against: decoyHash)
+            _ = hasher.verify(password, against: decoy.hash)
             return nil
         }
         guard hasher.verify(password, against: user.passwordHash) else {
@@ -74,6 +75,11 @@ struct AccountService: Sendable {
             try await store.setPasswordHash(hasher.hash(password), userID: user.id)
         }
         return user
+    }
+
+    /// Makes the decoy hash now, so that even the first unknown address takes a password check's time.
+    func prepareDecoy() {
+        _ = decoy.hash
     }
 
     func recordSignIn(_ user: User, method: String) async throws {
@@ -108,5 +114,23 @@ struct AccountService: Sendable {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return nil }
         return email
+    }
+}
+
+/// The decoy hash, made on first use: a command-line tool that never checks a password does not
+/// pay for an scrypt hash at start.
+private final class Decoy: Sendable {
+    private let hasher: SecretHasher
+    private let made = Mutex<String?>(nil)
+
+    init(hasher: SecretHasher) { self.hasher = hasher }
+
+    var hash: String {
+        made.withLock { made in
+            if let made { return made }
+            let hash = hasher.hash(RandomToken.generate())
+            made = hash
+            return hash
+        }
     }
 }
