@@ -25,11 +25,11 @@ struct AccountAPIController: Sendable {
             return API.noContent()
         }
         account.on(.get, "/account") { _, context in
-            try API.json(AccountBody(email: context.user.email, createdAt: Date(unixTime: context.user.createdAt), twoFactor: try await status(of: context.user)))
+            try API.json(AccountBody(email: context.user.email, createdAt: Date(unixTime: context.user.createdAt), twoFactor: try await Self.status(of: context.user, services: services)))
         }
         account.on(.post, "/account/password", use: changePassword)
         account.on(.post, "/account/reauthenticate", use: reauthenticate)
-        account.on(.get, "/account/two-factor") { _, context in try API.json(try await status(of: context.user)) }
+        account.on(.get, "/account/two-factor") { _, context in try API.json(try await Self.status(of: context.user, services: services)) }
         account.on(.post, "/account/two-factor/app", use: startApp)
         account.on(.post, "/account/two-factor/app/confirm", use: confirmApp)
         account.on(.post, "/account/two-factor/sms") { request, context in try await startPhone(request, context, kind: .sms) }
@@ -171,7 +171,7 @@ struct AccountAPIController: Sendable {
         guard let result = try await twoFactor.sendSignInCode(to: user, recoveryPhone: recoveryPhone) else {
             throw APIError(.conflict, "no_phone", recoveryPhone ? "This account has no recovery phone number." : "This account does not use SMS.")
         }
-        return try sent(result)
+        return try Self.sent(result, now: now)
     }
 
     /// `"sms"` (the default) or `"recovery_phone"`.
@@ -201,15 +201,11 @@ struct AccountAPIController: Sendable {
             if case .recoveryCode(let remaining) = method { body.recoveryCodesRemaining = remaining }
             return try API.json(body)
         case .refused(let verification):
-            throw refusal(verification)
+            throw Self.refusal(verification, now: now)
         }
     }
 
     /// A refused code as an API error: 401 wrong, 429 with `Retry-After` while waiting, 403 when locked.
-    func refusal(_ verification: TwoFactorService.Verification) -> APIError {
-        Self.refusal(verification, now: now)
-    }
-
     static func refusal(_ verification: TwoFactorService.Verification, now: Date) -> APIError {
         switch verification {
         case .accepted, .rejected(nil):
@@ -238,8 +234,9 @@ struct AccountAPIController: Sendable {
         let trustedDevices: Int
     }
 
-    func status(of user: User) async throws -> StatusBody {
-        let factors = try await twoFactor.confirmedFactors(of: user)
+    /// The two-factor state of an account, as both APIs show it.
+    static func status(of user: User, services: Services) async throws -> StatusBody {
+        let factors = try await services.twoFactor.confirmedFactors(of: user)
         let primary = factors.first { $0.kind != .recoveryPhone }
         return StatusBody(
             enabled: primary != nil, method: primary.map { Self.name(of: $0.kind) },
@@ -296,7 +293,7 @@ struct AccountAPIController: Sendable {
         switch try await services.signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
         case .confirmed: return try API.json(ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime)))
         case .wrongPassword: throw APIError(.unauthorized, "wrong_password", "That password is not right.")
-        case .code(let verification): throw refusal(verification)
+        case .code(let verification): throw Self.refusal(verification, now: now)
         case .proofMissing: throw Self.proofMissing
         }
     }
@@ -373,21 +370,19 @@ struct AccountAPIController: Sendable {
     }
 
     private func startPhone(_ request: Request, _ context: AccountAPIContext, kind: FactorKind) async throws -> Response {
-        if kind == .sms, try await twoFactor.isEnabled(for: context.user) { throw Self.alreadyEnabled }
-        // Changing an existing recovery phone needs re-authentication (SPEC F8).
-        if kind == .recoveryPhone, try await twoFactor.factor(.recoveryPhone, of: context.user) != nil { try requireReauthentication(context) }
+        switch try await twoFactor.phoneChange(kind, for: context.user) {
+        case .allowed: break
+        case .notWhileEnabled: throw Self.alreadyEnabled
+        case .needsReauthentication: try requireReauthentication(context)
+        }
         let form = try await request.decodeJSON(as: PhoneForm.self, context: context)
         guard let phone = PhoneNumber(form.phone) else {
             throw APIError.invalidField("phone", "must be an international number starting with + and the country code, e.g. +31612345678")
         }
-        return try sent(try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind))
+        return try Self.sent(try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind), now: now)
     }
 
     /// 202 when the text message is out; 429 with `Retry-After` when a limit stops it; 502 when the gateway fails.
-    func sent(_ result: SMSCodeService.SendResult) throws -> Response {
-        try Self.sent(result, now: now)
-    }
-
     static func sent(_ result: SMSCodeService.SendResult, now: Date) throws -> Response {
         switch result {
         case .sent(let masked):
@@ -416,7 +411,7 @@ struct AccountAPIController: Sendable {
         switch try await twoFactor.disable(user: context.user, password: form.password, code: form.code, hasher: accounts.hasher) {
         case .disabled: return try API.json(EnabledBody(enabled: false))
         case .wrongPassword: throw APIError(.unauthorized, "wrong_password", "That password is not right.")
-        case .code(let verification): throw refusal(verification)
+        case .code(let verification): throw Self.refusal(verification, now: now)
         case .proofMissing: throw Self.proofMissing
         }
     }

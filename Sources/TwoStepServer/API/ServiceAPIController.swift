@@ -18,7 +18,7 @@ struct ServiceAPIController: Sendable {
         routes.on(.post, "/users", use: createUser)
         routes.on(.get, "/users/:user") { _, context in
             let user = try await user(context)
-            return try API.json(UserBody(user, twoFactor: try await AccountAPIController(services: services).status(of: user)))
+            return try API.json(UserBody(user, twoFactor: try await AccountAPIController.status(of: user, services: services)))
         }
         routes.on(.post, "/users/:user/totp") { _, context in
             let user = try await user(context)
@@ -134,7 +134,7 @@ struct ServiceAPIController: Sendable {
         case .failure(.emailTaken): throw APIError(.conflict, "email_taken", "A user with that e-mail address already exists.")
         }
         if let key { try await twoFactor.importApp(for: created, key: key) }
-        return try API.json(UserBody(created, twoFactor: try await AccountAPIController(services: services).status(of: created)), status: .created)
+        return try API.json(UserBody(created, twoFactor: try await AccountAPIController.status(of: created, services: services)), status: .created)
     }
 
     private static func validated(_ key: ImportedKey) throws -> TwoFactorService.ImportedKey {

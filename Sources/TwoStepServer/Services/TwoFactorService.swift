@@ -156,6 +156,23 @@ struct TwoFactorService: Sendable {
 
     // MARK: Enrolling a phone (the SMS method or the recovery phone)
 
+    enum PhoneChange: Equatable {
+        case allowed
+        /// A recovery phone is there already: replacing it needs re-authentication (SPEC F8).
+        case needsReauthentication
+        /// The SMS method while two-factor authentication is on: disable first (changing the method needs proof, F7).
+        case notWhileEnabled
+    }
+
+    /// Whether `user` may start enrolling a phone of `kind` now; the pages and the API both ask.
+    func phoneChange(_ kind: FactorKind, for user: User) async throws -> PhoneChange {
+        switch kind {
+        case .sms: try await isEnabled(for: user) ? .notWhileEnabled : .allowed
+        case .recoveryPhone: try await factor(.recoveryPhone, of: user) != nil ? .needsReauthentication : .allowed
+        case .totp: .allowed
+        }
+    }
+
     /// Makes a pending SMS factor (or recovery phone) for `phone` and texts it a code.
     func startPhoneEnrolment(for user: User, phone: PhoneNumber, kind: FactorKind) async throws -> SMSCodeService.SendResult {
         for factor in try await store.factors(userID: user.id) where !factor.isConfirmed && factor.kind == kind {

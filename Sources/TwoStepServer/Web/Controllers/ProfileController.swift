@@ -315,11 +315,11 @@ struct ProfileController: Sendable {
         }
     }
 
-    /// Adding the SMS method needs 2FA off; changing an existing recovery phone needs re-authentication (SPEC F8).
     private func requirePhoneChangeAllowed(_ context: SignedInContext, kind: FactorKind, returnTo path: String) async throws {
-        if kind == .sms, try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
-        if kind == .recoveryPhone, try await twoFactor.factor(.recoveryPhone, of: context.user) != nil {
-            try requireReauthentication(context, returnTo: path)
+        switch try await twoFactor.phoneChange(kind, for: context.user) {
+        case .allowed: return
+        case .notWhileEnabled: throw WebRedirect(to: "/profile/two-factor")
+        case .needsReauthentication: try requireReauthentication(context, returnTo: path)
         }
     }
 
