@@ -313,6 +313,31 @@ extension TestServer {
         }
     }
 
+    /// SPEC F8 over JSON: the first recovery phone needs no password; changing or removing it does.
+    @Test func recoveryPhoneChangesNeedReauthentication() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            var api = APIClient(client: client)
+            api.token = try #require(
+                try await api.call(.post, "/api/v1/account", ["email": "gil@example.com", "password": "correct horse battery"])["token"] as? String
+            )
+            server.clock.advance(11 * 60)  // past any re-authentication
+            #expect(try await api.call(.post, "/api/v1/account/recovery-phone", ["phone": "+31612345678"]).status == .accepted)
+            #expect(try await api.call(.post, "/api/v1/account/recovery-phone/confirm", ["code": try server.lastCode()]).status == .ok)
+            #expect((try await api.call(.get, "/api/v1/account/two-factor")["recovery_phone"] as? String)?.hasSuffix("78") == true)
+
+            server.clock.advance(61)
+            let change = try await api.call(.post, "/api/v1/account/recovery-phone", ["phone": "+31687654321"])
+            #expect(change.status == .forbidden && change.errorCode == "reauthentication_required")
+            let remove = try await api.call(.delete, "/api/v1/account/recovery-phone")
+            #expect(remove.status == .forbidden && remove.errorCode == "reauthentication_required")
+            #expect(try await api.call(.post, "/api/v1/account/reauthenticate", ["password": "correct horse battery"]).status == .ok)
+            #expect(try await api.call(.post, "/api/v1/account/recovery-phone", ["phone": "+31687654321"]).status == .accepted)
+            #expect(try await api.call(.delete, "/api/v1/account/recovery-phone").status == .noContent)
+            #expect(try await api.call(.get, "/api/v1/account/two-factor")["recovery_phone"] == nil)
+        }
+    }
+
     @Test("bad input gets a JSON 4xx, never a 500", arguments: [
         ("/api/v1/validate", #"{"user": "a@example.com", "code": "#, "malformed_json"),
         ("/api/v1/validate", "", "malformed_json"),
