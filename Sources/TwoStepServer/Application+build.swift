@@ -16,7 +16,9 @@ public struct ServerParts: Sendable {
 public func openServerParts(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServerParts {
     // The database holds password hashes and sealed secrets: only the server's user may enter the folder.
     try FileManager.default.createDirectory(
-        atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        atPath: configuration.dataDirectory,
+        withIntermediateDirectories: true,
+        attributes: [.posixPermissions: 0o700]
     )
     let keyRing = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyPath)
     let database = try await Database.open(url: configuration.resolvedDatabaseURL, logger: logger)
@@ -70,7 +72,8 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.get("/static/app.css") { _, _ in
         Response(
-            status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+            status: .ok,
+            headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
             body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css))
         )
     }
@@ -93,14 +96,26 @@ public func buildRouter(
     router.add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
     router.add(middleware: CSRFMiddleware(cookies: cookies))
     SignInController(
-        accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, signIns: services.signIns, pages: pages, cookies: cookies
+        accounts: accounts,
+        sessions: sessions,
+        twoFactor: twoFactor,
+        devices: devices,
+        signIns: services.signIns,
+        pages: pages,
+        cookies: cookies
     )
-        .addRoutes(to: router)
+    .addRoutes(to: router)
     ProfileController(
-        accounts: accounts, sessions: sessions, twoFactor: twoFactor, recoveryCodes: services.recoveryCodes, devices: devices,
-        signIns: services.signIns, pages: pages, cookies: cookies
+        accounts: accounts,
+        sessions: sessions,
+        twoFactor: twoFactor,
+        recoveryCodes: services.recoveryCodes,
+        devices: devices,
+        signIns: services.signIns,
+        pages: pages,
+        cookies: cookies
     )
-        .addRoutes(to: router)
+    .addRoutes(to: router)
     if configuration.devMode, let outbox = services.outbox {
         // Development only: the text messages that would have been sent.
         router.get("/dev/outbox") { _, _ in

@@ -36,7 +36,8 @@ public enum MasterKeyFile {
 
     /// Writes keys (the first is active) atomically with mode 0600.
     public static func write(_ keys: [SealingKey], to path: String) throws {
-        let text = "# TwoStep master keys: the first seals, all open. Keep this file secret and backed up.\n"
+        let text =
+            "# TwoStep master keys: the first seals, all open. Keep this file secret and backed up.\n"
             + keys.map { "\($0.id) \(Data($0.rawKey).base64EncodedString())\n" }.joined()
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {

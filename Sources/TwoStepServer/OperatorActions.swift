@@ -104,13 +104,17 @@ extension OperatorActions {
         var lineNumber = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespacesAndNewlines)
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             guard !content.isEmpty else { continue }
             do {
                 batch.append(try Self.parseImportLine(content))
             } catch {
                 try await flush()
-                throw OperatorError("line \(lineNumber): \(error); \(added) users added before it (fix the line and run again: added users are skipped)")
+                throw OperatorError(
+                    "line \(lineNumber): \(error); \(added) users added before it (fix the line and run again: added users are skipped)"
+                )
             }
             read += 1
             if batch.count == 10_000 { try await flush() }
@@ -132,7 +136,11 @@ extension OperatorActions {
         do {
             let key = try TwoFactorService.ImportedKey(base32: fields[1], algorithm: algorithm, digits: try number(3), period: try number(4))
             return UserImport(
-                email: email, passwordHash: AccountService.noPassword, secret: key.secret, algorithm: key.algorithm.rawValue, digits: key.digits,
+                email: email,
+                passwordHash: AccountService.noPassword,
+                secret: key.secret,
+                algorithm: key.algorithm.rawValue,
+                digits: key.digits,
                 period: key.period
             )
         } catch let problem as TwoFactorService.ImportedKey.Problem {
@@ -155,9 +163,10 @@ extension OperatorActions {
     }
 
     public func listAPIKeys() async throws -> [String] {
-        ["name\tcreated\tstate"] + (try await apiKeys.list()).map { key in
-            "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(key.revokedAt.map { "revoked \(Format.minute(Date(unixTime: $0)))" } ?? "live")"
-        }
+        ["name\tcreated\tstate"]
+            + (try await apiKeys.list()).map { key in
+                "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(key.revokedAt.map { "revoked \(Format.minute(Date(unixTime: $0)))" } ?? "live")"
+            }
     }
 }
 

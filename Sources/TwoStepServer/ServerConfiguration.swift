@@ -39,4 +39,3 @@ public struct ServerConfiguration: Sendable {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("master.key").path
     }
 }
-

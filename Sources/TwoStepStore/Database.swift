@@ -1,6 +1,6 @@
 public import Logging
-public import SQLKit
 import NIOPosix
+public import SQLKit
 import SQLiteKit
 import Synchronization
 
@@ -41,7 +41,10 @@ public final class Database: Sendable {
     private let openDedicated: @Sendable () async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void)
 
     private init(
-        dialect: Dialect, writer: any SQLDatabase, readers: [any SQLDatabase], close: @escaping @Sendable () async throws -> Void,
+        dialect: Dialect,
+        writer: any SQLDatabase,
+        readers: [any SQLDatabase],
+        close: @escaping @Sendable () async throws -> Void,
         openDedicated: @escaping @Sendable () async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void)
     ) {
         self.dialect = dialect
@@ -100,12 +103,19 @@ public final class Database: Sendable {
         for thread in threads { thread.start() }
         @Sendable func connect(on thread: NIOThreadPool, first: Bool = false) async throws -> SQLiteConnection {
             let connection = try await SQLiteConnection.open(
-                storage: inMemory ? .memory : .file(path: path), threadPool: thread, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
+                storage: inMemory ? .memory : .file(path: path),
+                threadPool: thread,
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
             )
             // busy_timeout replaces sqlite-nio's spinning busy handler with one that sleeps.
             // WAL is a property of the file: set it once, before other connections are open.
             let wal = !inMemory && first ? ["PRAGMA journal_mode = WAL"] : []
-            let pragmas = ["PRAGMA busy_timeout = 5000"] + wal + ["PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0", "PRAGMA journal_size_limit = 67108864"]
+            let pragmas =
+                ["PRAGMA busy_timeout = 5000"] + wal + [
+                    "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0",
+                    "PRAGMA journal_size_limit = 67108864",
+                ]
             do {
                 for pragma in pragmas { _ = try await connection.query(pragma) }
             } catch {
@@ -132,20 +142,25 @@ public final class Database: Sendable {
         // SQLKit would log every query with its bindings (password hashes, sealed keys) at debug level: never.
         let writer = opened[0].sql(queryLogLevel: nil)
         let reader = opened[inMemory ? 0 : 1].sql(queryLogLevel: nil)
-        let checkpointer = inMemory ? nil : Task {
-            var round = 0
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                round += 1
-                // Copy the log into the file beside the writer; then, once a second, let the writer
-                // itself finish the little that is left and start the log again from its beginning
-                // (a log is only reused after a checkpoint that no writer raced).
-                _ = try? await opened[2].query("PRAGMA wal_checkpoint(PASSIVE)")
-                if round % 4 == 0 { _ = try? await opened[0].query("PRAGMA wal_checkpoint(RESTART)") }
+        let checkpointer =
+            inMemory
+            ? nil
+            : Task {
+                var round = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    round += 1
+                    // Copy the log into the file beside the writer; then, once a second, let the writer
+                    // itself finish the little that is left and start the log again from its beginning
+                    // (a log is only reused after a checkpoint that no writer raced).
+                    _ = try? await opened[2].query("PRAGMA wal_checkpoint(PASSIVE)")
+                    if round % 4 == 0 { _ = try? await opened[0].query("PRAGMA wal_checkpoint(RESTART)") }
+                }
             }
-        }
         return Database(
-            dialect: .sqlite, writer: writer, readers: [reader],
+            dialect: .sqlite,
+            writer: writer,
+            readers: [reader],
             close: {
                 checkpointer?.cancel()
                 await checkpointer?.value

@@ -141,7 +141,9 @@ extension Database {
                 for statement in step.statements {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
-                try await sql.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: step.version), \(bind: UnixTime(Date().timeIntervalSince1970)))").run()
+                try await sql.raw(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: step.version), \(bind: UnixTime(Date().timeIntervalSince1970)))"
+                ).run()
                 applied.append(step.version)
             }
             try await sql.raw("COMMIT").run()

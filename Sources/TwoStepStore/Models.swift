@@ -81,7 +81,12 @@ public struct Session: Sendable, Equatable, Decodable {
     public var reauthenticatedUntil: UnixTime?
 
     public init(
-        idHash: String, userID: Int64, stage: SessionStage, createdAt: UnixTime, lastSeenAt: UnixTime, userAgent: String,
+        idHash: String,
+        userID: Int64,
+        stage: SessionStage,
+        createdAt: UnixTime,
+        lastSeenAt: UnixTime,
+        userAgent: String,
         reauthenticatedUntil: UnixTime? = nil
     ) {
         self.idHash = idHash

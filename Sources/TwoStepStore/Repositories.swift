@@ -39,7 +39,14 @@ public struct UserImport: Sendable {
 
 public protocol FactorRepository: Sendable {
     func createFactor(
-        userID: Int64, kind: FactorKind, sealedSecret: String?, phone: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
+        userID: Int64,
+        kind: FactorKind,
+        sealedSecret: String?,
+        phone: String?,
+        algorithm: String,
+        digits: Int,
+        period: Int,
+        at time: UnixTime
     ) async throws -> Factor
     func factors(userID: Int64) async throws -> [Factor]
     /// Marks a pending factor confirmed, recording the step of the code that confirmed it.
@@ -66,7 +73,13 @@ public protocol SessionRepository: Sendable {
 }
 
 public protocol TrustedDeviceRepository: Sendable {
-    func createTrustedDevice(userID: Int64, tokenHash: String, userAgent: String, at time: UnixTime, expiresAt: UnixTime)
+    func createTrustedDevice(
+        userID: Int64,
+        tokenHash: String,
+        userAgent: String,
+        at time: UnixTime,
+        expiresAt: UnixTime
+    )
         async throws -> TrustedDevice
     func trustedDevice(tokenHash: String) async throws -> TrustedDevice?
     func touchTrustedDevice(id: Int64, at time: UnixTime) async throws
@@ -113,7 +126,13 @@ public protocol SMSChallengeRepository: Sendable {
     /// concurrent requests cannot slip past a limit together.
     /// - Returns: The challenge, or the limit that refused it.
     func createSMSChallenge(
-        userID: Int64, factorID: Int64, phone: String, sealedCode: String, at time: UnixTime, expiresAt: UnixTime, limits: SMSLimits
+        userID: Int64,
+        factorID: Int64,
+        phone: String,
+        sealedCode: String,
+        at time: UnixTime,
+        expiresAt: UnixTime,
+        limits: SMSLimits
     ) async throws -> Result<SMSChallenge, SMSLimit>
     /// The newest challenge for a factor.
     func latestSMSChallenge(factorID: Int64) async throws -> SMSChallenge?

@@ -92,7 +92,10 @@ public struct SQLStore: Store {
     }
 
     public func importUsers(
-        _ users: [UserImport], seal: @Sendable (Int64, [UInt8]) -> String, eventDetail: String, at time: UnixTime
+        _ users: [UserImport],
+        seal: @Sendable (Int64, [UInt8]) -> String,
+        eventDetail: String,
+        at time: UnixTime
     ) async throws -> Int {
         try await database.transaction { connection in
             var added = 0
@@ -106,7 +109,11 @@ public struct SQLStore: Store {
                     ON CONFLICT (email) DO NOTHING RETURNING id, email
                     """
                 ).all()
-                let ids = Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode(column: "email", as: String.self), try $0.decode(column: "id", as: Int64.self)) })
+                let ids = Dictionary(
+                    uniqueKeysWithValues: try rows.map {
+                        (try $0.decode(column: "email", as: String.self), try $0.decode(column: "id", as: Int64.self))
+                    }
+                )
                 let imported = chunk.compactMap { user in ids[user.email].map { (id: $0, user: user) } }
                 guard !imported.isEmpty else { continue }
                 let factors = imported.map { id, user -> SQLQueryString in
@@ -123,7 +130,8 @@ public struct SQLStore: Store {
                 let events = imported.map { id, _ -> SQLQueryString in
                     "(\(bind: id), \(bind: SecurityEventKind.twoFactorEnabled.rawValue), \(bind: eventDetail), \(bind: time))"
                 }
-                try await connection.raw("INSERT INTO security_events (user_id, kind, detail, created_at) VALUES \(events.joined(separator: ", "))").run()
+                try await connection.raw("INSERT INTO security_events (user_id, kind, detail, created_at) VALUES \(events.joined(separator: ", "))")
+                    .run()
                 added += imported.count
             }
             return added
@@ -135,7 +143,14 @@ public struct SQLStore: Store {
     private static let factorColumns = "id, user_id, kind, sealed_secret, phone, algorithm, digits, period, last_used_step, created_at, confirmed_at"
 
     public func createFactor(
-        userID: Int64, kind: FactorKind, sealedSecret: String?, phone: String?, algorithm: String, digits: Int, period: Int, at time: UnixTime
+        userID: Int64,
+        kind: FactorKind,
+        sealedSecret: String?,
+        phone: String?,
+        algorithm: String,
+        digits: Int,
+        period: Int,
+        at time: UnixTime
     ) async throws -> Factor {
         try await writer.raw(
             """
@@ -220,7 +235,11 @@ public struct SQLStore: Store {
     private static let deviceColumns = "id, user_id, token_hash, user_agent, created_at, last_used_at, expires_at"
 
     public func createTrustedDevice(
-        userID: Int64, tokenHash: String, userAgent: String, at time: UnixTime, expiresAt: UnixTime
+        userID: Int64,
+        tokenHash: String,
+        userAgent: String,
+        at time: UnixTime,
+        expiresAt: UnixTime
     ) async throws -> TrustedDevice {
         try await writer.raw(
             """
@@ -296,7 +315,13 @@ public struct SQLStore: Store {
     private static let challengeColumns = "id, user_id, factor_id, phone, sealed_code, created_at, expires_at, attempts, used_at"
 
     public func createSMSChallenge(
-        userID: Int64, factorID: Int64, phone: String, sealedCode: String, at time: UnixTime, expiresAt: UnixTime, limits: SMSLimits
+        userID: Int64,
+        factorID: Int64,
+        phone: String,
+        sealedCode: String,
+        at time: UnixTime,
+        expiresAt: UnixTime,
+        limits: SMSLimits
     ) async throws -> Result<SMSChallenge, SMSLimit> {
         let hourAgo = time - 3_600
         let dayAgo = time - 86_400
@@ -339,7 +364,8 @@ public struct SQLStore: Store {
     }
 
     public func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool {
-        try await writer.raw("UPDATE sms_challenges SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id").first() != nil
+        try await writer.raw("UPDATE sms_challenges SET used_at = \(bind: time) WHERE id = \(bind: id) AND used_at IS NULL RETURNING id").first()
+            != nil
     }
 
     public func deleteSMSChallenges(createdBefore time: UnixTime) async throws {

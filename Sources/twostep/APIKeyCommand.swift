@@ -10,7 +10,9 @@ struct APIKeyCommand: AsyncParsableCommand {
     )
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a key and print it. It is shown this once: store it in the service's secrets.")
+        static let configuration = CommandConfiguration(
+            abstract: "Make a key and print it. It is shown this once: store it in the service's secrets."
+        )
 
         @Option(help: "A name for the service that will use the key, e.g. vpn-gateway.")
         var name: String

@@ -101,8 +101,11 @@ extension OTPCommand {
             _ = try key.totp()  // the same checks as when the codes are used
             let uri = OTPKeyURI(
                 kind: counter.map { .hotp(counter: $0) } ?? .totp(period: key.period),
-                secret: try key.secretBytes(), account: account, issuer: issuer,
-                algorithm: key.algorithm, digits: key.digits
+                secret: try key.secretBytes(),
+                account: account,
+                issuer: issuer,
+                algorithm: key.algorithm,
+                digits: key.digits
             )
             print(uri)
         }

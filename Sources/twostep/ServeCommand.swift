@@ -42,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = try data.logger()
         let parts = try await openServerParts(configuration, logger: logger)
         let app = try buildApplication(configuration, parts: parts, logger: logger)
-        let banner = "TwoStep is running at http://\(configuration.host):\(configuration.port)/ (data in \(configuration.dataDirectory)\(configuration.devMode ? ", dev mode" : ""))\n"
+        let banner =
+            "TwoStep is running at http://\(configuration.host):\(configuration.port)/ (data in \(configuration.dataDirectory)\(configuration.devMode ? ", dev mode" : ""))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await app.runService()
     }
@@ -61,7 +62,9 @@ extension ServeCommand {
             return nil
         case "twilio":
             let credentials = TwilioGateway.Credentials(
-                accountSID: try required("TWILIO_ACCOUNT_SID"), authToken: try required("TWILIO_AUTH_TOKEN"), from: try required("TWILIO_FROM")
+                accountSID: try required("TWILIO_ACCOUNT_SID"),
+                authToken: try required("TWILIO_AUTH_TOKEN"),
+                from: try required("TWILIO_FROM")
             )
             return TwilioGateway(credentials: credentials, baseURL: environment("TWILIO_BASE_URL") ?? "https://api.twilio.com")
         case "webhook":

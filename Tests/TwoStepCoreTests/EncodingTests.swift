@@ -25,9 +25,12 @@ struct Base32Tests {
         #expect(try Base32.decode("  ") == [])
     }
 
-    @Test("bad characters are named with their position", arguments: [
-        ("MZXW6YT1", 7), ("MZXW6YT0", 7), ("8ZXW6YTB", 0), ("MZ-W6YTB", 2), ("MZXW6YTé", 7), ("MZ\nXW", 2), ("MZXW6YT\u{0}", 7),
-    ])
+    @Test(
+        "bad characters are named with their position",
+        arguments: [
+            ("MZXW6YT1", 7), ("MZXW6YT0", 7), ("8ZXW6YTB", 0), ("MZ-W6YTB", 2), ("MZXW6YTé", 7), ("MZ\nXW", 2), ("MZXW6YT\u{0}", 7),
+        ]
+    )
     func invalidCharacter(input: String, offset: Int) {
         #expect {
             try Base32.decode(input)
@@ -75,9 +78,12 @@ struct OTPKeyURITests {
         #expect(uri.description.contains("&issuer=Smith%20%26%20Sons%3A%20Ltd"))
     }
 
-    @Test("round trips", arguments: [
-        ("alice@example.com", "ACME Co"), ("zoë & co: ltd", "Ünïcødé 🔐"), ("a=b?c#d/e", "x%y+z"), ("  padded  ", "i"),
-    ])
+    @Test(
+        "round trips",
+        arguments: [
+            ("alice@example.com", "ACME Co"), ("zoë & co: ltd", "Ünïcødé 🔐"), ("a=b?c#d/e", "x%y+z"), ("  padded  ", "i"),
+        ]
+    )
     func roundTrip(account: String, issuer: String) throws {
         for kind in [OTPKeyURI.Kind.totp(period: 30), .totp(period: 45), .hotp(counter: 99)] {
             let uri = OTPKeyURI(kind: kind, secret: secret, account: account, issuer: issuer, algorithm: .sha256, digits: 7)
@@ -100,28 +106,31 @@ struct OTPKeyURITests {
         #expect(noIssuer.issuer == nil && noIssuer.account == "bob")
     }
 
-    @Test("bad URIs are refused with the reason", arguments: [
-        ("https://totp/a?secret=JBSWY3DPEHPK3PXP", OTPKeyURIError.notOTPAuth),
-        ("otpauth://", .notOTPAuth),
-        ("otpauth://totp", .notOTPAuth),
-        ("otpauth://motp/a?secret=JBSWY3DPEHPK3PXP", .unsupportedType),
-        ("otpauth://totp/a", .missingSecret),
-        ("otpauth://totp/a?secret=", .missingSecret),
-        ("otpauth://totp/a?secret=====", .missingSecret),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PX1", .invalidSecret),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", .invalidParameter("algorithm")),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=9", .invalidParameter("digits")),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=six", .invalidParameter("digits")),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=0", .invalidParameter("period")),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=-30", .invalidParameter("period")),
-        ("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP", .missingCounter),
-        ("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&counter=-1", .invalidParameter("counter")),
-        ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&secret=JBSWY3DPEHPK3PXP", .invalidParameter("secret")),
-        ("otpauth://totp/Evil:a?secret=JBSWY3DPEHPK3PXP&issuer=Good", .issuerMismatch),
-        ("otpauth://totp/a%G1?secret=JBSWY3DPEHPK3PXP", .invalidEncoding),
-        ("otpauth://totp/a%?secret=JBSWY3DPEHPK3PXP", .invalidEncoding),
-        ("otpauth://totp/a%FF?secret=JBSWY3DPEHPK3PXP", .invalidEncoding),
-    ])
+    @Test(
+        "bad URIs are refused with the reason",
+        arguments: [
+            ("https://totp/a?secret=JBSWY3DPEHPK3PXP", OTPKeyURIError.notOTPAuth),
+            ("otpauth://", .notOTPAuth),
+            ("otpauth://totp", .notOTPAuth),
+            ("otpauth://motp/a?secret=JBSWY3DPEHPK3PXP", .unsupportedType),
+            ("otpauth://totp/a", .missingSecret),
+            ("otpauth://totp/a?secret=", .missingSecret),
+            ("otpauth://totp/a?secret=====", .missingSecret),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PX1", .invalidSecret),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", .invalidParameter("algorithm")),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=9", .invalidParameter("digits")),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=six", .invalidParameter("digits")),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=0", .invalidParameter("period")),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=-30", .invalidParameter("period")),
+            ("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP", .missingCounter),
+            ("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&counter=-1", .invalidParameter("counter")),
+            ("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&secret=JBSWY3DPEHPK3PXP", .invalidParameter("secret")),
+            ("otpauth://totp/Evil:a?secret=JBSWY3DPEHPK3PXP&issuer=Good", .issuerMismatch),
+            ("otpauth://totp/a%G1?secret=JBSWY3DPEHPK3PXP", .invalidEncoding),
+            ("otpauth://totp/a%?secret=JBSWY3DPEHPK3PXP", .invalidEncoding),
+            ("otpauth://totp/a%FF?secret=JBSWY3DPEHPK3PXP", .invalidEncoding),
+        ]
+    )
     func refused(text: String, error: OTPKeyURIError) {
         #expect(throws: error) { try OTPKeyURI(parsing: text) }
     }
@@ -129,18 +138,24 @@ struct OTPKeyURITests {
 
 @Suite("Phone numbers")
 struct PhoneNumberTests {
-    @Test("normalised to E.164", arguments: [
-        ("+31 6 1234 5612", "+31612345612"), ("0031 (0)6-1234.5612", "+31612345612"), ("0031 6-1234.5612", "+31612345612"),
-        ("+1 (415) 555-2671", "+14155552671"), ("  +44 20 7946 0958 ", "+442079460958"), ("+49/30/901820", "+4930901820"),
-    ] as [(String, String?)])
+    @Test(
+        "normalised to E.164",
+        arguments: [
+            ("+31 6 1234 5612", "+31612345612"), ("0031 (0)6-1234.5612", "+31612345612"), ("0031 6-1234.5612", "+31612345612"),
+            ("+1 (415) 555-2671", "+14155552671"), ("  +44 20 7946 0958 ", "+442079460958"), ("+49/30/901820", "+4930901820"),
+        ] as [(String, String?)]
+    )
     func normalised(input: String, e164: String?) {
         #expect(PhoneNumber(input)?.e164 == e164)
     }
 
-    @Test("refused", arguments: [
-        "", "+", "0612345612", "612345612", "+0612345612", "+31 6 1234 561x", "+1234567", "+1234567890123456",
-        "+31612345612; DROP TABLE", "+31 ６１２３４５６１２", "tel:+31612345612", "++31612345612",
-    ])
+    @Test(
+        "refused",
+        arguments: [
+            "", "+", "0612345612", "612345612", "+0612345612", "+31 6 1234 561x", "+1234567", "+1234567890123456",
+            "+31612345612; DROP TABLE", "+31 ６１２３４５６１２", "tel:+31612345612", "++31612345612",
+        ]
+    )
     func refused(input: String) {
         #expect(PhoneNumber(input) == nil)
     }

@@ -103,10 +103,13 @@ struct OTPTests {
         #expect(TOTPVerification.replayed(step: 1).isAccepted == false)
     }
 
-    @Test("malformed codes are rejected", arguments: [
-        "", " ", "12345", "1234567", "12345a", "abcdef", "-12345", "+12345", "12 34 5", "１２３４５６", "١٢٣٤٥٦",
-        "123456\u{0}", "12345６", "0x1234", "' OR 1=1 --", String(repeating: "1", count: 64),
-    ])
+    @Test(
+        "malformed codes are rejected",
+        arguments: [
+            "", " ", "12345", "1234567", "12345a", "abcdef", "-12345", "+12345", "12 34 5", "１２３４５６", "١٢٣٤٥٦",
+            "123456\u{0}", "12345６", "0x1234", "' OR 1=1 --", String(repeating: "1", count: 64),
+        ]
+    )
     func malformed(code: String) {
         #expect(totp.verify(code, at: now) == .rejected)
     }

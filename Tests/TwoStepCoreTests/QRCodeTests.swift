@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TwoStepCore
 
 @Suite("QR codes")
@@ -7,11 +8,14 @@ struct QRCodeTests {
     // MARK: Structure, against ISO/IEC 18004's tables
 
     /// Byte-mode capacities from ISO/IEC 18004 Table 7.
-    @Test("byte capacities", arguments: [
-        (1, QRCode.ErrorCorrection.low, 17), (1, .medium, 14), (1, .quartile, 11), (1, .high, 7),
-        (2, .low, 32), (5, .quartile, 60), (10, .medium, 213), (25, .high, 535), (27, .low, 1_465),
-        (40, .low, 2_953), (40, .medium, 2_331), (40, .quartile, 1_663), (40, .high, 1_273),
-    ])
+    @Test(
+        "byte capacities",
+        arguments: [
+            (1, QRCode.ErrorCorrection.low, 17), (1, .medium, 14), (1, .quartile, 11), (1, .high, 7),
+            (2, .low, 32), (5, .quartile, 60), (10, .medium, 213), (25, .high, 535), (27, .low, 1_465),
+            (40, .low, 2_953), (40, .medium, 2_331), (40, .quartile, 1_663), (40, .high, 1_273),
+        ]
+    )
     func capacity(version: Int, level: QRCode.ErrorCorrection, bytes: Int) throws {
         #expect(QRCode.capacity(version: version, level) == bytes)
         // The smallest version holding `bytes` is this one.
@@ -86,14 +90,22 @@ struct QRCodeTests {
     /// ISO/IEC 18004 Annex C, Table C.1: the 15-bit format strings (most significant bit first) for
     /// levels L, M, Q, H and masks 0–7, after the 0x5412 XOR.
     static let formatStrings = [
-        ["111011111000100", "111001011110011", "111110110101010", "111100010011101",
-         "110011000101111", "110001100011000", "110110001000001", "110100101110110"],
-        ["101010000010010", "101000100100101", "101111001111100", "101101101001011",
-         "100010111111001", "100000011001110", "100111110010111", "100101010100000"],
-        ["011010101011111", "011000001101000", "011111100110001", "011101000000110",
-         "010010010110100", "010000110000011", "010111011011010", "010101111101101"],
-        ["001011010001001", "001001110111110", "001110011100111", "001100111010000",
-         "000011101100010", "000001001010101", "000110100001100", "000100000111011"],
+        [
+            "111011111000100", "111001011110011", "111110110101010", "111100010011101",
+            "110011000101111", "110001100011000", "110110001000001", "110100101110110",
+        ],
+        [
+            "101010000010010", "101000100100101", "101111001111100", "101101101001011",
+            "100010111111001", "100000011001110", "100111110010111", "100101010100000",
+        ],
+        [
+            "011010101011111", "011000001101000", "011111100110001", "011101000000110",
+            "010010010110100", "010000110000011", "010111011011010", "010101111101101",
+        ],
+        [
+            "001011010001001", "001001110111110", "001110011100111", "001100111010000",
+            "000011101100010", "000001001010101", "000110100001100", "000100000111011",
+        ],
     ]
 
     /// Annex D, Table D.1: version information for versions 7, 8, 21 and 40, read from both blocks.
@@ -253,8 +265,11 @@ struct QRCodeTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         for mask in 0...7 {
             let uri = OTPKeyURI(
-                secret: SecureRandom.bytes(20), account: "user\(mask)@example.com", issuer: "TwoStep Ünïcødé & Co",
-                algorithm: .allCases[mask % 3], digits: 6 + mask % 3
+                secret: SecureRandom.bytes(20),
+                account: "user\(mask)@example.com",
+                issuer: "TwoStep Ünïcødé & Co",
+                algorithm: .allCases[mask % 3],
+                digits: 6 + mask % 3
             ).description
             let code = try QRCode(text: uri, errorCorrection: .medium, mask: mask)
             let file = directory.appendingPathComponent("uri\(mask).pgm")

@@ -71,17 +71,20 @@ struct SecretsTests {
         #expect(fast.needsRehash("not a hash"))
     }
 
-    @Test("malformed or hostile stored hashes never verify", arguments: [
-        "", "$", "plain", "$scrypt$", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
-        "$scrypt$ln=10,r=8$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$scrypt$ln=10,r=8,p=1$!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0$AAAA",
-        "$scrypt$ln=40,r=8,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$scrypt$ln=10,r=8,p=1000$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$scrypt$ln=20,r=32,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  // 4 GiB
-        "$scrypt$ln=10,r=8,p=1,x=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA$extra",
-    ])
+    @Test(
+        "malformed or hostile stored hashes never verify",
+        arguments: [
+            "", "$", "plain", "$scrypt$", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+            "$scrypt$ln=10,r=8$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$scrypt$ln=10,r=8,p=1$!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0$AAAA",
+            "$scrypt$ln=40,r=8,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$scrypt$ln=10,r=8,p=1000$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$scrypt$ln=20,r=32,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  // 4 GiB
+            "$scrypt$ln=10,r=8,p=1,x=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA$extra",
+        ]
+    )
     func malformedHash(stored: String) {
         #expect(!fast.verify("anything", against: stored))
     }
@@ -121,10 +124,13 @@ struct SecretsTests {
         #expect(code.description == "k7dpx-3mq2a")
     }
 
-    @Test("impossible codes are refused before any hashing", arguments: [
-        "", "k7dpx-3mq2", "k7dpx-3mq2ab", "k7dpx-3mq20", "k7dpx-3mq21", "k7dpl-3mq2a", "k7dpo-3mq2a",
-        "k7dpx_3mq2a", "k7dpx-3mq2á", "' OR 1=1 --", "k7dpx-3mq2a\u{0}",
-    ])
+    @Test(
+        "impossible codes are refused before any hashing",
+        arguments: [
+            "", "k7dpx-3mq2", "k7dpx-3mq2ab", "k7dpx-3mq20", "k7dpx-3mq21", "k7dpl-3mq2a", "k7dpo-3mq2a",
+            "k7dpx_3mq2a", "k7dpx-3mq2á", "' OR 1=1 --", "k7dpx-3mq2a\u{0}",
+        ]
+    )
     func refused(input: String) {
         #expect(RecoveryCode(input) == nil)
     }

@@ -4,8 +4,9 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 /// A JSON API client: bodies in, parsed bodies out.
 struct APIClient {
@@ -98,7 +99,9 @@ extension TestServer {
         try await server.run { client in
             let api = APIClient(client: client, token: key)
             let created = try await api.call(
-                .post, "/api/v1/users", ["email": "bo@example.com", "totp": ["secret": Base32.encode(rfcKey, padding: false)]]
+                .post,
+                "/api/v1/users",
+                ["email": "bo@example.com", "totp": ["secret": Base32.encode(rfcKey, padding: false)]]
             )
             #expect(created.status == .created)
             let totp = try TOTP(secret: rfcKey)
@@ -120,14 +123,17 @@ extension TestServer {
         }
     }
 
-    @Test("imported keys are checked", arguments: [
-        (["secret": "not base32!"], "totp.secret"),
-        (["secret": "GEZDGNBV"], "totp.secret"),  // 5 bytes: too short to be a key
-        (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "algorithm": "md5"], "totp.algorithm"),
-        (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "digits": 9], "totp.digits"),
-        (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "period": 15], "totp.period"),
-        (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "digits": "six"], "totp.digits"),
-    ] as [([String: any Sendable], String)])
+    @Test(
+        "imported keys are checked",
+        arguments: [
+            (["secret": "not base32!"], "totp.secret"),
+            (["secret": "GEZDGNBV"], "totp.secret"),  // 5 bytes: too short to be a key
+            (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "algorithm": "md5"], "totp.algorithm"),
+            (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "digits": 9], "totp.digits"),
+            (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "period": 15], "totp.period"),
+            (["secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "digits": "six"], "totp.digits"),
+        ] as [([String: any Sendable], String)]
+    )
     func importedKeysAreChecked(totp: [String: any Sendable], field: String) async throws {
         let server = try await TestServer.make()
         let key = try await server.apiKey()
@@ -229,17 +235,25 @@ extension TestServer {
             #expect(wrong.status == .unauthorized && wrong.errorCode == "wrong_code")
             server.clock.advance(30)
             let second = try await api.call(
-                .post, "/api/v1/session/second-factor", ["challenge": challenge, "code": totp.code(at: server.clock.now), "trust_device": true]
+                .post,
+                "/api/v1/session/second-factor",
+                ["challenge": challenge, "code": totp.code(at: server.clock.now), "trust_device": true]
             )
             #expect(second["status"] as? String == "authenticated" && second["method"] as? String == "app")
             let deviceToken = try #require(second["device_token"] as? String)
             api.token = try #require(second["token"] as? String)
             // The challenge was used up by signing in.
-            #expect(try await api.call(.post, "/api/v1/session/second-factor", ["challenge": challenge, "code": "000000"]).errorCode == "invalid_challenge")
+            #expect(
+                try await api.call(.post, "/api/v1/session/second-factor", ["challenge": challenge, "code": "000000"]).errorCode
+                    == "invalid_challenge"
+            )
 
             // The trusted device skips the code next time; another account cannot use its token.
             let trusted = try await api.call(
-                .post, "/api/v1/session", ["email": "eve@example.com", "password": "correct horse battery", "device_token": deviceToken], token: ""
+                .post,
+                "/api/v1/session",
+                ["email": "eve@example.com", "password": "correct horse battery", "device_token": deviceToken],
+                token: ""
             )
             #expect(trusted["status"] as? String == "authenticated")
             let devices = try #require(try await api.call(.get, "/api/v1/account/trusted-devices")["devices"] as? [[String: Any]])
@@ -248,20 +262,29 @@ extension TestServer {
             #expect(try await api.call(.delete, "/api/v1/account/trusted-devices/\(id + 1000)").status == .notFound)
             #expect(try await api.call(.delete, "/api/v1/account/trusted-devices/\(id)").status == .noContent)
             let untrusted = try await api.call(
-                .post, "/api/v1/session", ["email": "eve@example.com", "password": "correct horse battery", "device_token": deviceToken], token: ""
+                .post,
+                "/api/v1/session",
+                ["email": "eve@example.com", "password": "correct horse battery", "device_token": deviceToken],
+                token: ""
             )
             #expect(untrusted["status"] as? String == "second_factor_required")
 
             // A recovery code signs in and says how many are left.
             let third = try await api.call(.post, "/api/v1/session", ["email": "eve@example.com", "password": "correct horse battery"], token: "")
             let recovery = try await api.call(
-                .post, "/api/v1/session/second-factor", ["challenge": try #require(third["challenge"] as? String), "code": codes[3].uppercased()]
+                .post,
+                "/api/v1/session/second-factor",
+                ["challenge": try #require(third["challenge"] as? String), "code": codes[3].uppercased()]
             )
             #expect(recovery["method"] as? String == "recovery_code" && recovery["recovery_codes_remaining"] as? Int == 9)
 
             let events = try #require(try await api.call(.get, "/api/v1/account/events")["events"] as? [[String: Any]])
             let kinds = Set(events.compactMap { $0["kind"] as? String })
-            #expect(kinds.isSuperset(of: ["signed_up", "two_factor_enabled", "recovery_codes_generated", "device_trusted", "device_revoked", "recovery_code_used"]))
+            #expect(
+                kinds.isSuperset(of: [
+                    "signed_up", "two_factor_enabled", "recovery_codes_generated", "device_trusted", "device_revoked", "recovery_code_used",
+                ])
+            )
 
             #expect(try await api.call(.post, "/api/v1/account/two-factor/disable", [:]).status == .unprocessableContent)  // never a bare click
             #expect(try await api.call(.post, "/api/v1/account/two-factor/disable", ["password": "nope"]).status == .unauthorized)
@@ -270,9 +293,17 @@ extension TestServer {
             #expect((try await api.call(.get, "/api/v1/account/two-factor")["enabled"] as? Bool) == false)
 
             #expect(try await api.call(.post, "/api/v1/account/password", ["current": "nope", "new": "a new password"]).status == .unauthorized)
-            #expect(try await api.call(.post, "/api/v1/account/password", ["current": "correct horse battery", "new": "short"]).status == .unprocessableContent)
-            #expect(try await api.call(.post, "/api/v1/account/password", ["current": "correct horse battery", "new": "a new password"]).status == .noContent)
-            #expect(try await api.call(.post, "/api/v1/session", ["email": "eve@example.com", "password": "a new password"], token: "")["token"] != nil)
+            #expect(
+                try await api.call(.post, "/api/v1/account/password", ["current": "correct horse battery", "new": "short"]).status
+                    == .unprocessableContent
+            )
+            #expect(
+                try await api.call(.post, "/api/v1/account/password", ["current": "correct horse battery", "new": "a new password"]).status
+                    == .noContent
+            )
+            #expect(
+                try await api.call(.post, "/api/v1/session", ["email": "eve@example.com", "password": "a new password"], token: "")["token"] != nil
+            )
         }
     }
 
@@ -338,27 +369,33 @@ extension TestServer {
         }
     }
 
-    @Test("bad input gets a JSON 4xx, never a 500", arguments: [
-        ("/api/v1/validate", #"{"user": "a@example.com", "code": "#, "malformed_json"),
-        ("/api/v1/validate", "", "malformed_json"),
-        ("/api/v1/validate", "[1, 2]", "malformed_json"),
-        ("/api/v1/validate", "null", "malformed_json"),
-        ("/api/v1/validate", #"{"user": 5, "code": "123456"}"#, "invalid_field"),
-        ("/api/v1/validate", #"{"user": null, "code": "123456"}"#, "invalid_field"),
-        ("/api/v1/validate", #"{"user": "a@example.com"}"#, "invalid_field"),
-        ("/api/v1/validate", #"{"user": ["a"], "code": {"x": 1}}"#, "invalid_field"),
-        ("/api/v1/validate", #"{"user": "a@example.com", "code": "1234567890123456789012345678901234567890123456789012345678901234567890"}"#, "invalid_field"),
-        ("/api/v1/validate", #"{"user": "' OR 1=1; DROP TABLE users; --", "code": "123456"}"#, "unknown_user"),
-        ("/api/v1/validate", #"{"user": "a@example.com\u0000", "code": "\u0000"}"#, "unknown_user"),
-        ("/api/v1/users", #"{"email": "x@example.com'); DROP TABLE users; --"}"#, "invalid_field"),
-        ("/api/v1/users", #"{"email": "ok@example.com", "password": 12345678}"#, "invalid_field"),
-        ("/api/v1/users", #"{"email": "ok@example.com", "totp": "JBSWY3DPEHPK3PXP"}"#, "invalid_field"),
-        ("/api/v1/session", #"{"email": "a@example.com", "password": true}"#, "invalid_field"),
-        ("/api/v1/session/second-factor", #"{"challenge": "", "code": "123456"}"#, "invalid_challenge"),
-        ("/api/v1/session/sms", #"{"challenge": "x", "to": 7}"#, "invalid_field"),
-        ("/api/v1/account", #"{"email": "a@example.com", "password": "short"}"#, "invalid_field"),
-        ("/api/v1/account", #"{"email": "not an address", "password": "long enough password"}"#, "invalid_field"),
-    ])
+    @Test(
+        "bad input gets a JSON 4xx, never a 500",
+        arguments: [
+            ("/api/v1/validate", #"{"user": "a@example.com", "code": "#, "malformed_json"),
+            ("/api/v1/validate", "", "malformed_json"),
+            ("/api/v1/validate", "[1, 2]", "malformed_json"),
+            ("/api/v1/validate", "null", "malformed_json"),
+            ("/api/v1/validate", #"{"user": 5, "code": "123456"}"#, "invalid_field"),
+            ("/api/v1/validate", #"{"user": null, "code": "123456"}"#, "invalid_field"),
+            ("/api/v1/validate", #"{"user": "a@example.com"}"#, "invalid_field"),
+            ("/api/v1/validate", #"{"user": ["a"], "code": {"x": 1}}"#, "invalid_field"),
+            (
+                "/api/v1/validate", #"{"user": "a@example.com", "code": "1234567890123456789012345678901234567890123456789012345678901234567890"}"#,
+                "invalid_field"
+            ),
+            ("/api/v1/validate", #"{"user": "' OR 1=1; DROP TABLE users; --", "code": "123456"}"#, "unknown_user"),
+            ("/api/v1/validate", #"{"user": "a@example.com\u0000", "code": "\u0000"}"#, "unknown_user"),
+            ("/api/v1/users", #"{"email": "x@example.com'); DROP TABLE users; --"}"#, "invalid_field"),
+            ("/api/v1/users", #"{"email": "ok@example.com", "password": 12345678}"#, "invalid_field"),
+            ("/api/v1/users", #"{"email": "ok@example.com", "totp": "JBSWY3DPEHPK3PXP"}"#, "invalid_field"),
+            ("/api/v1/session", #"{"email": "a@example.com", "password": true}"#, "invalid_field"),
+            ("/api/v1/session/second-factor", #"{"challenge": "", "code": "123456"}"#, "invalid_challenge"),
+            ("/api/v1/session/sms", #"{"challenge": "x", "to": 7}"#, "invalid_field"),
+            ("/api/v1/account", #"{"email": "a@example.com", "password": "short"}"#, "invalid_field"),
+            ("/api/v1/account", #"{"email": "not an address", "password": "long enough password"}"#, "invalid_field"),
+        ]
+    )
     func badInput(path: String, body: String, code: String) async throws {
         let server = try await TestServer.make()
         let key = try await server.apiKey()
@@ -380,9 +417,18 @@ extension TestServer {
             #expect(huge.status == .contentTooLarge && huge.errorCode == "body_too_large")
             let deep = try await api.send(.post, "/api/v1/validate", raw: String(repeating: #"{"a":"#, count: 5_000))
             #expect(deep.status == .badRequest)
-            let deepArrays = try await api.send(.post, "/api/v1/validate", raw: String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000))
+            let deepArrays = try await api.send(
+                .post,
+                "/api/v1/validate",
+                raw: String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000)
+            )
             #expect(deepArrays.status == .badRequest)
-            let badUTF8 = try await api.send(.post, "/api/v1/validate", raw: nil, bytes: Array(#"{"user": ""#.utf8) + [0xFF, 0xFE, 0xC0] + Array(#"", "code": "1"}"#.utf8))
+            let badUTF8 = try await api.send(
+                .post,
+                "/api/v1/validate",
+                raw: nil,
+                bytes: Array(#"{"user": ""#.utf8) + [0xFF, 0xFE, 0xC0] + Array(#"", "code": "1"}"#.utf8)
+            )
             #expect(badUTF8.status == .badRequest && badUTF8.errorCode == "malformed_json")
             // Unknown fields are ignored, not an error.
             #expect(try await api.call(.post, "/api/v1/users", ["email": "gus@example.com", "admin": true, "role": "root"]).status == .created)

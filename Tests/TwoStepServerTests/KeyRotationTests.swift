@@ -2,8 +2,9 @@ import Foundation
 import SQLKit
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 @Suite("twostep keys rotate")
 struct KeyRotationTests {

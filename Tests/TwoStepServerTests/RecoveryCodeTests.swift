@@ -3,8 +3,9 @@ import HTTPTypes
 import SQLKit
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 @Suite("Recovery codes")
 struct RecoveryCodeTests {
@@ -61,7 +62,9 @@ struct RecoveryCodeTests {
             let browser = Browser(client)
             let (totp, codes) = try await Self.setUp(browser, server, email: "bob@example.com")
             server.clock.advance(11 * 60)
-            for path in ["/profile/two-factor/recovery-codes", "/profile/two-factor/recovery-codes/print", "/profile/two-factor/recovery-codes/download"] {
+            for path in [
+                "/profile/two-factor/recovery-codes", "/profile/two-factor/recovery-codes/print", "/profile/two-factor/recovery-codes/download",
+            ] {
                 let page = try await browser.get(path)
                 #expect(page.location?.hasPrefix("/profile/confirm?next=") == true, "\(path)")
             }
@@ -73,7 +76,10 @@ struct RecoveryCodeTests {
             let evil = try await browser.post("/profile/confirm", ["password": "correct horse battery", "next": "//evil.example/profile/"])
             #expect(evil.location == "/profile/two-factor", "never an off-site redirect")
             server.clock.advance(11 * 60)
-            let byCode = try await browser.post("/profile/confirm", ["code": totp.code(at: server.clock.now), "next": "/profile/two-factor/recovery-codes"])
+            let byCode = try await browser.post(
+                "/profile/confirm",
+                ["code": totp.code(at: server.clock.now), "next": "/profile/two-factor/recovery-codes"]
+            )
             #expect(byCode.location == "/profile/two-factor/recovery-codes")
             #expect(Self.codes(in: try await browser.get("/profile/two-factor/recovery-codes")) == codes)
         }
@@ -99,8 +105,10 @@ struct RecoveryCodeTests {
             let again = try await browser.post("/signin/recovery", ["code": codes[0]])
             #expect(again.status == .unauthorized, "single use")
             // The plain security-code field takes a recovery code too, without the dash.
-            #expect(try await browser.post("/signin/code", ["code": codes[1].replacingOccurrences(of: "-", with: "")]).location
-                == "/profile/two-factor?done=recovery-used")
+            #expect(
+                try await browser.post("/signin/code", ["code": codes[1].replacingOccurrences(of: "-", with: "")]).location
+                    == "/profile/two-factor?done=recovery-used"
+            )
             let user = try #require(try await server.store.user(email: "carol@example.com"))
             let kinds = try await server.store.events(userID: user.id, limit: 50).map(\.kind)
             #expect(kinds.filter { $0 == .recoveryCodeUsed }.count == 2)

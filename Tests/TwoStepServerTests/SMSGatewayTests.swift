@@ -7,6 +7,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import TwoStepCore
+
 @testable import TwoStepServer
 
 /// The gateways against real HTTP servers on 127.0.0.1 that behave like the providers.
@@ -26,7 +27,8 @@ struct SMSGatewayTests {
 
     /// Runs a fake provider on a free port and gives `body` its base URL and what it received.
     static func withProvider(
-        _ answers: [Answer], _ body: @Sendable (_ baseURL: String, _ received: Locked<[Received]>) async throws -> Void
+        _ answers: [Answer],
+        _ body: @Sendable (_ baseURL: String, _ received: Locked<[Received]>) async throws -> Void
     ) async throws {
         let received = Locked<[Received]>([])
         let router = Router()
@@ -75,7 +77,8 @@ struct SMSGatewayTests {
     }
 
     @Test func twilioErrorsAreMapped() async throws {
-        let refusal = #"{"code": 21211, "message": "The 'To' number +31612345612 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}"#
+        let refusal =
+            #"{"code": 21211, "message": "The 'To' number +31612345612 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}"#
         try await Self.withProvider([.status(.badRequest, refusal)]) { base, _ in
             await #expect {
                 try await TwilioGateway(credentials: Self.credentials, baseURL: base).send(Self.message)
@@ -109,7 +112,10 @@ struct SMSGatewayTests {
             let decoded = try JSONDecoder().decode(SMSMessage.self, from: Data(request.body.utf8))
             #expect(decoded == Self.message)
             // The receiver's check, written independently of the gateway.
-            let mac = HMAC<SHA256>.authenticationCode(for: Data("1800000000.\(request.body)".utf8), using: SymmetricKey(data: Data("shared secret".utf8)))
+            let mac = HMAC<SHA256>.authenticationCode(
+                for: Data("1800000000.\(request.body)".utf8),
+                using: SymmetricKey(data: Data("shared secret".utf8))
+            )
             let hex = mac.map { String(format: "%02x", $0) }.joined()
             #expect(request.headers[HTTPField.Name("X-TwoStep-Signature")!] == "v1=" + hex)
         }
@@ -121,7 +127,9 @@ struct SMSGatewayTests {
             #expect(received.value.count == 3)
         }
         try await Self.withProvider([.status(.serviceUnavailable, "")]) { base, received in
-            await #expect { try await WebhookGateway(url: base + "/sms", secret: "s", retries: 2, backoff: .milliseconds(10)).send(Self.message) } throws: {
+            await #expect {
+                try await WebhookGateway(url: base + "/sms", secret: "s", retries: 2, backoff: .milliseconds(10)).send(Self.message)
+            } throws: {
                 ($0 as! SMSGatewayError).kind == .unavailable
             }
             #expect(received.value.count == 3, "bounded: one try and two retries")

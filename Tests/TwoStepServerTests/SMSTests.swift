@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 /// A gateway that is down.
 struct FailingGateway: SMSGateway {
@@ -55,7 +56,10 @@ struct SMSTests {
             #expect(message.to == "+31612345612" && message.purpose == .enrolment)
             #expect(message.body.range(of: #"^\d{6} is your TwoStep security code"#, options: .regularExpression) != nil)
             #expect(try await browser.post("/profile/two-factor/sms/activate", ["code": "000000"]).status == .unprocessableContent)
-            #expect(try await browser.post("/profile/two-factor/sms/activate", ["code": try server.lastCode()]).location == "/profile/two-factor?done=enabled")
+            #expect(
+                try await browser.post("/profile/two-factor/sms/activate", ["code": try server.lastCode()]).location
+                    == "/profile/two-factor?done=enabled"
+            )
             let page = try await browser.get("/profile/two-factor")
             #expect(page.text.contains("Enabled") && page.text.contains("SMS to +31 •••• •••12"))
 
@@ -178,9 +182,22 @@ struct SMSTests {
             #expect(try await server.store.factors(userID: user.id).isEmpty, "nothing pending")
             #expect(server.logs.text.contains("SMS not sent") && server.logs.text.contains("the provider is down"), "the operator learns why")
             let counted = try await server.store.createSMSChallenge(
-                userID: user.id, factorID: try await server.store.createFactor(
-                    userID: user.id, kind: .sms, sealedSecret: nil, phone: "+31612345612", algorithm: "", digits: 6, period: 0, at: 0
-                ).id, phone: "+31612345612", sealedCode: "x", at: server.clock.now.unixTime, expiresAt: .max, limits: SMSLimits()
+                userID: user.id,
+                factorID: try await server.store.createFactor(
+                    userID: user.id,
+                    kind: .sms,
+                    sealedSecret: nil,
+                    phone: "+31612345612",
+                    algorithm: "",
+                    digits: 6,
+                    period: 0,
+                    at: 0
+                ).id,
+                phone: "+31612345612",
+                sealedCode: "x",
+                at: server.clock.now.unixTime,
+                expiresAt: .max,
+                limits: SMSLimits()
             )
             #expect((try? counted.get()) != nil, "failed sends did not use up the limits")
         }
@@ -196,8 +213,10 @@ struct SMSTests {
             let sent = try await browser.post("/profile/two-factor/recovery-phone", ["phone": "+44 20 7946 0958"])
             #expect(sent.text.contains("We sent a code to +44 •••• •••• 58"))
             #expect(try server.outbox().last?.purpose == .recoveryPhone)
-            #expect(try await browser.post("/profile/two-factor/recovery-phone/activate", ["code": try server.lastCode()]).location
-                == "/profile/two-factor?done=recovery-phone")
+            #expect(
+                try await browser.post("/profile/two-factor/recovery-phone/activate", ["code": try server.lastCode()]).location
+                    == "/profile/two-factor?done=recovery-phone"
+            )
             let page = try await browser.get("/profile/two-factor")
             #expect(page.text.contains("id=\"recovery-phone\"") && page.text.contains("App (authenticator app)"))
 

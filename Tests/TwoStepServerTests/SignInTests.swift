@@ -3,8 +3,9 @@ import HTTPTypes
 import SQLKit
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 @Suite("Accounts, sessions and sign-in")
 struct SignInTests {
@@ -126,21 +127,24 @@ struct SignInTests {
     }
 }
 
-@Test("e-mail addresses are trimmed, lower-cased and checked", arguments: [
-    ("  Ann@Example.COM \n", "ann@example.com"),
-    ("ann@example.com", "ann@example.com"),
-    ("ann @example.com", nil),
-    ("ann@example", nil),
-    ("ann@.example.com", nil),
-    ("ann@example.com.", nil),
-    ("@example.com", nil),
-    ("ann@@example.com", nil),
-    ("ann@exa\u{0}mple.com", nil),
-    ("ann@exa\u{7}mple.com", nil),
-    ("", nil),
-    ("   ", nil),
-    ("zoë@example.com", "zoë@example.com"),
-] as [(String, String?)])
+@Test(
+    "e-mail addresses are trimmed, lower-cased and checked",
+    arguments: [
+        ("  Ann@Example.COM \n", "ann@example.com"),
+        ("ann@example.com", "ann@example.com"),
+        ("ann @example.com", nil),
+        ("ann@example", nil),
+        ("ann@.example.com", nil),
+        ("ann@example.com.", nil),
+        ("@example.com", nil),
+        ("ann@@example.com", nil),
+        ("ann@exa\u{0}mple.com", nil),
+        ("ann@exa\u{7}mple.com", nil),
+        ("", nil),
+        ("   ", nil),
+        ("zoë@example.com", "zoë@example.com"),
+    ] as [(String, String?)]
+)
 func normalizedEmail(input: String, expected: String?) {
     #expect(AccountService.normalizedEmail(input) == expected)
 }

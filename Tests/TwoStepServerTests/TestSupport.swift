@@ -6,8 +6,9 @@ import Logging
 import NIOCore
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 /// A clock the tests move by hand.
 final class TestClock: @unchecked Sendable {
@@ -133,7 +134,12 @@ final class Browser: @unchecked Sendable {
         return try await send(path, method: .post, body: body)
     }
 
-    func send(_ path: String, method: HTTPRequest.Method, body: String?, contentType: String = "application/x-www-form-urlencoded") async throws -> Page {
+    func send(
+        _ path: String,
+        method: HTTPRequest.Method,
+        body: String?,
+        contentType: String = "application/x-www-form-urlencoded"
+    ) async throws -> Page {
         var headers: HTTPFields = [.userAgent: userAgent]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if body != nil { headers[.contentType] = contentType }

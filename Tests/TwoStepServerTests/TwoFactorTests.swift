@@ -3,8 +3,9 @@ import HTTPTypes
 import SQLKit
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 @Suite("Two-factor authentication")
 struct TwoFactorTests {
@@ -49,7 +50,10 @@ struct TwoFactorTests {
             let key = try #require(try await browser.get("/profile/two-factor/app").manualKey)
             let secret = try Base32.decode(key)
 
-            let sealed = try await server.store.database.sql.raw("SELECT sealed_secret FROM factors").all(decodingColumn: "sealed_secret", as: String.self)
+            let sealed = try await server.store.database.sql.raw("SELECT sealed_secret FROM factors").all(
+                decodingColumn: "sealed_secret",
+                as: String.self
+            )
             #expect(sealed.count == 1 && sealed[0].hasPrefix("v1."))
             #expect(!sealed[0].contains(key.replacingOccurrences(of: " ", with: "")))
             let user = try #require(try await server.store.user(email: "bob@example.com"))
@@ -239,7 +243,10 @@ struct TwoFactorTests {
             server.clock.advance(30)
             #expect(try await browser.post("/signin/code", ["code": totp.code(at: server.clock.now), "trust": "on"]).location == "/profile")
             let token = try #require(browser.cookies[Browser.deviceCookie])
-            let stored = try await server.store.database.sql.raw("SELECT token_hash FROM trusted_devices").all(decodingColumn: "token_hash", as: String.self)
+            let stored = try await server.store.database.sql.raw("SELECT token_hash FROM trusted_devices").all(
+                decodingColumn: "token_hash",
+                as: String.self
+            )
             #expect(stored == [RandomToken.hash(token)], "stored hashed")
 
             let page = try await browser.get("/profile/two-factor")
@@ -319,7 +326,10 @@ struct TwoFactorTests {
 
             // And with the password.
             _ = try await browser.enableApp(at: server.clock)
-            #expect(try await browser.post("/profile/two-factor/disable", ["password": "correct horse battery"]).location == "/profile/two-factor?done=disabled")
+            #expect(
+                try await browser.post("/profile/two-factor/disable", ["password": "correct horse battery"]).location
+                    == "/profile/two-factor?done=disabled"
+            )
         }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import Testing
 import TwoStepCore
-@testable import TwoStepServer
 import TwoStepStore
+
+@testable import TwoStepServer
 
 @Suite("Web security: CSRF, headers, cookies, logs, bad input")
 struct WebSecurityTests {
@@ -12,8 +13,10 @@ struct WebSecurityTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("alice@example.com")
-            let forms = ["/signin", "/signup", "/signout", "/profile/password", "/profile/two-factor/app", "/profile/two-factor/disable",
-                         "/profile/two-factor/devices/revoke-all"]
+            let forms = [
+                "/signin", "/signup", "/signout", "/profile/password", "/profile/two-factor/app", "/profile/two-factor/disable",
+                "/profile/two-factor/devices/revoke-all",
+            ]
             for path in forms {
                 let missing = try await browser.post(path, ["email": "alice@example.com"], csrf: false)
                 #expect(missing.status == .forbidden, "\(path) without a token")
@@ -110,14 +113,17 @@ struct WebSecurityTests {
         #expect(!logs.contains("v1."), "no sealed value either")
     }
 
-    @Test("bad input gets a 4xx, never a 500", arguments: [
-        ("/signin", "email=%ZZ&password=%"),
-        ("/signin", "email[]=a&email[]=b&password=x"),
-        ("/signin", "\u{FF}\u{FE}"),
-        ("/signup", "email=" + String(repeating: "a", count: 300) + "%40example.com&password=correct+horse"),
-        ("/signin/code", "code=123456"),
-        ("/profile/two-factor/devices/abc/revoke", ""),
-    ])
+    @Test(
+        "bad input gets a 4xx, never a 500",
+        arguments: [
+            ("/signin", "email=%ZZ&password=%"),
+            ("/signin", "email[]=a&email[]=b&password=x"),
+            ("/signin", "\u{FF}\u{FE}"),
+            ("/signup", "email=" + String(repeating: "a", count: 300) + "%40example.com&password=correct+horse"),
+            ("/signin/code", "code=123456"),
+            ("/profile/two-factor/devices/abc/revoke", ""),
+        ]
+    )
     func badInput(path: String, body: String) async throws {
         let server = try await TestServer.make()
         try await server.run { client in

@@ -49,7 +49,16 @@ struct SQLStoreTests {
     @Test func claimingAStepIsAtomic() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            let factor = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+            let factor = try await store.createFactor(
+                userID: user.id,
+                kind: .totp,
+                sealedSecret: "s",
+                phone: nil,
+                algorithm: "SHA1",
+                digits: 6,
+                period: 30,
+                at: 1
+            )
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<50 { group.addTask { try await store.claimStep(100, factorID: factor.id) } }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -68,7 +77,18 @@ struct SQLStoreTests {
             var factors: [Int64] = []
             for index in 0..<40 {
                 let user = try await store.createUser(email: "u\(index)@example.com", passwordHash: "h", at: 1)
-                factors.append(try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1).id)
+                factors.append(
+                    try await store.createFactor(
+                        userID: user.id,
+                        kind: .totp,
+                        sealedSecret: "s",
+                        phone: nil,
+                        algorithm: "SHA1",
+                        digits: 6,
+                        period: 30,
+                        at: 1
+                    ).id
+                )
             }
             let claimed = try await withThrowingTaskGroup(of: Int.self) { group in
                 for (index, factor) in factors.enumerated() {
@@ -95,10 +115,28 @@ struct SQLStoreTests {
             for index in 0..<30 {
                 let user = try await store.createUser(email: "u\(index)@example.com", passwordHash: "h\(index)", at: 1)
                 for kind in [FactorKind.totp, .recoveryPhone].prefix(index % 3) {
-                    let factor = try await store.createFactor(userID: user.id, kind: kind, sealedSecret: "s\(index)", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+                    let factor = try await store.createFactor(
+                        userID: user.id,
+                        kind: kind,
+                        sealedSecret: "s\(index)",
+                        phone: nil,
+                        algorithm: "SHA1",
+                        digits: 6,
+                        period: 30,
+                        at: 1
+                    )
                     try await store.confirmFactor(id: factor.id, lastUsedStep: nil, at: 2)
                 }
-                _ = try await store.createFactor(userID: user.id, kind: .sms, sealedSecret: nil, phone: "+31612345678", algorithm: "", digits: 6, period: 0, at: 1)  // pending: not returned
+                _ = try await store.createFactor(
+                    userID: user.id,
+                    kind: .sms,
+                    sealedSecret: nil,
+                    phone: "+31612345678",
+                    algorithm: "",
+                    digits: 6,
+                    period: 0,
+                    at: 1
+                )  // pending: not returned
             }
             let results = try await withThrowingTaskGroup(of: (Int, User?, [Factor]).self) { group in
                 for round in 0..<10 {
@@ -131,7 +169,18 @@ struct SQLStoreTests {
             var factors: [Int64] = []
             for index in 0..<20 {
                 let user = try await store.createUser(email: "c\(index)@example.com", passwordHash: "h", at: 1)
-                factors.append(try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1).id)
+                factors.append(
+                    try await store.createFactor(
+                        userID: user.id,
+                        kind: .totp,
+                        sealedSecret: "s",
+                        phone: nil,
+                        algorithm: "SHA1",
+                        digits: 6,
+                        period: 30,
+                        at: 1
+                    ).id
+                )
             }
             let wins = try await withThrowingTaskGroup(of: (Int64, Int64, Bool).self) { group in
                 for factor in factors {
@@ -190,7 +239,16 @@ struct SQLStoreTests {
     @Test func deletingAUserCascades() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            _ = try await store.createFactor(userID: user.id, kind: .totp, sealedSecret: nil, phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+            _ = try await store.createFactor(
+                userID: user.id,
+                kind: .totp,
+                sealedSecret: nil,
+                phone: nil,
+                algorithm: "SHA1",
+                digits: 6,
+                period: 30,
+                at: 1
+            )
             _ = try await store.createTrustedDevice(userID: user.id, tokenHash: "t", userAgent: "", at: 1, expiresAt: 2)
             try await store.recordEvent(userID: user.id, kind: .signedUp, detail: "", at: 1)
             try await store.database.sql.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()
@@ -208,11 +266,28 @@ struct SQLStoreTests {
             try await store.deleteExpiredTrustedDevices(before: 150)
             #expect(try await store.trustedDevices(userID: user.id).map(\.tokenHash) == ["new"])
 
-            let factor = try await store.createFactor(userID: user.id, kind: .sms, sealedSecret: nil, phone: "+31612345612", algorithm: "", digits: 6, period: 0, at: 1)
+            let factor = try await store.createFactor(
+                userID: user.id,
+                kind: .sms,
+                sealedSecret: nil,
+                phone: "+31612345612",
+                algorithm: "",
+                digits: 6,
+                period: 0,
+                at: 1
+            )
             var limits = SMSLimits()
             limits.cooldown = 0
             for time: Int64 in [10, 20] {
-                _ = try await store.createSMSChallenge(userID: user.id, factorID: factor.id, phone: "+31612345612", sealedCode: "c", at: time, expiresAt: time + 300, limits: limits)
+                _ = try await store.createSMSChallenge(
+                    userID: user.id,
+                    factorID: factor.id,
+                    phone: "+31612345612",
+                    sealedCode: "c",
+                    at: time,
+                    expiresAt: time + 300,
+                    limits: limits
+                )
             }
             try await store.deleteSMSChallenges(createdBefore: 15)
             #expect(try await store.latestSMSChallenge(factorID: factor.id)?.createdAt == 20)
@@ -223,7 +298,9 @@ struct SQLStoreTests {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
             for (hash, created, seen) in [("old", 0, 100), ("idle", 50, 60), ("live", 90, 100)] as [(String, Int64, Int64)] {
-                try await store.createSession(Session(idHash: hash, userID: user.id, stage: .signedIn, createdAt: created, lastSeenAt: seen, userAgent: ""))
+                try await store.createSession(
+                    Session(idHash: hash, userID: user.id, stage: .signedIn, createdAt: created, lastSeenAt: seen, userAgent: "")
+                )
             }
             try await store.deleteExpiredSessions(idleBefore: 70, createdBefore: 10)
             #expect(try await store.session(idHash: "old") == nil)

@@ -44,7 +44,8 @@ struct OTPCommandTests {
         let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+            status: process.terminationStatus,
+            stdout: String(decoding: output, as: UTF8.self),
             stderr: String(decoding: errors, as: UTF8.self)
         )
     }
@@ -56,30 +57,41 @@ struct OTPCommandTests {
         #expect(result.status == 0)
         #expect(result.stdout == "94287082\n")
         let sha512 = try Self.run(
-            "otp", "code", "--secret", Base32.encode(Array(String(repeating: "1234567890", count: 7).utf8.prefix(64))),
-            "--algorithm", "SHA512", "--digits", "8", "--time", "20000000000"
+            "otp",
+            "code",
+            "--secret",
+            Base32.encode(Array(String(repeating: "1234567890", count: 7).utf8.prefix(64))),
+            "--algorithm",
+            "SHA512",
+            "--digits",
+            "8",
+            "--time",
+            "20000000000"
         )
         #expect(sha512.stdout == "47863826\n")
         let hotp = try Self.run("otp", "code", "--secret", Self.rfcSecret.lowercased(), "--counter", "9")
         #expect(hotp.stdout == "520489\n")
     }
 
-    @Test("bad input is one line on stderr and exit 2", arguments: [
-        ["otp", "code", "--secret", "NOT-BASE32!", "--time", "59"],
-        ["otp", "code", "--secret", "GEZDGNBV", "--digits", "12"],
-        ["otp", "code", "--secret", "GEZDGNBV", "--time=-1"],
-        ["otp", "code", "--secret", "GEZDGNBV", "--time", "soon"],
-        ["otp", "code", "--secret", "GEZDGNBV", "--period", "0"],
-        ["otp", "code", "--secret", "GEZDGNBV", "--algorithm", "md5"],
-        ["otp", "code", "--secret", ""],
-        ["otp", "code"],
-        ["otp", "code", "--secret", "GEZDGNBV", "--bogus"],
-        ["otp", "verify", "--secret", "GEZDGNBV", "--code", "123456", "--window=-1"],
-        ["otp", "verify", "--secret", "GEZDGNBV", "--code", "123456", "--window", "11"],
-        ["otp", "uri", "--secret", "GEZ", "--account", "a", "--issuer", "i"],
-        ["otp", "secret", "--bytes", "4"],
-        ["otp", "nonsense"],
-    ])
+    @Test(
+        "bad input is one line on stderr and exit 2",
+        arguments: [
+            ["otp", "code", "--secret", "NOT-BASE32!", "--time", "59"],
+            ["otp", "code", "--secret", "GEZDGNBV", "--digits", "12"],
+            ["otp", "code", "--secret", "GEZDGNBV", "--time=-1"],
+            ["otp", "code", "--secret", "GEZDGNBV", "--time", "soon"],
+            ["otp", "code", "--secret", "GEZDGNBV", "--period", "0"],
+            ["otp", "code", "--secret", "GEZDGNBV", "--algorithm", "md5"],
+            ["otp", "code", "--secret", ""],
+            ["otp", "code"],
+            ["otp", "code", "--secret", "GEZDGNBV", "--bogus"],
+            ["otp", "verify", "--secret", "GEZDGNBV", "--code", "123456", "--window=-1"],
+            ["otp", "verify", "--secret", "GEZDGNBV", "--code", "123456", "--window", "11"],
+            ["otp", "uri", "--secret", "GEZ", "--account", "a", "--issuer", "i"],
+            ["otp", "secret", "--bytes", "4"],
+            ["otp", "nonsense"],
+        ]
+    )
     func badInput(arguments: [String]) throws {
         let result = try Self.run(arguments)
         #expect(result.status == 2)
@@ -96,7 +108,18 @@ struct OTPCommandTests {
         let drift = try Self.run("otp", "verify", "--secret", Self.rfcSecret, "--code", "94287082", "--digits", "8", "--time", "89")
         #expect(drift.stdout == "valid (step 1, offset -1)\n")
         let outside = try Self.run(
-            "otp", "verify", "--secret", Self.rfcSecret, "--code", "94287082", "--digits", "8", "--time", "89", "--window", "0"
+            "otp",
+            "verify",
+            "--secret",
+            Self.rfcSecret,
+            "--code",
+            "94287082",
+            "--digits",
+            "8",
+            "--time",
+            "89",
+            "--window",
+            "0"
         )
         #expect(outside.status == 1 && outside.stdout == "invalid\n")
         let wrong = try Self.run("otp", "verify", "--secret", Self.rfcSecret, "--code", "000000", "--time", "59")
@@ -118,7 +141,18 @@ struct OTPCommandTests {
 
     @Test func uriRoundTrips() throws {
         let result = try Self.run(
-            "otp", "uri", "--secret", Self.rfcSecret, "--account", "alice@example.com", "--issuer", "ACME Co", "--digits", "8", "--period", "60"
+            "otp",
+            "uri",
+            "--secret",
+            Self.rfcSecret,
+            "--account",
+            "alice@example.com",
+            "--issuer",
+            "ACME Co",
+            "--digits",
+            "8",
+            "--period",
+            "60"
         )
         #expect(result.status == 0)
         let uri = try OTPKeyURI(parsing: result.stdout.trimmingCharacters(in: .newlines))

@@ -61,7 +61,10 @@ struct UserCommandTests {
             """
         let bad = try OTPCommandTests.run(["user", "import", "-"] + data, input: csv)
         #expect(bad.status == 2 && bad.stderr.contains("line 5: secret must be base32") && bad.stderr.contains("2 users added"), "\(bad.stderr)")
-        let fixed = try OTPCommandTests.run(["user", "import", "-"] + data, input: csv.replacingOccurrences(of: "not-base32", with: "JBSWY3DPEHPK3PXP"))
+        let fixed = try OTPCommandTests.run(
+            ["user", "import", "-"] + data,
+            input: csv.replacingOccurrences(of: "not-base32", with: "JBSWY3DPEHPK3PXP")
+        )
         #expect(fixed.status == 0 && fixed.stdout.contains("added 2 users") && fixed.stdout.contains("skipped 2"), "\(fixed.stdout) \(fixed.stderr)")
         let list = try OTPCommandTests.run(["user", "list"] + data)
         #expect(list.stdout.contains("ann@example.com\ton") && list.stdout.contains("di@example.com\ton"))

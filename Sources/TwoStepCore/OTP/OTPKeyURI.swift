@@ -124,8 +124,14 @@ public struct OTPKeyURI: Equatable, Sendable, CustomStringConvertible {
         default:
             throw .unsupportedType
         }
-        self.init(kind: kind, secret: secret, account: account, issuer: parameters["issuer"] ?? labelIssuer,
-                  algorithm: algorithm, digits: digits)
+        self.init(
+            kind: kind,
+            secret: secret,
+            account: account,
+            issuer: parameters["issuer"] ?? labelIssuer,
+            algorithm: algorithm,
+            digits: digits
+        )
     }
 
     /// RFC 3986 unreserved characters stay; every other byte (including `@`, space, `:`, `&` and

@@ -54,7 +54,8 @@ public struct QRCode: Sendable {
         matrix.drawCodewords(codewords)
 
         let chosen =
-            mask ?? (0...7).map { (mask: $0, penalty: matrix.penalty(mask: $0, errorCorrection)) }
+            mask
+            ?? (0...7).map { (mask: $0, penalty: matrix.penalty(mask: $0, errorCorrection)) }
             .min { $0.penalty < $1.penalty }!.mask
         matrix.applyMask(chosen)
         matrix.drawFormatBits(mask: chosen, errorCorrection)

@@ -74,8 +74,12 @@ public struct SecretHasher: Sendable {
         let normalized = Array(secret.precomposedStringWithCompatibilityMapping.utf8)
         // Parameters are checked before this point; BoringSSL only refuses ones outside its limits.
         let key = try! KDF.Scrypt.deriveKey(
-            from: normalized, salt: salt, outputByteCount: hashLength,
-            rounds: 1 << parameters.logN, blockSize: parameters.blockSize, parallelism: parameters.parallelism
+            from: normalized,
+            salt: salt,
+            outputByteCount: hashLength,
+            rounds: 1 << parameters.logN,
+            blockSize: parameters.blockSize,
+            parallelism: parameters.parallelism
         )
         return key.withUnsafeBytes { Array($0) }
     }

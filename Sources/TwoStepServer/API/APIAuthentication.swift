@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import TwoStepStore
 
 /// Reads `Authorization: Bearer …` on API requests: a `tsk_` key of a relying service, or an

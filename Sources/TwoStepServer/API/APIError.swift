@@ -40,7 +40,9 @@ struct APIError: HTTPResponseError {
 
     static let unauthorized = APIError(.unauthorized, "unauthorized", "Send a valid bearer token in the Authorization header.")
     static let reauthenticationRequired = APIError(
-        .forbidden, "reauthentication_required", "Confirm your password or a security code at POST /api/v1/account/reauthenticate first."
+        .forbidden,
+        "reauthentication_required",
+        "Confirm your password or a security code at POST /api/v1/account/reauthenticate first."
     )
     static let unknownUser = APIError(.notFound, "unknown_user", "No account has that e-mail address.")
 
@@ -67,7 +69,8 @@ enum API {
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
         )
     }
@@ -130,17 +133,20 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = routes.methods(forPath: request.uri.path)
-            guard !allowed.isEmpty else { return try APIError(.notFound, "not_found", "There is no such API route.").response(from: request, context: context) }
+            guard !allowed.isEmpty else {
+                return try APIError(.notFound, "not_found", "There is no such API route.").response(from: request, context: context)
+            }
             var response = try APIError(.methodNotAllowed, "method_not_allowed", "This route takes \(allowed.joined(separator: ", ")).")
                 .response(from: request, context: context)
             response.headers[.allow] = allowed.joined(separator: ", ")
             return response
         } catch let error as any HTTPResponseError {
-            let code = switch error.status {
-            case .contentTooLarge: "body_too_large"
-            case .badRequest: "bad_request"
-            default: "http_\(error.status.code)"
-            }
+            let code =
+                switch error.status {
+                case .contentTooLarge: "body_too_large"
+                case .badRequest: "bad_request"
+                default: "http_\(error.status.code)"
+                }
             let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             return try APIError(error.status, code, message).response(from: request, context: context)
         } catch {

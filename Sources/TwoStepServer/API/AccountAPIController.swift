@@ -25,7 +25,13 @@ struct AccountAPIController: Sendable {
             return API.noContent()
         }
         account.on(.get, "/account") { _, context in
-            try API.json(AccountBody(email: context.user.email, createdAt: Date(unixTime: context.user.createdAt), twoFactor: try await Self.status(of: context.user, services: services)))
+            try API.json(
+                AccountBody(
+                    email: context.user.email,
+                    createdAt: Date(unixTime: context.user.createdAt),
+                    twoFactor: try await Self.status(of: context.user, services: services)
+                )
+            )
         }
         account.on(.post, "/account/password", use: changePassword)
         account.on(.post, "/account/reauthenticate", use: reauthenticate)
@@ -48,7 +54,10 @@ struct AccountAPIController: Sendable {
         account.on(.post, "/account/recovery-codes") { _, context in
             guard try await twoFactor.isEnabled(for: context.user) else { throw Self.notEnabled }
             try requireReauthentication(context)
-            return try API.json(RecoveryCodesBody(codes: try await services.recoveryCodes.generate(for: context.user).map(\.description)), status: .created)
+            return try API.json(
+                RecoveryCodesBody(codes: try await services.recoveryCodes.generate(for: context.user).map(\.description)),
+                status: .created
+            )
         }
         account.on(.get, "/account/recovery-codes") { _, context in
             try requireReauthentication(context)
@@ -72,7 +81,9 @@ struct AccountAPIController: Sendable {
         }
         account.on(.get, "/account/events") { _, context in
             let events = try await twoFactor.store.events(userID: context.user.id, limit: 100)
-            return try API.json(EventsBody(events: events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt)) }))
+            return try API.json(
+                EventsBody(events: events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt)) })
+            )
         }
     }
 
@@ -110,7 +121,11 @@ struct AccountAPIController: Sendable {
     private func signIn(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeJSON(as: Credentials.self, context: context)
         let outcome = try await services.signIns.signIn(
-            email: form.email, password: form.password, deviceToken: form.deviceToken, userAgent: request.headers[.userAgent] ?? "", replacing: nil
+            email: form.email,
+            password: form.password,
+            deviceToken: form.deviceToken,
+            userAgent: request.headers[.userAgent] ?? "",
+            replacing: nil
         )
         switch outcome {
         case .refused:
@@ -120,7 +135,9 @@ struct AccountAPIController: Sendable {
         case .secondFactorRequired(let user, let challenge):
             return try API.json(
                 SessionBody(
-                    status: "second_factor_required", challenge: challenge, methods: try await methods(of: user),
+                    status: "second_factor_required",
+                    challenge: challenge,
+                    methods: try await methods(of: user),
                     expiresAt: now.addingTimeInterval(SessionService.secondFactorTimeout)
                 )
             )
@@ -193,7 +210,11 @@ struct AccountAPIController: Sendable {
         let form = try await request.decodeJSON(as: CodeForm.self, context: context)
         let (session, user) = try await challenge(form.challenge)
         let outcome = try await services.signIns.completeSecondFactor(
-            session: session, user: user, code: form.code, trustDevice: form.trustDevice ?? false, userAgent: request.headers[.userAgent] ?? ""
+            session: session,
+            user: user,
+            code: form.code,
+            trustDevice: form.trustDevice ?? false,
+            userAgent: request.headers[.userAgent] ?? ""
         )
         switch outcome {
         case .signedIn(let token, let method, let deviceToken):
@@ -213,7 +234,11 @@ struct AccountAPIController: Sendable {
         case .rejected(let retryAt?), .wait(let retryAt):
             APIError(.tooManyRequests, "too_many_attempts", "Too many wrong codes. Try again after the time given.", retryAt: retryAt, now: now)
         case .locked:
-            APIError(.forbidden, "locked", "Too many wrong codes: codes are locked for this account. Use a recovery code, or ask an operator to reset it.")
+            APIError(
+                .forbidden,
+                "locked",
+                "Too many wrong codes: codes are locked for this account. Use a recovery code, or ask an operator to reset it."
+            )
         }
     }
 
@@ -239,7 +264,8 @@ struct AccountAPIController: Sendable {
         let factors = try await services.twoFactor.confirmedFactors(of: user)
         let primary = factors.first { $0.kind != .recoveryPhone }
         return StatusBody(
-            enabled: primary != nil, method: primary.map { Self.name(of: $0.kind) },
+            enabled: primary != nil,
+            method: primary.map { Self.name(of: $0.kind) },
             smsPhone: factors.first { $0.kind == .sms }?.phone.flatMap(PhoneNumber.init)?.masked,
             recoveryPhone: factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked,
             recoveryCodes: RecoveryCodeStatusBody(try await services.recoveryCodes.status(of: user)),
@@ -291,7 +317,8 @@ struct AccountAPIController: Sendable {
     private func reauthenticate(_ request: Request, context: AccountAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ProofForm.self, context: context)
         switch try await services.signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
-        case .confirmed: return try API.json(ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime)))
+        case .confirmed:
+            return try API.json(ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime)))
         case .wrongPassword: throw APIError(.unauthorized, "wrong_password", "That password is not right.")
         case .code(let verification): throw Self.refusal(verification, now: now)
         case .proofMissing: throw Self.proofMissing
@@ -300,7 +327,11 @@ struct AccountAPIController: Sendable {
 
     static let proofMissing = APIError.invalidField("password", "give the current password, or a current security code in \"code\"")
     static let notEnabled = APIError(.conflict, "two_factor_disabled", "Two-factor authentication is off for this account.")
-    static let alreadyEnabled = APIError(.conflict, "two_factor_enabled", "Two-factor authentication is already on; disable it first to change the method.")
+    static let alreadyEnabled = APIError(
+        .conflict,
+        "two_factor_enabled",
+        "Two-factor authentication is already on; disable it first to change the method."
+    )
 
     private func requireReauthentication(_ context: AccountAPIContext) throws {
         guard sessions.isReauthenticated(context.session) else { throw APIError.reauthenticationRequired }
@@ -388,11 +419,12 @@ struct AccountAPIController: Sendable {
         case .sent(let masked):
             return try API.json(SentBody(sentTo: masked, expiresAt: now.addingTimeInterval(SMSCodeService.lifetime)), status: .accepted)
         case .limited(let limit):
-            let (retryAt, message) = switch limit {
-            case .cooldown(let at): (at, "A code was sent less than a minute ago.")
-            case .accountHourly(let at): (at, "This account had 5 codes in the last hour.")
-            case .phoneDaily(let at): (at, "This number had 10 codes today.")
-            }
+            let (retryAt, message) =
+                switch limit {
+                case .cooldown(let at): (at, "A code was sent less than a minute ago.")
+                case .accountHourly(let at): (at, "This account had 5 codes in the last hour.")
+                case .phoneDaily(let at): (at, "This number had 10 codes today.")
+                }
             throw APIError(.tooManyRequests, "sms_limited", message, retryAt: Date(unixTime: retryAt), now: now)
         case .failed:
             throw APIError(.badGateway, "sms_failed", "The text message could not be sent just now; nothing was counted. Try again in a moment.")

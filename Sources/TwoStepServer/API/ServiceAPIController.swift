@@ -81,7 +81,8 @@ struct ServiceAPIController: Sendable {
     private func validate(_ request: Request, context: ServiceAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ValidateForm.self, context: context)
         guard form.code.utf8.count <= 64 else { throw APIError.invalidField("code", "is too long") }
-        guard let email = AccountService.normalizedEmail(form.user), let (user, factors) = try await services.store.userWithConfirmedFactors(email: email)
+        guard let email = AccountService.normalizedEmail(form.user),
+            let (user, factors) = try await services.store.userWithConfirmedFactors(email: email)
         else { throw APIError.unknownUser }
         switch try await twoFactor.verify(form.code, user: user, factors: factors) {
         case .accepted(let method):

@@ -25,7 +25,12 @@ public struct TwilioGateway: SMSGateway {
     let timeout: TimeAmount
 
     /// - Parameter baseURL: Twilio's API by default; tests point it at a local server.
-    public init(credentials: Credentials, baseURL: String = "https://api.twilio.com", client: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+    public init(
+        credentials: Credentials,
+        baseURL: String = "https://api.twilio.com",
+        client: HTTPClient = .shared,
+        timeout: TimeAmount = .seconds(10)
+    ) {
         self.credentials = credentials
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.client = client
@@ -58,7 +63,8 @@ public struct TwilioGateway: SMSGateway {
             // Twilio's error body: {"code": 21211, "message": "...", "more_info": "...", "status": 400}
             let error = try? JSONDecoder().decode(TwilioError.self, from: Data(body.readableBytesView))
             throw SMSGatewayError(
-                .rejected, providerCode: error?.code.map(String.init),
+                .rejected,
+                providerCode: error?.code.map(String.init),
                 "Twilio refused the message (\(response.status.code)\(error?.code.map { ", error \($0)" } ?? "")): \(error?.message ?? "no details")"
             )
         default:

@@ -27,8 +27,13 @@ public struct WebhookGateway: SMSGateway {
     let now: @Sendable () -> Date
 
     public init(
-        url: String, secret: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(5), retries: Int = 2,
-        backoff: Duration = .milliseconds(200), now: @escaping @Sendable () -> Date = { Date() }
+        url: String,
+        secret: String,
+        client: HTTPClient = .shared,
+        timeout: TimeAmount = .seconds(5),
+        retries: Int = 2,
+        backoff: Duration = .milliseconds(200),
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.url = url
         self.secret = SymmetricKey(data: Array(secret.utf8))
@@ -68,8 +73,18 @@ public struct WebhookGateway: SMSGateway {
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 switch response.status.code {
                 case 200..<300: return
-                case 400..<500: throw SMSGatewayError(.rejected, providerCode: String(response.status.code), "the webhook refused the message (\(response.status.code))")
-                default: lastError = SMSGatewayError(.unavailable, providerCode: String(response.status.code), "the webhook failed with \(response.status.code)")
+                case 400..<500:
+                    throw SMSGatewayError(
+                        .rejected,
+                        providerCode: String(response.status.code),
+                        "the webhook refused the message (\(response.status.code))"
+                    )
+                default:
+                    lastError = SMSGatewayError(
+                        .unavailable,
+                        providerCode: String(response.status.code),
+                        "the webhook failed with \(response.status.code)"
+                    )
                 }
             } catch let error as SMSGatewayError {
                 throw error

@@ -26,7 +26,12 @@ struct RecoveryCodeService: Sendable {
             (hash: code.hashed(with: hasher), sealed: keyRing.seal(Array(code.normalized.utf8), context: Self.sealContext(user.id)))
         }
         try await store.replaceRecoveryCodes(userID: user.id, codes: stored, at: now().unixTime)
-        try await store.recordEvent(userID: user.id, kind: .recoveryCodesGenerated, detail: "\(codes.count) new codes; older ones no longer work", at: now().unixTime)
+        try await store.recordEvent(
+            userID: user.id,
+            kind: .recoveryCodesGenerated,
+            detail: "\(codes.count) new codes; older ones no longer work",
+            at: now().unixTime
+        )
         return codes
     }
 
@@ -39,7 +44,8 @@ struct RecoveryCodeService: Sendable {
     func status(of user: User) async throws -> Status {
         let codes = try await store.recoveryCodes(userID: user.id)
         return Status(
-            remaining: codes.filter { $0.usedAt == nil }.count, total: codes.count,
+            remaining: codes.filter { $0.usedAt == nil }.count,
+            total: codes.count,
             generatedAt: codes.first.map { Date(unixTime: $0.createdAt) }
         )
     }

@@ -33,8 +33,13 @@ struct SMSCodeService: Sendable {
         let code = String(format: "%06d", UInt32.random(in: 0..<1_000_000, using: &random))
         let time = now()
         let created = try await store.createSMSChallenge(
-            userID: factor.userID, factorID: factor.id, phone: phone.e164, sealedCode: keyRing.seal(Array(code.utf8), context: Self.sealContext(factor.id)),
-            at: time.unixTime, expiresAt: time.addingTimeInterval(Self.lifetime).unixTime, limits: limits
+            userID: factor.userID,
+            factorID: factor.id,
+            phone: phone.e164,
+            sealedCode: keyRing.seal(Array(code.utf8), context: Self.sealContext(factor.id)),
+            at: time.unixTime,
+            expiresAt: time.addingTimeInterval(Self.lifetime).unixTime,
+            limits: limits
         )
         let challenge: SMSChallenge
         switch created {
@@ -73,4 +78,3 @@ struct SMSCodeService: Sendable {
         return challenge.usedAt == nil && now().unixTime < challenge.expiresAt && challenge.attempts < Self.maximumGuesses
     }
 }
-

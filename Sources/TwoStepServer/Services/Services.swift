@@ -28,12 +28,22 @@ struct Services: Sendable {
         let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
         self.outbox = outbox
         smsCodes = SMSCodeService(
-            store: store, keyRing: parts.keyRing, gateway: configuration.smsGateway ?? outbox!, limits: configuration.smsLimits, now: now,
+            store: store,
+            keyRing: parts.keyRing,
+            gateway: configuration.smsGateway ?? outbox!,
+            limits: configuration.smsLimits,
+            now: now,
             logger: logger
         )
         twoFactor = TwoFactorService(
-            store: store, keyRing: parts.keyRing, issuer: configuration.issuer, window: configuration.verificationWindow,
-            lockout: configuration.lockout, recoveryCodes: recoveryCodes, smsCodes: smsCodes, now: now
+            store: store,
+            keyRing: parts.keyRing,
+            issuer: configuration.issuer,
+            window: configuration.verificationWindow,
+            lockout: configuration.lockout,
+            recoveryCodes: recoveryCodes,
+            smsCodes: smsCodes,
+            now: now
         )
         signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)
         apiKeys = APIKeyService(store: store, now: now)

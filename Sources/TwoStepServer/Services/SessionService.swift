@@ -22,7 +22,14 @@ struct SessionService: Sendable {
         let id = RandomToken.generate()
         let time = now().unixTime
         try await store.createSession(
-            Session(idHash: RandomToken.hash(id), userID: userID, stage: stage, createdAt: time, lastSeenAt: time, userAgent: String(userAgent.prefix(256)))
+            Session(
+                idHash: RandomToken.hash(id),
+                userID: userID,
+                stage: stage,
+                createdAt: time,
+                lastSeenAt: time,
+                userAgent: String(userAgent.prefix(256))
+            )
         )
         return id
     }

@@ -16,8 +16,11 @@ struct TrustedDeviceService: Sendable {
         let token = RandomToken.generate()
         let time = now()
         let device = try await store.createTrustedDevice(
-            userID: user.id, tokenHash: RandomToken.hash(token), userAgent: String(userAgent.prefix(256)),
-            at: time.unixTime, expiresAt: time.addingTimeInterval(lifetime).unixTime
+            userID: user.id,
+            tokenHash: RandomToken.hash(token),
+            userAgent: String(userAgent.prefix(256)),
+            at: time.unixTime,
+            expiresAt: time.addingTimeInterval(lifetime).unixTime
         )
         try await store.recordEvent(userID: user.id, kind: .deviceTrusted, detail: BrowserName.describe(device.userAgent), at: time.unixTime)
         return token
@@ -57,8 +60,12 @@ struct TrustedDeviceService: Sendable {
 /// A short, human name for a browser from its User-Agent, for the trusted-device list.
 enum BrowserName {
     static func describe(_ userAgent: String) -> String {
-        let browsers = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl")]
-        let systems = [("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux")]
+        let browsers = [
+            ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl"),
+        ]
+        let systems = [
+            ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"),
+        ]
         let browser = browsers.first { userAgent.contains($0.0) }?.1
         let system = systems.first { userAgent.contains($0.0) }?.1
         switch (browser, system) {

@@ -67,8 +67,12 @@ struct TwoFactorService: Sendable {
             guard time < expiresAt, let sealed = factor.sealedSecret else { continue }
             let secret = try keyRing.open(sealed, context: Self.sealContext(user.id))
             let uri = OTPKeyURI(
-                kind: .totp(period: factor.period), secret: secret, account: user.email, issuer: issuer,
-                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1, digits: factor.digits
+                kind: .totp(period: factor.period),
+                secret: secret,
+                account: user.email,
+                issuer: issuer,
+                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
+                digits: factor.digits
             )
             return AppEnrolment(factorID: factor.id, uri: uri, expiresAt: expiresAt)
         }
@@ -83,11 +87,18 @@ struct TwoFactorService: Sendable {
         }
         let secret = SecureRandom.bytes(20)
         let factor = try await store.createFactor(
-            userID: user.id, kind: .totp, sealedSecret: keyRing.seal(secret, context: Self.sealContext(user.id)), phone: nil,
-            algorithm: OTPAlgorithm.sha1.rawValue, digits: 6, period: 30, at: now().unixTime
+            userID: user.id,
+            kind: .totp,
+            sealedSecret: keyRing.seal(secret, context: Self.sealContext(user.id)),
+            phone: nil,
+            algorithm: OTPAlgorithm.sha1.rawValue,
+            digits: 6,
+            period: 30,
+            at: now().unixTime
         )
         return AppEnrolment(
-            factorID: factor.id, uri: OTPKeyURI(secret: secret, account: user.email, issuer: issuer),
+            factorID: factor.id,
+            uri: OTPKeyURI(secret: secret, account: user.email, issuer: issuer),
             expiresAt: now().addingTimeInterval(Self.enrolmentLifetime)
         )
     }
@@ -128,8 +139,14 @@ struct TwoFactorService: Sendable {
     /// users over), confirmed at once: the user proved it to the old system.
     func importApp(for user: User, key: ImportedKey) async throws {
         let factor = try await store.createFactor(
-            userID: user.id, kind: .totp, sealedSecret: keyRing.seal(key.secret, context: Self.sealContext(user.id)), phone: nil,
-            algorithm: key.algorithm.rawValue, digits: key.digits, period: key.period, at: now().unixTime
+            userID: user.id,
+            kind: .totp,
+            sealedSecret: keyRing.seal(key.secret, context: Self.sealContext(user.id)),
+            phone: nil,
+            algorithm: key.algorithm.rawValue,
+            digits: key.digits,
+            period: key.period,
+            at: now().unixTime
         )
         try await store.confirmFactor(id: factor.id, lastUsedStep: nil, at: now().unixTime)
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app (key imported)", at: now().unixTime)
@@ -179,7 +196,14 @@ struct TwoFactorService: Sendable {
             try await store.deleteFactor(id: factor.id)
         }
         let factor = try await store.createFactor(
-            userID: user.id, kind: kind, sealedSecret: nil, phone: phone.e164, algorithm: "", digits: 6, period: 0, at: now().unixTime
+            userID: user.id,
+            kind: kind,
+            sealedSecret: nil,
+            phone: phone.e164,
+            algorithm: "",
+            digits: 6,
+            period: 0,
+            at: now().unixTime
         )
         let result = try await smsCodes.send(for: factor, purpose: kind == .sms ? .enrolment : .recoveryPhone, issuer: issuer)
         if case .sent = result { return result }
@@ -213,7 +237,10 @@ struct TwoFactorService: Sendable {
         switch kind {
         case .recoveryPhone:
             try await store.recordEvent(
-                userID: user.id, kind: previous.isEmpty ? .recoveryPhoneAdded : .recoveryPhoneChanged, detail: masked, at: now().unixTime
+                userID: user.id,
+                kind: previous.isEmpty ? .recoveryPhoneAdded : .recoveryPhoneChanged,
+                detail: masked,
+                at: now().unixTime
             )
         default:
             try await store.resetSecondFactorFailures(userID: user.id)
@@ -301,8 +328,10 @@ struct TwoFactorService: Sendable {
 
         let failures = try await store.recordSecondFactorFailure(userID: user.id, at: time.unixTime)
         try await store.recordEvent(
-            userID: user.id, kind: replayed ? .secondFactorReplayed : .secondFactorFailed,
-            detail: replayed ? "a code that was already used" : recoveryCode != nil ? "wrong recovery code" : "wrong code", at: time.unixTime
+            userID: user.id,
+            kind: replayed ? .secondFactorReplayed : .secondFactorFailed,
+            detail: replayed ? "a code that was already used" : recoveryCode != nil ? "wrong recovery code" : "wrong code",
+            at: time.unixTime
         )
         switch lockout.decision(failures: failures, lastFailure: time, now: time) {
         case .allowed:
@@ -333,7 +362,9 @@ struct TwoFactorService: Sendable {
             guard let sealed = factor.sealedSecret else { return .rejected }
             let totp = try TOTP(
                 secret: try keyRing.open(sealed, context: Self.sealContext(user.id)),
-                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1, digits: factor.digits, period: factor.period
+                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
+                digits: factor.digits,
+                period: factor.period
             )
             switch totp.verify(code, at: time, window: window, lastUsedStep: factor.lastUsedStep.map(UInt64.init)) {
             case .accepted(let step, _):
@@ -369,7 +400,12 @@ struct TwoFactorService: Sendable {
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
-        try await store.recordEvent(userID: user.id, kind: .twoFactorDisabled, detail: "trusted devices and recovery codes removed", at: now().unixTime)
+        try await store.recordEvent(
+            userID: user.id,
+            kind: .twoFactorDisabled,
+            detail: "trusted devices and recovery codes removed",
+            at: now().unixTime
+        )
         return .disabled
     }
 
@@ -379,6 +415,11 @@ struct TwoFactorService: Sendable {
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
         try await store.resetSecondFactorFailures(userID: user.id)
-        try await store.recordEvent(userID: user.id, kind: .operatorReset, detail: "two-factor authentication reset by an operator", at: now().unixTime)
+        try await store.recordEvent(
+            userID: user.id,
+            kind: .operatorReset,
+            detail: "two-factor authentication reset by an operator",
+            at: now().unixTime
+        )
     }
 }

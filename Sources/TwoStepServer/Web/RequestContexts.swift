@@ -1,5 +1,5 @@
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 import TwoStepStore
 
 /// What every request carries once the middleware has run: the session and its user, if any

@@ -45,7 +45,10 @@ struct ProfileController: Sendable {
     // MARK: Profile
 
     private func showProfile(_ request: Request, context: SignedInContext) async throws -> Response {
-        try await pages.render("profile", profileValues(context, notice: request.uri.queryParameters["done"] == "password" ? "Your password is changed." : nil))
+        try await pages.render(
+            "profile",
+            profileValues(context, notice: request.uri.queryParameters["done"] == "password" ? "Your password is changed." : nil)
+        )
     }
 
     private func profileValues(_ context: SignedInContext, notice: String? = nil, error: String? = nil) async throws -> [String: Any] {
@@ -70,16 +73,25 @@ struct ProfileController: Sendable {
             response.setCookie(cookies.expired(cookies.trustedDevice))
             return response
         case .failure(.wrongPassword):
-            return pages.render("profile", try await profileValues(context, error: "Your current password is not right."), status: .unprocessableContent)
+            return pages.render(
+                "profile",
+                try await profileValues(context, error: "Your current password is not right."),
+                status: .unprocessableContent
+            )
         case .failure(.passwordLength):
-            return pages.render("profile", try await profileValues(context, error: "Choose a new password of 8 to 128 characters."), status: .unprocessableContent)
+            return pages.render(
+                "profile",
+                try await profileValues(context, error: "Choose a new password of 8 to 128 characters."),
+                status: .unprocessableContent
+            )
         }
     }
 
     // MARK: Two-Factor Authentication page
 
     private static let notices = [
-        "enabled": "Two-factor authentication is on. Now generate recovery codes below and keep them somewhere safe: they let you in if you lose your phone.",
+        "enabled":
+            "Two-factor authentication is on. Now generate recovery codes below and keep them somewhere safe: they let you in if you lose your phone.",
         "disabled": "Two-factor authentication is off, and your trusted devices are forgotten.",
         "revoked": "The device is no longer trusted.",
         "revoked-all": "No device is trusted any more.",
@@ -202,7 +214,9 @@ struct ProfileController: Sendable {
             }
             return response
         case .wrongCode:
-            guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else { throw WebRedirect(to: "/profile/two-factor/enable") }
+            guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
+                throw WebRedirect(to: "/profile/two-factor/enable")
+            }
             let error = "That code is not right. Check that the app shows TwoStep (\(context.user.email)) and enter its current code."
             return pages.render("app", appValues(context, enrolment, error: error), status: .unprocessableContent)
         case .expired:
@@ -298,7 +312,10 @@ struct ProfileController: Sendable {
             switch try await twoFactor.activatePhone(user: context.user, code: form.code ?? "", kind: kind) {
             case .activated:
                 if kind == .sms { try await sessions.markReauthenticated(context.session) }
-                var response = Response.redirect(to: kind == .sms ? "/profile/two-factor?done=enabled" : "/profile/two-factor?done=recovery-phone", type: .normal)
+                var response = Response.redirect(
+                    to: kind == .sms ? "/profile/two-factor?done=enabled" : "/profile/two-factor?done=recovery-phone",
+                    type: .normal
+                )
                 if form.trust == "on" {
                     let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
                     response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
@@ -306,7 +323,11 @@ struct ProfileController: Sendable {
                 return response
             case .wrongCode:
                 return try await renderPhoneVerify(
-                    context, kind: kind, path: path, notice: nil, error: "That code is not right, or it expired. Check the text message, or send a new code.",
+                    context,
+                    kind: kind,
+                    path: path,
+                    notice: nil,
+                    error: "That code is not right, or it expired. Check the text message, or send a new code.",
                     status: .unprocessableContent
                 )
             case .expired:
@@ -332,7 +353,12 @@ struct ProfileController: Sendable {
     }
 
     private func renderPhoneVerify(
-        _ context: SignedInContext, kind: FactorKind, path: String, notice: String?, error: String?, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        kind: FactorKind,
+        path: String,
+        notice: String?,
+        error: String?,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         guard let pending = try await twoFactor.pendingPhone(for: context.user, kind: kind) else {
             throw WebRedirect(to: "/profile/two-factor/\(path)")

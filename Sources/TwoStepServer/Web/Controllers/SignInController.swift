@@ -46,7 +46,12 @@ struct SignInController: Sendable {
         let email = form.email ?? ""
         switch try await accounts.signUp(email: email, password: form.password ?? "") {
         case .success(let user):
-            let id = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: context.session)
+            let id = try await sessions.start(
+                userID: user.id,
+                stage: .signedIn,
+                userAgent: request.headers[.userAgent] ?? "",
+                replacing: context.session
+            )
             return redirect(to: "/profile", session: id)
         case .failure(let error):
             var values = page(context, title: "Create your account")
@@ -64,8 +69,11 @@ struct SignInController: Sendable {
     private func signIn(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeForm(as: Credentials.self, context: context)
         let outcome = try await signIns.signIn(
-            email: form.email ?? "", password: form.password ?? "", deviceToken: request.cookies[cookies.trustedDevice]?.value,
-            userAgent: request.headers[.userAgent] ?? "", replacing: context.session
+            email: form.email ?? "",
+            password: form.password ?? "",
+            deviceToken: request.cookies[cookies.trustedDevice]?.value,
+            userAgent: request.headers[.userAgent] ?? "",
+            replacing: context.session
         )
         switch outcome {
         case .refused:
@@ -88,7 +96,10 @@ struct SignInController: Sendable {
     private func submitCode(_ request: Request, context: SecondFactorContext) async throws -> Response {
         let form = try await request.decodeForm(as: CodeForm.self, context: context)
         let outcome = try await signIns.completeSecondFactor(
-            session: context.session, user: context.user, code: form.code ?? "", trustDevice: form.trust == "on",
+            session: context.session,
+            user: context.user,
+            code: form.code ?? "",
+            trustDevice: form.trust == "on",
             userAgent: request.headers[.userAgent] ?? ""
         )
         switch outcome {
@@ -102,7 +113,8 @@ struct SignInController: Sendable {
         case .refused(let verification):
             return pages.render(
                 request.uri.path.hasSuffix("/recovery") ? "recovery-sign-in" : "security-code",
-                try await codePage(context, error: Self.message(for: verification, now: accounts.now())), status: .unauthorized
+                try await codePage(context, error: Self.message(for: verification, now: accounts.now())),
+                status: .unauthorized
             )
         }
     }
@@ -148,7 +160,9 @@ struct SignInController: Sendable {
     }
 
     private func codePage(_ context: SecondFactorContext, error: String?) async throws -> [String: Any] {
-        var values: [String: Any] = ["title": "Security code", "csrf": context.csrfToken, "email": context.user.email, "trustDays": devices.trustDays]
+        var values: [String: Any] = [
+            "title": "Security code", "csrf": context.csrfToken, "email": context.user.email, "trustDays": devices.trustDays,
+        ]
         values["error"] = error
         let factors = try await twoFactor.confirmedFactors(of: context.user)
         values["hasApp"] = factors.contains { $0.kind == .totp }

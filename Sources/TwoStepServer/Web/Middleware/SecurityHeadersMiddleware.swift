@@ -29,7 +29,9 @@ extension RouterMiddleware where Context: RequestContext {
     /// The response from the rest of the chain, with an HTTP error (a redirect, a 403) turned into
     /// its response here, so this middleware can still add headers and cookies to it.
     static func response(
-        _ next: (Request, Context) async throws -> Response, _ request: Request, _ context: Context
+        _ next: (Request, Context) async throws -> Response,
+        _ request: Request,
+        _ context: Context
     ) async throws -> Response {
         do {
             return try await next(request, context)
