@@ -35,8 +35,9 @@ public struct OperatorActions: Sendable {
         var lines = ["id\temail\t2fa\tfailures"]
         for user in try await store.allUsers() {
             let enabled = try await twoFactor.isEnabled(for: user)
-            let locked = user.secondFactorFailures >= twoFactor.lockout.lockThreshold
-            lines.append("\(user.id)\t\(user.email)\t\(enabled ? "on" : "off")\t\(user.secondFactorFailures)\(locked ? " (locked)" : "")")
+            let failures = try await twoFactor.attempts.failures(.codes(userID: user.id))
+            let locked = twoFactor.attempts.codes.isLocked(failures)
+            lines.append("\(user.id)\t\(user.email)\t\(enabled ? "on" : "off")\t\(failures.consecutive)\(locked ? " (locked)" : "")")
         }
         return lines
     }

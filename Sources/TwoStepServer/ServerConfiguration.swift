@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var verificationWindow = 1
     /// Slowing down and locking out wrong second-factor codes (SPEC §2).
     public var lockout = LockoutPolicy()
+    /// Recovery codes' own budget (OWASP): wrong app codes never stop a right recovery code.
+    public var recoveryCodeLockout = LockoutPolicy()
     /// Where text messages go; `nil` is the outbox file `<data dir>/sms-outbox.jsonl`.
     public var smsGateway: (any SMSGateway)?
     /// How many text messages may go out (SPEC §2).

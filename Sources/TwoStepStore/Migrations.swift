@@ -122,6 +122,19 @@ enum Migrations {
                     """
                 ]
             ),
+            (
+                5,
+                [
+                    // Attempt budgets (ThrottleRepository): the failure counters move out of `users`.
+                    "CREATE TABLE throttles (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+                    """
+                    INSERT INTO throttles (key, state, updated_at)
+                    SELECT 'code:' || id, second_factor_failures || ';' || last_second_factor_failure_at || ';' || last_second_factor_failure_at,
+                        last_second_factor_failure_at
+                    FROM users WHERE second_factor_failures > 0 AND last_second_factor_failure_at IS NOT NULL
+                    """,
+                ]
+            ),
         ]
     }
 }

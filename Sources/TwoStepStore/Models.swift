@@ -8,16 +8,11 @@ public struct User: Sendable, Equatable, Decodable {
     /// A PHC string from `SecretHasher.passwords`.
     public var passwordHash: String
     public var createdAt: UnixTime
-    /// Consecutive failed second-factor attempts; reset only by a success (SPEC §2).
-    public var secondFactorFailures: Int
-    public var lastSecondFactorFailureAt: UnixTime?
 
     enum CodingKeys: String, CodingKey {
         case id, email
         case passwordHash = "password_hash"
         case createdAt = "created_at"
-        case secondFactorFailures = "second_factor_failures"
-        case lastSecondFactorFailureAt = "last_second_factor_failure_at"
     }
 }
 

@@ -9,9 +9,6 @@ public protocol UserRepository: Sendable {
     func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])?
     func allUsers() async throws -> [User]
     func setPasswordHash(_ hash: String, userID: Int64) async throws
-    /// Adds one to the consecutive failures, atomically, and returns the new count.
-    func recordSecondFactorFailure(userID: Int64, at time: UnixTime) async throws -> Int
-    func resetSecondFactorFailures(userID: Int64) async throws
     /// Adds users, each with a confirmed authenticator-app factor, in one transaction; addresses
     /// already taken are skipped. `seal` seals a user's secret once the user has an id.
     /// - Returns: How many users were added.
@@ -164,7 +161,7 @@ public protocol APIKeyRepository: Sendable {
 
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
-    & RecoveryCodeRepository & SMSChallengeRepository & SecurityEventRepository & APIKeyRepository
+    & RecoveryCodeRepository & SMSChallengeRepository & SecurityEventRepository & APIKeyRepository & ThrottleRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

@@ -22,7 +22,7 @@ public struct SQLStore: Store {
 
     // MARK: Users
 
-    private static let userColumns = "id, email, password_hash, created_at, second_factor_failures, last_second_factor_failure_at"
+    private static let userColumns = "id, email, password_hash, created_at"
 
     public func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User {
         let row = try await writer.raw(
@@ -74,21 +74,6 @@ public struct SQLStore: Store {
 
     public func setPasswordHash(_ hash: String, userID: Int64) async throws {
         try await writer.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID)").run()
-    }
-
-    public func recordSecondFactorFailure(userID: Int64, at time: UnixTime) async throws -> Int {
-        try await writer.raw(
-            """
-            UPDATE users SET second_factor_failures = second_factor_failures + 1, last_second_factor_failure_at = \(bind: time)
-            WHERE id = \(bind: userID) RETURNING second_factor_failures
-            """
-        ).first(decodingColumn: "second_factor_failures", as: Int.self) ?? 0
-    }
-
-    public func resetSecondFactorFailures(userID: Int64) async throws {
-        try await writer.raw(
-            "UPDATE users SET second_factor_failures = 0, last_second_factor_failure_at = NULL WHERE id = \(bind: userID)"
-        ).run()
     }
 
     public func importUsers(

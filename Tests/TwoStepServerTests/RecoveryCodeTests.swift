@@ -169,8 +169,9 @@ struct RecoveryCodeTests {
         }
     }
 
-    /// Wrong recovery codes count toward the lockout, and a recovery code unlocks a locked factor.
-    @Test func wrongCodesCountAndARecoveryCodeUnlocks() async throws {
+    /// Recovery codes have a budget of their own (OWASP): wrong ones make recovery codes wait, not
+    /// app codes; a lock of the app codes never stops a right recovery code, which clears it.
+    @Test func recoveryCodesHaveTheirOwnBudgetAndUnlock() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
             let browser = Browser(client)
@@ -180,18 +181,25 @@ struct RecoveryCodeTests {
             for _ in 1...4 { _ = try await browser.post("/signin/recovery", ["code": "aaaaa-bbbbb"]) }
             let fifth = try await browser.post("/signin/recovery", ["code": "aaaaa-bbbbb"])
             #expect(fifth.text.contains("try again in 30 seconds"))
+            #expect(try await browser.post("/signin/recovery", ["code": codes[1]]).text.contains("try again"), "recovery codes wait")
+            server.clock.advance(30)
+            #expect(try await browser.post("/signin/code", ["code": totp.code(at: server.clock.now)]).location == "/profile", "app codes do not")
+            try await browser.signOut()
 
-            // Drive the account to the 100-failure lock.
+            // App codes locked (100 failures over two days): a right recovery code still works, and unlocks.
             let user = try #require(try await server.store.user(email: "grace@example.com"))
-            for _ in 6...100 { _ = try await server.store.recordSecondFactorFailure(userID: user.id, at: server.clock.now.unixTime) }
+            let key = LockoutService.Budget.codes(userID: user.id).key
+            let locked = LockoutPolicy.Failures(
+                consecutive: 100,
+                runStartedAt: server.clock.now.addingTimeInterval(-2 * 86_400),
+                recent: [server.clock.now]
+            )
+            #expect(try await server.store.replaceThrottleState(key: key, expected: nil, new: locked.encoded, at: 0))
+            server.clock.advance(61)
             _ = try await browser.signIn("grace@example.com")
             #expect(try await browser.post("/signin/code", ["code": totp.code(at: server.clock.now)]).text.contains("locked"))
-            let tooSoon = try await browser.post("/signin/recovery", ["code": codes[0]])
-            #expect(tooSoon.text.contains("Too many wrong codes"), "one recovery guess per hour while locked")
-            server.clock.advance(3_601)
-            _ = try await browser.signIn("grace@example.com")
             #expect(try await browser.post("/signin/recovery", ["code": codes[0]]).location == "/profile/two-factor?done=recovery-used")
-            #expect(try await server.store.user(id: user.id)?.secondFactorFailures == 0, "unlocked")
+            #expect(try await server.services.lockout.failures(.codes(userID: user.id)) == .none, "unlocked")
         }
     }
 

@@ -107,9 +107,9 @@ struct SMSTests {
             let wrong = right == "000000" ? "111111" : "000000"
             for _ in 1...3 { _ = try await browser.post("/signin/code", ["code": wrong]) }
             let user = try #require(try await server.store.user(email: "bob@example.com"))
-            try await server.store.resetSecondFactorFailures(userID: user.id)  // keep the account lockout out of the way
+            try await server.services.lockout.unlock(user)  // keep the account lockout out of the way
             for _ in 1...2 { _ = try await browser.post("/signin/code", ["code": wrong]) }
-            try await server.store.resetSecondFactorFailures(userID: user.id)
+            try await server.services.lockout.unlock(user)
             #expect(try await browser.post("/signin/code", ["code": right]).status == .unauthorized, "the sixth guess is refused")
         }
     }

@@ -85,6 +85,12 @@ struct TestServer {
 
     var store: SQLStore { parts.store }
 
+    /// The services as the server wires them, on this server's clock.
+    var services: Services {
+        let clock = clock
+        return Services(configuration, parts: parts, now: { clock.now }, passwordHasher: Self.hasher, logger: logs.logger())
+    }
+
     /// Runs `body` against the router (no sockets), then removes the data directory.
     func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let clock = clock

@@ -26,7 +26,7 @@ struct SQLStoreTests {
         try await Self.withStore { store in
             #expect(try await store.database.migrate() == [], "already applied")
             let versions = try await store.database.sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self)
-            #expect(versions == [1, 2, 3, 4])
+            #expect(versions == [1, 2, 3, 4, 5])
             let mode = try await store.database.sql.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self)
             #expect(mode == "wal")
         }
@@ -39,7 +39,7 @@ struct SQLStoreTests {
     @Test func emailsAreUnique() async throws {
         try await Self.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            #expect(user.id == 1 && user.secondFactorFailures == 0 && user.lastSecondFactorFailureAt == nil)
+            #expect(user.id == 1 && user.createdAt == 1)
             await #expect(throws: StoreError.duplicate) { try await store.createUser(email: "a@example.com", passwordHash: "h2", at: 2) }
             #expect(try await store.user(email: "a@example.com")?.passwordHash == "h")
         }
@@ -96,7 +96,7 @@ struct SQLStoreTests {
                         group.addTask {
                             _ = try await store.user(email: "u\(index)@example.com")
                             _ = try await store.factors(userID: Int64(index + 1))
-                            _ = try await store.recordSecondFactorFailure(userID: Int64(index + 1), at: step)
+                            try await store.recordEvent(userID: Int64(index + 1), kind: .secondFactorFailed, detail: "", at: step)
                             return try await store.claimStep(step * 1000 + Int64(index), factorID: factor) ? 1 : 0
                         }
                     }
@@ -104,7 +104,7 @@ struct SQLStoreTests {
                 return try await group.reduce(0, +)
             }
             #expect(claimed >= factors.count)
-            for index in 0..<40 { #expect(try await store.user(id: Int64(index + 1))?.secondFactorFailures == 25) }
+            for index in 0..<40 { #expect(try await store.events(userID: Int64(index + 1), limit: 100).count == 25) }
         }
     }
 
@@ -222,17 +222,32 @@ struct SQLStoreTests {
         try await reopened.close()
     }
 
-    @Test func failureCountsAreAtomic() async throws {
+    /// The attempt budgets' compare-and-set: of concurrent writers that read the same state, exactly
+    /// one replaces it — creating, changing or removing the row alike.
+    @Test func throttleStatesChangeByCompareAndSet() async throws {
         try await Self.withStore { store in
-            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<40 { group.addTask { try await store.recordSecondFactorFailure(userID: user.id, at: 5) } }
-                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            func race(expected: String?, new: @escaping @Sendable (Int) -> String?) async throws -> Int {
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for index in 0..<40 {
+                        group.addTask { try await store.replaceThrottleState(key: "k", expected: expected, new: new(index), at: 5) }
+                    }
+                    return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                }
             }
-            #expect(counts.sorted() == Array(1...40), "each increment seen once")
-            #expect(try await store.user(id: user.id)?.lastSecondFactorFailureAt == 5)
-            try await store.resetSecondFactorFailures(userID: user.id)
-            #expect(try await store.user(id: user.id)?.secondFactorFailures == 0)
+            #expect(try await race(expected: nil) { "first \($0)" } == 1, "one insert")
+            let first = try #require(try await store.throttleState(key: "k"))
+            #expect(try await race(expected: first) { "second \($0)" } == 1, "one update")
+            #expect(try await store.replaceThrottleState(key: "k", expected: first, new: "stale", at: 6) == false)
+            let second = try #require(try await store.throttleState(key: "k"))
+            #expect(try await race(expected: second) { _ in nil } == 1, "one delete")
+            #expect(try await store.throttleState(key: "k") == nil)
+
+            for key in ["src:a", "src:b", "code:1"] { _ = try await store.replaceThrottleState(key: key, expected: nil, new: "x", at: 10) }
+            try await store.deleteThrottles(prefix: "src:", updatedBefore: 11)
+            #expect(try await store.throttleState(key: "src:a") == nil)
+            #expect(try await store.throttleState(key: "code:1") == "x")
+            try await store.deleteThrottles(keys: ["code:1"])
+            #expect(try await store.throttleState(key: "code:1") == nil)
         }
     }
 

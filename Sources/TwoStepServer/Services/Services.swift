@@ -13,6 +13,8 @@ struct Services: Sendable {
     let recoveryCodes: RecoveryCodeService
     let smsCodes: SMSCodeService
     let twoFactor: TwoFactorService
+    /// Attempt budgets, and the operator's unlock (`lockout.unlock(user)`).
+    let lockout: LockoutService
     let signIns: SignInService
     let apiKeys: APIKeyService
     /// The development outbox, when no other SMS gateway is configured.
@@ -35,12 +37,19 @@ struct Services: Sendable {
             now: now,
             logger: logger
         )
+        let lockout = LockoutService(
+            store: store,
+            codes: configuration.lockout,
+            recoveryCodes: configuration.recoveryCodeLockout,
+            now: now
+        )
+        self.lockout = lockout
         twoFactor = TwoFactorService(
             store: store,
             keyRing: parts.keyRing,
             issuer: configuration.issuer,
             window: configuration.verificationWindow,
-            lockout: configuration.lockout,
+            attempts: lockout,
             recoveryCodes: recoveryCodes,
             smsCodes: smsCodes,
             now: now

@@ -12,7 +12,7 @@ struct TwoFactorService: Sendable {
     let keyRing: KeyRing
     let issuer: String
     let window: Int
-    let lockout: LockoutPolicy
+    let attempts: LockoutService
     let recoveryCodes: RecoveryCodeService
     let smsCodes: SMSCodeService
     let now: Now
@@ -166,7 +166,7 @@ struct TwoFactorService: Sendable {
         let totp = try TOTP(secret: enrolment.uri.secret)
         guard case .accepted(let step, _) = totp.verify(code, at: now(), window: window) else { return .wrongCode }
         try await store.confirmFactor(id: enrolment.factorID, lastUsedStep: Int64(step), at: now().unixTime)
-        try await store.resetSecondFactorFailures(userID: user.id)
+        try await attempts.clear([.codes(userID: user.id)])
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app", at: now().unixTime)
         return .activated
     }
@@ -243,7 +243,7 @@ struct TwoFactorService: Sendable {
                 at: now().unixTime
             )
         default:
-            try await store.resetSecondFactorFailures(userID: user.id)
+            try await attempts.clear([.codes(userID: user.id)])
             try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "SMS to \(masked)", at: now().unixTime)
         }
         return .activated
@@ -287,29 +287,29 @@ struct TwoFactorService: Sendable {
     }
 
     /// Checks a second-factor code for an account — an app code, or a recovery code (told apart by
-    /// their shapes: 6–8 digits, or 10 letters and digits) — applying the lockout before any check
-    /// and counting every failure, replays included, against the account.
+    /// their shapes: 6–8 digits, or 10 letters and digits). The attempt is reserved against the
+    /// account's budget for that kind of code *before* anything is compared (one atomic write, see
+    /// `LockoutService`), so concurrent guesses cannot exceed the policy; every failure, replays
+    /// included, stays counted, and a success clears the run.
     /// - Parameters:
-    ///   - user: The account as read in this request (its failure count decides the lockout).
+    ///   - user: The account.
     ///   - factors: Its confirmed factors, when the caller read them with the user (validate does).
     func verify(_ code: String, user: User, factors known: [Factor]? = nil) async throws -> Verification {
         let time = now()
         let recoveryCode = RecoveryCode(code)
-        let lastFailure = user.lastSecondFactorFailureAt.map(Date.init(unixTime:))
-        switch lockout.decision(failures: user.secondFactorFailures, lastFailure: lastFailure, now: time) {
-        case .locked:
-            // A locked factor still takes recovery codes (NIST SP 800-63B §5.2.2), at most one guess per maximum delay.
-            guard recoveryCode != nil else { return .locked }
-            let retryAt = (lastFailure ?? time).addingTimeInterval(lockout.maximumDelay)
-            if time < retryAt { return .wait(retryAt: retryAt) }
-        case .wait(let retryAt): return .wait(retryAt: retryAt)
-        case .allowed: break
+        let budget: LockoutService.Budget = recoveryCode != nil ? .recoveryCodes(userID: user.id) : .codes(userID: user.id)
+        let reserved: LockoutPolicy.Failures
+        switch try await attempts.reserve(budget, at: time) {
+        case .reserved(let failures): reserved = failures
+        case .refused(.wait(let retryAt)): return .wait(retryAt: retryAt)
+        case .refused: return .locked
         }
 
         var replayed = false
         if let recoveryCode {
             if let remaining = try await recoveryCodes.use(recoveryCode, user: user) {
-                try await resetFailures(of: user)
+                // A recovery code also ends a lock of the codes (NIST SP 800-63B §5.2.2).
+                try await attempts.clear([.codes(userID: user.id), .recoveryCodes(userID: user.id)])
                 return .accepted(.recoveryCode(remaining: remaining))
             }
         } else {
@@ -318,7 +318,7 @@ struct TwoFactorService: Sendable {
             for factor in factors {
                 switch try await check(code, factor: factor, user: user, at: time) {
                 case .accepted:
-                    try await resetFailures(of: user)
+                    try await attempts.clear([budget])
                     return .accepted(.factor(factor.kind))
                 case .replayed: replayed = true
                 case .rejected: break
@@ -326,29 +326,27 @@ struct TwoFactorService: Sendable {
             }
         }
 
-        let failures = try await store.recordSecondFactorFailure(userID: user.id, at: time.unixTime)
         try await store.recordEvent(
             userID: user.id,
             kind: replayed ? .secondFactorReplayed : .secondFactorFailed,
             detail: replayed ? "a code that was already used" : recoveryCode != nil ? "wrong recovery code" : "wrong code",
             at: time.unixTime
         )
-        switch lockout.decision(failures: failures, lastFailure: time, now: time) {
+        let what = recoveryCode != nil ? "wrong recovery codes" : "wrong codes"
+        switch attempts.afterFailure(budget, reserved: reserved, at: time) {
         case .allowed:
             return .rejected(retryAt: nil)
         case .wait(let retryAt):
-            try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(failures) wrong codes in a row", at: time.unixTime)
+            try await store.recordEvent(
+                userID: user.id,
+                kind: .lockedOut,
+                detail: "\(reserved.recent.count) \(what) within a day",
+                at: time.unixTime
+            )
             return .rejected(retryAt: retryAt)
         case .locked:
-            try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(failures) wrong codes: locked", at: time.unixTime)
-            return recoveryCode == nil ? .locked : .rejected(retryAt: time.addingTimeInterval(lockout.maximumDelay))
-        }
-    }
-
-    /// A success ends the run of failures; most accounts have none, and then nothing is written.
-    private func resetFailures(of user: User) async throws {
-        if user.secondFactorFailures > 0 || user.lastSecondFactorFailureAt != nil {
-            try await store.resetSecondFactorFailures(userID: user.id)
+            try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(reserved.consecutive) \(what): locked", at: time.unixTime)
+            return .locked
         }
     }
 
@@ -414,7 +412,7 @@ struct TwoFactorService: Sendable {
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
-        try await store.resetSecondFactorFailures(userID: user.id)
+        try await attempts.unlock(user)
         try await store.recordEvent(
             userID: user.id,
             kind: .operatorReset,

@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+import TwoStepCore
+import TwoStepStore
+
+@testable import TwoStepServer
+
+/// The attack of issue 12 (High 1): a burst of concurrent wrong codes for one account. Before the
+/// attempt was reserved ahead of the comparison, every request in flight read "0 failures" and was
+/// checked (50 of 50 on the sign-in page, 154 of 200 on validate). The policy allows 5.
+@Suite struct LockoutRaceTests {
+    /// How many wrong codes were compared: each compared wrong code records one failure event.
+    static func compared(_ server: TestServer, _ email: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
+        let user = try #require(try await server.store.user(email: email), sourceLocation: sourceLocation)
+        return try await server.store.events(userID: user.id, limit: 1_000).filter { $0.kind == .secondFactorFailed }.count
+    }
+
+    @Test(arguments: [50, 200])
+    func concurrentWrongCodesOnTheSignInPage(burst: Int) async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let owner = Browser(client)
+            try await owner.signUp("race@example.com")
+            _ = try await owner.enableApp(at: server.clock)
+            try await owner.signOut()
+            server.clock.advance(30)
+            // One half-way session per request, as an attacker with the password would open them.
+            var browsers: [Browser] = []
+            for _ in 0..<burst {
+                let browser = Browser(client)
+                #expect(try await browser.signIn("race@example.com").location == "/signin/code")
+                browsers.append(browser)
+            }
+            let pages = try await withThrowingTaskGroup(of: Page.self) { group in
+                for browser in browsers { group.addTask { try await browser.post("/signin/code", ["code": "000000"]) } }
+                return try await group.reduce(into: [Page]()) { $0.append($1) }
+            }
+            let compared = try await Self.compared(server, "race@example.com")
+            #expect(compared <= 5 && compared >= 1, "\(compared) of \(burst) wrong codes were compared")
+            let waits = pages.filter { $0.text.contains("Too many wrong codes") }
+            #expect(waits.count >= burst - 5, "the rest answer the wait")
+            #expect(waits.allSatisfy { $0.status == .tooManyRequests || $0.status == .unauthorized })
+        }
+    }
+
+    @Test(arguments: [50, 200])
+    func concurrentWrongCodesOnValidate(burst: Int) async throws {
+        let server = try await TestServer.make()
+        let key = try await server.apiKey()
+        try await server.run { client in
+            let api = APIClient(client: client, token: key)
+            let secret = Base32.encode(Array("12345678901234567890".utf8), padding: false)
+            #expect(try await api.call(.post, "/api/v1/users", ["email": "race@example.com", "totp": ["secret": secret]]).status == .created)
+            let replies = try await withThrowingTaskGroup(of: APIClient.Reply.self) { group in
+                for _ in 0..<burst {
+                    group.addTask { try await api.call(.post, "/api/v1/validate", ["user": "race@example.com", "code": "000000"]) }
+                }
+                return try await group.reduce(into: [APIClient.Reply]()) { $0.append($1) }
+            }
+            let compared = try await Self.compared(server, "race@example.com")
+            #expect(compared <= 5 && compared >= 1, "\(compared) of \(burst) wrong codes were compared")
+            #expect(replies.filter { $0.status == .ok }.count <= 4, "at most 4 plain refusals; the 5th starts the wait")
+            #expect(replies.filter { $0.status == .tooManyRequests }.count >= burst - 5)
+            #expect(replies.allSatisfy { $0.status == .ok || $0.status == .tooManyRequests })
+            #expect(replies.allSatisfy { $0["valid"] as? Bool != true })
+        }
+    }
+
+    /// A success gives the reserved attempt back and ends the run, as before.
+    @Test func aSuccessGivesTheAttemptBack() async throws {
+        let server = try await TestServer.make()
+        let key = try await server.apiKey()
+        let rfcKey = Array("12345678901234567890".utf8)
+        try await server.run { client in
+            let api = APIClient(client: client, token: key)
+            let secret = Base32.encode(rfcKey, padding: false)
+            #expect(try await api.call(.post, "/api/v1/users", ["email": "back@example.com", "totp": ["secret": secret]]).status == .created)
+            let totp = try TOTP(secret: rfcKey)
+            for _ in 1...4 { _ = try await api.call(.post, "/api/v1/validate", ["user": "back@example.com", "code": "000000"]) }
+            let right = try await api.call(.post, "/api/v1/validate", ["user": "back@example.com", "code": totp.code(at: server.clock.now)])
+            #expect(right["valid"] as? Bool == true)
+            let user = try #require(try await server.store.user(email: "back@example.com"))
+            #expect(try await server.services.lockout.failures(.codes(userID: user.id)) == .none)
+            for _ in 1...4 {
+                #expect(try await api.call(.post, "/api/v1/validate", ["user": "back@example.com", "code": "000000"]).status == .ok)
+            }
+        }
+    }
+
+    /// `twostep user unlock`'s service: every wait and lock of the account goes, its factors stay.
+    @Test func unlockClearsWaitsAndLocksButKeepsFactors() async throws {
+        let server = try await TestServer.make()
+        let key = try await server.apiKey()
+        try await server.run { client in
+            let api = APIClient(client: client, token: key)
+            let secret = Base32.encode(Array("12345678901234567890".utf8), padding: false)
+            #expect(try await api.call(.post, "/api/v1/users", ["email": "lock@example.com", "totp": ["secret": secret]]).status == .created)
+            for _ in 1...5 { _ = try await api.call(.post, "/api/v1/validate", ["user": "lock@example.com", "code": "000000"]) }
+            for _ in 1...5 { _ = try await api.call(.post, "/api/v1/validate", ["user": "lock@example.com", "code": "aaaaa-bbbbb"]) }
+            #expect(try await api.call(.post, "/api/v1/validate", ["user": "lock@example.com", "code": "000000"]).status == .tooManyRequests)
+            let user = try #require(try await server.store.user(email: "lock@example.com"))
+            try await server.services.lockout.unlock(user)
+            #expect(try await api.call(.post, "/api/v1/validate", ["user": "lock@example.com", "code": "000000"]).status == .ok)
+            #expect(try await api.call(.post, "/api/v1/validate", ["user": "lock@example.com", "code": "aaaaa-bbbbb"]).status == .ok)
+            #expect(try await server.services.twoFactor.isEnabled(for: user))
+        }
+    }
+}
