@@ -46,7 +46,9 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
-        services: [ExpiredRecordSweeper(store: parts.store, now: now), DatabaseCloser(database: parts.database)],
+        services: [
+            ExpiredRecordSweeper(store: parts.store, smsLimits: configuration.smsLimits, now: now), DatabaseCloser(database: parts.database),
+        ],
         logger: logger
     )
 }
@@ -138,10 +140,12 @@ private struct DatabaseCloser: Service {
     }
 }
 
-/// Every ten minutes deletes ended sessions, expired trusted devices and SMS challenges older than
-/// the longest SMS limit (a day), so those tables hold only what can still matter.
+/// Every ten minutes deletes ended sessions, expired trusted devices, SMS challenges older than a
+/// day and SMS send-log entries older than the longest SMS limit window, so those tables hold only
+/// what can still matter. Age is the only thing that shortens the send log.
 private struct ExpiredRecordSweeper: Service {
     let store: any Store
+    let smsLimits: SMSLimits
     let now: Now
 
     func run() async throws {
@@ -154,6 +158,7 @@ private struct ExpiredRecordSweeper: Service {
                 )
                 try? await store.deleteExpiredTrustedDevices(before: time.unixTime)
                 try? await store.deleteSMSChallenges(createdBefore: time.addingTimeInterval(-86_400).unixTime)
+                try? await store.deleteSMSSends(sentBefore: time.unixTime - smsLimits.retention)
                 try await Task.sleep(for: .seconds(600))
             }
         }

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var smsGateway: (any SMSGateway)?
     /// How many text messages may go out (SPEC §2).
     public var smsLimits = SMSLimits()
+    /// Which numbers are texted at all: the country allow-list and the special ranges allowed.
+    public var smsDestinations = SMSDestinationPolicy()
 
     public init() {}
 

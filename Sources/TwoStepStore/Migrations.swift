@@ -135,6 +135,27 @@ enum Migrations {
                     """,
                 ]
             ),
+            (
+                6,
+                [
+                    // The send log every SMS limit counts over. No foreign keys on purpose: deleting a
+                    // factor, a challenge or the account must not delete what was sent (issue 12).
+                    """
+                    CREATE TABLE sms_sends (
+                        id \(id),
+                        user_id BIGINT NOT NULL,
+                        phone TEXT NOT NULL,
+                        purpose TEXT NOT NULL,
+                        sent_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX sms_sends_user ON sms_sends (user_id, sent_at)",
+                    "CREATE INDEX sms_sends_phone ON sms_sends (phone, sent_at)",
+                    "CREATE INDEX sms_sends_time ON sms_sends (sent_at)",
+                    // What was sent before the upgrade still counts.
+                    "INSERT INTO sms_sends (user_id, phone, purpose, sent_at) SELECT user_id, phone, 'unknown', created_at FROM sms_challenges",
+                ]
+            ),
         ]
     }
 }

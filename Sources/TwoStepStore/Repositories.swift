@@ -101,12 +101,27 @@ public protocol RecoveryCodeRepository: Sendable {
     func setSealedRecoveryCode(_ sealed: String, id: Int64) async throws
 }
 
-/// How many text messages may go out (SPEC §2, against SMS pumping).
+/// How many text messages may go out (SPEC §2, against SMS pumping), with the window each count
+/// is taken over. Every limit is counted over the append-only send log (``SMSSendLogRepository``),
+/// which no enrolment, factor or account change shortens.
 public struct SMSLimits: Sendable, Equatable {
+    public static let hour: Int64 = 3_600
+    public static let day: Int64 = 86_400
+
     public var perAccountPerHour = 5
+    public var accountWindow = hour
     public var perPhonePerDay = 10
+    public var phoneWindow = day
     /// Seconds between two messages to one account.
     public var cooldown: Int64 = 60
+    /// The whole server's budget: what an attacker with many accounts and many numbers can cost at most.
+    public var serverPerHour = 200
+    public var serverHourWindow = hour
+    public var serverPerDay = 1_000
+    public var serverDayWindow = day
+
+    /// How long the send log must keep a message: it counts toward no limit after this.
+    public var retention: Int64 { max(accountWindow, phoneWindow, serverHourWindow, serverDayWindow, cooldown) }
 
     public init() {}
 }
@@ -116,30 +131,45 @@ public enum SMSLimit: Error, Sendable, Equatable {
     case cooldown(retryAt: UnixTime)
     case accountHourly(retryAt: UnixTime)
     case phoneDaily(retryAt: UnixTime)
+    /// The server's hourly budget is spent.
+    case serverHourly(retryAt: UnixTime)
+    /// The server's daily budget is spent.
+    case serverDaily(retryAt: UnixTime)
+}
+
+/// Every text message handed to the gateway, kept for the longest limit window whatever happens to
+/// the account, its factors or its challenges: deleting a pending phone must not give an attacker
+/// a fresh allowance (issue 12: 25 texts in 2 s by restarting enrolment).
+public protocol SMSSendLogRepository: Sendable {
+    /// Records a message only if every limit allows another, in one conditional statement, so
+    /// concurrent requests (on any number of server instances) cannot slip past a limit together.
+    /// - Returns: `nil` when the message was recorded and may go out, else the limit that refused it.
+    func recordSMSSend(userID: Int64, phone: String, purpose: String, at time: UnixTime, limits: SMSLimits) async throws -> SMSLimit?
+    /// How many messages the log holds for a number since `time` (for operators and tests).
+    func smsSendCount(phone: String, since time: UnixTime) async throws -> Int
+    /// Forgets messages older than `time`: only age ever shortens the log.
+    func deleteSMSSends(sentBefore time: UnixTime) async throws
 }
 
 public protocol SMSChallengeRepository: Sendable {
-    /// Records a challenge only if every limit allows another message, in one statement, so
-    /// concurrent requests cannot slip past a limit together.
-    /// - Returns: The challenge, or the limit that refused it.
+    /// Records a code sent to a factor's phone (the limits were taken in the send log first).
     func createSMSChallenge(
         userID: Int64,
         factorID: Int64,
         phone: String,
         sealedCode: String,
         at time: UnixTime,
-        expiresAt: UnixTime,
-        limits: SMSLimits
-    ) async throws -> Result<SMSChallenge, SMSLimit>
+        expiresAt: UnixTime
+    ) async throws -> SMSChallenge
     /// The newest challenge for a factor.
     func latestSMSChallenge(factorID: Int64) async throws -> SMSChallenge?
     /// Counts a guess if fewer than `maximum` were made. - Returns: whether the guess may be checked.
     func recordSMSGuess(challengeID: Int64, maximum: Int) async throws -> Bool
     /// Marks the challenge used, once. - Returns: whether this call used it.
     func consumeSMSChallenge(id: Int64, at time: UnixTime) async throws -> Bool
-    /// Forgets a challenge whose message could not be sent, so it neither counts nor can be guessed.
+    /// Forgets a challenge whose message could not be sent, so it cannot be guessed.
     func deleteSMSChallenge(id: Int64) async throws
-    /// Removes challenges older than `time` (a day is enough for every limit).
+    /// Removes challenges older than `time`.
     func deleteSMSChallenges(createdBefore time: UnixTime) async throws
 }
 
@@ -161,7 +191,8 @@ public protocol APIKeyRepository: Sendable {
 
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
-    & RecoveryCodeRepository & SMSChallengeRepository & SecurityEventRepository & APIKeyRepository & ThrottleRepository
+    & RecoveryCodeRepository & SMSChallengeRepository & SMSSendLogRepository & SecurityEventRepository & APIKeyRepository
+    & ThrottleRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

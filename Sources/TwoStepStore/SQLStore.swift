@@ -305,35 +305,15 @@ public struct SQLStore: Store {
         phone: String,
         sealedCode: String,
         at time: UnixTime,
-        expiresAt: UnixTime,
-        limits: SMSLimits
-    ) async throws -> Result<SMSChallenge, SMSLimit> {
-        let hourAgo = time - 3_600
-        let dayAgo = time - 86_400
-        let created = try await writer.raw(
+        expiresAt: UnixTime
+    ) async throws -> SMSChallenge {
+        try await writer.raw(
             """
             INSERT INTO sms_challenges (user_id, factor_id, phone, sealed_code, created_at, expires_at)
-            SELECT \(bind: userID), \(bind: factorID), \(bind: phone), \(bind: sealedCode), \(bind: time), \(bind: expiresAt)
-            WHERE NOT EXISTS (SELECT 1 FROM sms_challenges WHERE user_id = \(bind: userID) AND created_at > \(bind: time - limits.cooldown))
-            AND (SELECT COUNT(*) FROM sms_challenges WHERE user_id = \(bind: userID) AND created_at > \(bind: hourAgo)) < \(bind: limits.perAccountPerHour)
-            AND (SELECT COUNT(*) FROM sms_challenges WHERE phone = \(bind: phone) AND created_at > \(bind: dayAgo)) < \(bind: limits.perPhonePerDay)
+            VALUES (\(bind: userID), \(bind: factorID), \(bind: phone), \(bind: sealedCode), \(bind: time), \(bind: expiresAt))
             RETURNING \(unsafeRaw: Self.challengeColumns)
             """
-        ).first(decoding: SMSChallenge.self)
-        if let created { return .success(created) }
-
-        // Refused: say which limit, and when it lifts.
-        let byUser = try await sql.raw(
-            "SELECT created_at FROM sms_challenges WHERE user_id = \(bind: userID) AND created_at > \(bind: hourAgo) ORDER BY created_at DESC"
-        ).all(decodingColumn: "created_at", as: Int64.self)
-        if let last = byUser.first, last > time - limits.cooldown { return .failure(.cooldown(retryAt: last + limits.cooldown)) }
-        if byUser.count >= limits.perAccountPerHour {
-            return .failure(.accountHourly(retryAt: byUser[limits.perAccountPerHour - 1] + 3_600))
-        }
-        let byPhone = try await sql.raw(
-            "SELECT created_at FROM sms_challenges WHERE phone = \(bind: phone) AND created_at > \(bind: dayAgo) ORDER BY created_at DESC"
-        ).all(decodingColumn: "created_at", as: Int64.self)
-        return .failure(.phoneDaily(retryAt: (byPhone.dropFirst(max(0, limits.perPhonePerDay - 1)).first ?? time) + 86_400))
+        ).first(decoding: SMSChallenge.self)!
     }
 
     public func latestSMSChallenge(factorID: Int64) async throws -> SMSChallenge? {
@@ -359,6 +339,64 @@ public struct SQLStore: Store {
 
     public func deleteSMSChallenge(id: Int64) async throws {
         try await writer.raw("DELETE FROM sms_challenges WHERE id = \(bind: id)").run()
+    }
+
+    // MARK: SMS send log
+
+    public func recordSMSSend(userID: Int64, phone: String, purpose: String, at time: UnixTime, limits: SMSLimits) async throws -> SMSLimit? {
+        // One statement: the counts and the insert happen under SQLite's single writer (PostgreSQL:
+        // the same statement under SERIALIZABLE), so a burst of requests cannot all see "4 sent".
+        let recorded = try await writer.raw(
+            """
+            INSERT INTO sms_sends (user_id, phone, purpose, sent_at)
+            SELECT \(bind: userID), \(bind: phone), \(bind: purpose), \(bind: time)
+            WHERE NOT EXISTS (SELECT 1 FROM sms_sends WHERE user_id = \(bind: userID) AND sent_at > \(bind: time - limits.cooldown))
+            AND (SELECT COUNT(*) FROM sms_sends WHERE user_id = \(bind: userID) AND sent_at > \(bind: time - limits.accountWindow))
+                < \(bind: limits.perAccountPerHour)
+            AND (SELECT COUNT(*) FROM sms_sends WHERE phone = \(bind: phone) AND sent_at > \(bind: time - limits.phoneWindow))
+                < \(bind: limits.perPhonePerDay)
+            AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverHourWindow)) < \(bind: limits.serverPerHour)
+            AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverDayWindow)) < \(bind: limits.serverPerDay)
+            RETURNING id
+            """
+        ).first()
+        if recorded != nil { return nil }
+
+        // Refused: say which limit, and when it lifts (the moment the oldest counted message leaves the window).
+        func nth(_ count: Int, window: Int64, _ filter: SQLQueryString) async throws -> UnixTime? {
+            try await sql.raw(
+                """
+                SELECT sent_at FROM sms_sends WHERE \(filter) AND sent_at > \(bind: time - window)
+                ORDER BY sent_at DESC LIMIT 1 OFFSET \(bind: max(0, count - 1))
+                """
+            ).first(decodingColumn: "sent_at", as: Int64.self)
+        }
+        if let last = try await nth(1, window: limits.cooldown, "user_id = \(bind: userID)") {
+            return .cooldown(retryAt: last + limits.cooldown)
+        }
+        if let oldest = try await nth(limits.perAccountPerHour, window: limits.accountWindow, "user_id = \(bind: userID)") {
+            return .accountHourly(retryAt: oldest + limits.accountWindow)
+        }
+        if let oldest = try await nth(limits.perPhonePerDay, window: limits.phoneWindow, "phone = \(bind: phone)") {
+            return .phoneDaily(retryAt: oldest + limits.phoneWindow)
+        }
+        if let oldest = try await nth(limits.serverPerHour, window: limits.serverHourWindow, "1 = 1") {
+            return .serverHourly(retryAt: oldest + limits.serverHourWindow)
+        }
+        if let oldest = try await nth(limits.serverPerDay, window: limits.serverDayWindow, "1 = 1") {
+            return .serverDaily(retryAt: oldest + limits.serverDayWindow)
+        }
+        // A limit that held a moment ago has lifted since: ask again in a second.
+        return .cooldown(retryAt: time + 1)
+    }
+
+    public func smsSendCount(phone: String, since time: UnixTime) async throws -> Int {
+        try await sql.raw("SELECT COUNT(*) AS n FROM sms_sends WHERE phone = \(bind: phone) AND sent_at >= \(bind: time)")
+            .first(decodingColumn: "n", as: Int.self) ?? 0
+    }
+
+    public func deleteSMSSends(sentBefore time: UnixTime) async throws {
+        try await writer.raw("DELETE FROM sms_sends WHERE sent_at < \(bind: time)").run()
     }
 
     // MARK: Security events

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import TwoStepCore
 import TwoStepServer
 import TwoStepStore
 
@@ -25,6 +26,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Plain-HTTP development mode: cookies without Secure [TWOSTEP_DEV_MODE] (default: false).")
     var devMode: Bool?
 
+    @Option(help: "Country calling codes (or longer prefixes) texts may go to, e.g. 31,49,1 [TWOSTEP_SMS_COUNTRIES] (default: every country).")
+    var smsCountries: String?
+
+    @Option(
+        help: "Premium or special ranges to text after all, e.g. 882 or 1900 [TWOSTEP_SMS_ALLOW_SPECIAL] (default: none; the README lists them)."
+    )
+    var smsAllowSpecial: String?
+
+    @Option(help: "Text messages the whole server may send per hour [TWOSTEP_SMS_PER_HOUR] (default: 200).")
+    var smsPerHour: Int?
+
+    @Option(help: "Text messages the whole server may send per day [TWOSTEP_SMS_PER_DAY] (default: 1000).")
+    var smsPerDay: Int?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -36,6 +51,19 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(trustDeviceDays, "TRUST_DEVICE_DAYS", Int.init) { configuration.trustDeviceDays = value }
         if let value = try setting(devMode, "DEV_MODE", Bool.init) { configuration.devMode = value }
         configuration.smsGateway = try smsGateway()
+        if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
+            guard let prefixes = SMSDestinationPolicy.prefixes(value) else { throw ValidationError("--sms-countries takes calling codes such as 31,49,1") }
+            configuration.smsDestinations.allowedPrefixes = prefixes
+        }
+        if let value = try setting(smsAllowSpecial, "SMS_ALLOW_SPECIAL", { $0 }) {
+            guard let prefixes = SMSDestinationPolicy.prefixes(value) else { throw ValidationError("--sms-allow-special takes prefixes such as 882,1900") }
+            configuration.smsDestinations.allowedSpecialPrefixes = prefixes
+        }
+        if let value = try setting(smsPerHour, "SMS_PER_HOUR", Int.init) { configuration.smsLimits.serverPerHour = value }
+        if let value = try setting(smsPerDay, "SMS_PER_DAY", Int.init) { configuration.smsLimits.serverPerDay = value }
+        guard configuration.smsLimits.serverPerHour >= 1, configuration.smsLimits.serverPerDay >= 1 else {
+            throw ValidationError("--sms-per-hour and --sms-per-day must be at least 1")
+        }
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (1...365).contains(configuration.trustDeviceDays) else { throw ValidationError("--trust-device-days must be 1 to 365") }
 

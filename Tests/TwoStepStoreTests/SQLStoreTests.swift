@@ -26,7 +26,7 @@ struct SQLStoreTests {
         try await Self.withStore { store in
             #expect(try await store.database.migrate() == [], "already applied")
             let versions = try await store.database.sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self)
-            #expect(versions == [1, 2, 3, 4, 5])
+            #expect(versions == Array(1...versions.count), "every step, in order")
             let mode = try await store.database.sql.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self)
             #expect(mode == "wal")
         }
@@ -291,8 +291,6 @@ struct SQLStoreTests {
                 period: 0,
                 at: 1
             )
-            var limits = SMSLimits()
-            limits.cooldown = 0
             for time: Int64 in [10, 20] {
                 _ = try await store.createSMSChallenge(
                     userID: user.id,
@@ -300,8 +298,7 @@ struct SQLStoreTests {
                     phone: "+31612345612",
                     sealedCode: "c",
                     at: time,
-                    expiresAt: time + 300,
-                    limits: limits
+                    expiresAt: time + 300
                 )
             }
             try await store.deleteSMSChallenges(createdBefore: 15)

@@ -413,7 +413,8 @@ struct AccountAPIController: Sendable {
         return try Self.sent(try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind), now: now)
     }
 
-    /// 202 when the text message is out; 429 with `Retry-After` when a limit stops it; 502 when the gateway fails.
+    /// 202 when the text message is out; 429 with `Retry-After` when a limit stops it; 422 when the
+    /// server does not text that destination; 502 when the gateway fails.
     static func sent(_ result: SMSCodeService.SendResult, now: Date) throws -> Response {
         switch result {
         case .sent(let masked):
@@ -424,10 +425,17 @@ struct AccountAPIController: Sendable {
                 case .cooldown(let at): (at, "A code was sent less than a minute ago.")
                 case .accountHourly(let at): (at, "This account had 5 codes in the last hour.")
                 case .phoneDaily(let at): (at, "This number had 10 codes today.")
+                case .serverHourly(let at), .serverDaily(let at): (at, "Text messages are paused on this server for now; use another method.")
                 }
             throw APIError(.tooManyRequests, "sms_limited", message, retryAt: Date(unixTime: retryAt), now: now)
+        case .destinationRefused:
+            throw APIError(
+                .unprocessableContent,
+                "sms_destination_refused",
+                "This server does not send text messages to that number's country or range."
+            )
         case .failed:
-            throw APIError(.badGateway, "sms_failed", "The text message could not be sent just now; nothing was counted. Try again in a moment.")
+            throw APIError(.badGateway, "sms_failed", "The text message could not be sent just now. Try again in a minute.")
         }
     }
 

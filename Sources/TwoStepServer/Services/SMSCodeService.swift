@@ -4,13 +4,18 @@ import TwoStepCore
 import TwoStepStore
 
 /// Codes sent by text message, for the SMS method and the recovery phone (SPEC F5, F8, §2):
-/// 6 digits from the CSPRNG, valid 5 minutes, single use, at most 5 guesses each; at most one
-/// message a minute and 5 an hour per account, 10 a day per number (SMS pumping).
+/// 6 digits from the CSPRNG, valid 5 minutes, single use, at most 5 guesses each.
+///
+/// Against SMS pumping every message, on every path (enrolment, resend, recovery phone, sign-in,
+/// the API), goes through `send`: the destination must be allowed, and the limits (per account,
+/// per number, the server's hourly and daily budget, the cooldown) are taken in the append-only
+/// send log before the gateway is called.
 struct SMSCodeService: Sendable {
     let store: any Store
     let keyRing: KeyRing
     let gateway: any SMSGateway
     let limits: SMSLimits
+    let destinations: SMSDestinationPolicy
     let now: Now
     let logger: Logger
 
@@ -20,7 +25,10 @@ struct SMSCodeService: Sendable {
     enum SendResult: Equatable {
         case sent(masked: String)
         case limited(SMSLimit)
-        /// The gateway failed; nothing counts against the person, who may try again.
+        /// The server does not text this number's country or range.
+        case destinationRefused(SMSDestinationPolicy.Refusal)
+        /// The gateway failed. The message still counts (a provider that timed out may have
+        /// delivered it); the code cannot be guessed.
         case failed(String)
     }
 
@@ -31,21 +39,30 @@ struct SMSCodeService: Sendable {
         guard let phoneText = factor.phone, let phone = PhoneNumber(phoneText) else { return .failed("no phone number") }
         var random = SystemRandomNumberGenerator()  // the OS CSPRNG; random(in:) has no modulo bias
         let code = String(format: "%06d", UInt32.random(in: 0..<1_000_000, using: &random))
+        if let refusal = destinations.refusal(for: phone) { return .destinationRefused(refusal) }
         let time = now()
-        let created = try await store.createSMSChallenge(
+        if let limit = try await store.recordSMSSend(
+            userID: factor.userID,
+            phone: phone.e164,
+            purpose: purpose.rawValue,
+            at: time.unixTime,
+            limits: limits
+        ) {
+            switch limit {
+            case .serverHourly, .serverDaily:
+                logger.warning("SMS budget of the server spent", metadata: ["limit": "\(limit)", "purpose": "\(purpose.rawValue)"])
+            default: break
+            }
+            return .limited(limit)
+        }
+        let challenge = try await store.createSMSChallenge(
             userID: factor.userID,
             factorID: factor.id,
             phone: phone.e164,
             sealedCode: keyRing.seal(Array(code.utf8), context: Self.sealContext(factor.id)),
             at: time.unixTime,
-            expiresAt: time.addingTimeInterval(Self.lifetime).unixTime,
-            limits: limits
+            expiresAt: time.addingTimeInterval(Self.lifetime).unixTime
         )
-        let challenge: SMSChallenge
-        switch created {
-        case .failure(let limit): return .limited(limit)
-        case .success(let made): challenge = made
-        }
         let body = "\(code) is your \(issuer) security code. It expires in 5 minutes. Don’t share it with anyone."
         do {
             try await gateway.send(SMSMessage(to: phone, body: body, purpose: purpose))

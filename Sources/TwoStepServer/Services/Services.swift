@@ -34,6 +34,7 @@ struct Services: Sendable {
             keyRing: parts.keyRing,
             gateway: configuration.smsGateway ?? outbox!,
             limits: configuration.smsLimits,
+            destinations: configuration.smsDestinations,
             now: now,
             logger: logger
         )

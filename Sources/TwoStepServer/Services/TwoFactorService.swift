@@ -191,10 +191,10 @@ struct TwoFactorService: Sendable {
     }
 
     /// Makes a pending SMS factor (or recovery phone) for `phone` and texts it a code.
+    /// An earlier pending phone is replaced only once the new code is out, so a refused send
+    /// (a limit, the destination) leaves the code already sent usable.
     func startPhoneEnrolment(for user: User, phone: PhoneNumber, kind: FactorKind) async throws -> SMSCodeService.SendResult {
-        for factor in try await store.factors(userID: user.id) where !factor.isConfirmed && factor.kind == kind {
-            try await store.deleteFactor(id: factor.id)
-        }
+        let earlier = try await store.factors(userID: user.id).filter { !$0.isConfirmed && $0.kind == kind }
         let factor = try await store.createFactor(
             userID: user.id,
             kind: kind,
@@ -206,8 +206,11 @@ struct TwoFactorService: Sendable {
             at: now().unixTime
         )
         let result = try await smsCodes.send(for: factor, purpose: kind == .sms ? .enrolment : .recoveryPhone, issuer: issuer)
-        if case .sent = result { return result }
-        try await store.deleteFactor(id: factor.id)
+        guard case .sent = result else {
+            try await store.deleteFactor(id: factor.id)
+            return result
+        }
+        for old in earlier { try await store.deleteFactor(id: old.id) }
         return result
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import TwoStepStore
 
 /// How times are shown on the pages: UTC, to the minute, with the exact moment in `datetime`.
@@ -37,8 +38,23 @@ extension Format {
             return (nil, "You asked for 5 codes in the last hour. You can ask again at \(time(Date(unixTime: retryAt))).")
         case .limited(.phoneDaily(let retryAt)):
             return (nil, "This number has had 10 codes today. You can ask again at \(time(Date(unixTime: retryAt))).")
+        case .limited(.serverHourly(let retryAt)), .limited(.serverDaily(let retryAt)):
+            return (nil, "Text messages are paused on this server for now. Try again at \(time(Date(unixTime: retryAt))), or use another method.")
+        case .destinationRefused:
+            return (nil, "This server does not send text messages to that number's country or range. Use another number or the app.")
         case .failed:
-            return (nil, "We could not send the text message just now. Please try again in a moment.")
+            return (nil, "We could not send the text message just now. Please try again in a minute.")
+        }
+    }
+}
+
+extension Format {
+    /// The status of a page that reports a text message not sent.
+    static func smsStatus(_ result: SMSCodeService.SendResult) -> HTTPResponse.Status {
+        switch result {
+        case .sent: .ok
+        case .destinationRefused: .unprocessableContent
+        case .limited, .failed: .tooManyRequests
         }
     }
 }

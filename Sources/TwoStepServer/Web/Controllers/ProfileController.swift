@@ -295,7 +295,7 @@ struct ProfileController: Sendable {
                 var values = phoneValues(context, kind: kind, path: path)
                 values["error"] = error
                 values["phoneValue"] = form.phone ?? ""
-                return pages.render("phone", values, status: .tooManyRequests)
+                return pages.render("phone", values, status: Format.smsStatus(result))
             }
             return try await renderPhoneVerify(context, kind: kind, path: path, notice: notice, error: nil)
         }
