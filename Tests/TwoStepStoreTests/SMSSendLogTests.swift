@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import Testing
 import TwoStepStore
 
@@ -18,39 +19,41 @@ struct SMSSendLogTests {
         return limits
     }
 
+    /// Records a send and checks the outcome (`nil`: recorded).
+    static func send(
+        _ store: SQLStore,
+        user: Int64,
+        phone: String = phone,
+        at time: UnixTime,
+        limits: SMSLimits = limits,
+        expect expected: SMSLimit?,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let outcome = try await store.recordSMSSend(userID: user, phone: phone, purpose: "sign_in", at: time, limits: limits)
+        #expect(outcome == expected, sourceLocation: sourceLocation)
+    }
+
     @Test func eachLimitRefusesWithTheMomentItLifts() async throws {
         try await SQLStoreTests.withStore { store in
             let limits = Self.limits
-            #expect(try await store.recordSMSSend(userID: 1, phone: Self.phone, purpose: "sign_in", at: 1_000, limits: limits) == nil)
-            #expect(try await store.recordSMSSend(userID: 1, phone: Self.phone, purpose: "sign_in", at: 1_030, limits: limits) == .cooldown(retryAt: 1_060))
-            #expect(try await store.recordSMSSend(userID: 1, phone: Self.phone, purpose: "sign_in", at: 1_061, limits: limits) == nil)
-            #expect(try await store.recordSMSSend(userID: 1, phone: Self.phone, purpose: "sign_in", at: 1_122, limits: limits) == nil)
-            #expect(
-                try await store.recordSMSSend(userID: 1, phone: Self.phone, purpose: "sign_in", at: 1_200, limits: limits)
-                    == .accountHourly(retryAt: 1_000 + 3_600)
-            )
+            try await Self.send(store, user: 1, at: 1_000, expect: nil)
+            try await Self.send(store, user: 1, at: 1_030, expect: .cooldown(retryAt: 1_060))
+            try await Self.send(store, user: 1, at: 1_061, expect: nil)
+            try await Self.send(store, user: 1, at: 1_122, expect: nil)
+            try await Self.send(store, user: 1, at: 1_200, expect: .accountHourly(retryAt: 1_000 + 3_600))
             // Another account, same number: the number's day counts both.
-            #expect(try await store.recordSMSSend(userID: 2, phone: Self.phone, purpose: "sign_in", at: 1_300, limits: limits) == nil)
-            #expect(try await store.recordSMSSend(userID: 2, phone: Self.phone, purpose: "sign_in", at: 1_400, limits: limits) == nil)
-            #expect(
-                try await store.recordSMSSend(userID: 3, phone: Self.phone, purpose: "sign_in", at: 1_500, limits: limits)
-                    == .phoneDaily(retryAt: 1_000 + 86_400)
-            )
+            try await Self.send(store, user: 2, at: 1_300, expect: nil)
+            try await Self.send(store, user: 2, at: 1_400, expect: nil)
+            try await Self.send(store, user: 3, at: 1_500, expect: .phoneDaily(retryAt: 1_000 + 86_400))
             // Other accounts and numbers: the server's hour, then its day.
             for user: Int64 in 10...12 {
-                #expect(try await store.recordSMSSend(userID: user, phone: "+4930\(user)0000", purpose: "enrolment", at: 1_600, limits: limits) == nil)
+                try await Self.send(store, user: user, phone: "+4930\(user)0000", at: 1_600, expect: nil)
             }
-            #expect(
-                try await store.recordSMSSend(userID: 13, phone: "+49301300000", purpose: "enrolment", at: 1_700, limits: limits)
-                    == .serverHourly(retryAt: 1_000 + 3_600)
-            )
+            try await Self.send(store, user: 13, phone: "+49301300000", at: 1_700, expect: .serverHourly(retryAt: 1_000 + 3_600))
             for user: Int64 in 20...23 {
-                #expect(try await store.recordSMSSend(userID: user, phone: "+4930\(user)0000", purpose: "enrolment", at: 5_000, limits: limits) == nil)
+                try await Self.send(store, user: user, phone: "+4930\(user)0000", at: 5_000, expect: nil)
             }
-            #expect(
-                try await store.recordSMSSend(userID: 30, phone: "+49303000000", purpose: "enrolment", at: 5_100, limits: limits)
-                    == .serverDaily(retryAt: 1_000 + 86_400)
-            )
+            try await Self.send(store, user: 30, phone: "+49303000000", at: 5_100, expect: .serverDaily(retryAt: 1_000 + 86_400))
         }
     }
 
@@ -59,7 +62,7 @@ struct SMSSendLogTests {
     @Test func onlyAgeShortensTheLog() async throws {
         try await SQLStoreTests.withStore { store in
             let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            #expect(try await store.recordSMSSend(userID: user.id, phone: Self.phone, purpose: "enrolment", at: 100, limits: Self.limits) == nil)
+            try await Self.send(store, user: user.id, at: 100, expect: nil)
             let factor = try await store.createFactor(
                 userID: user.id,
                 kind: .sms,
@@ -75,7 +78,7 @@ struct SMSSendLogTests {
             try await store.deleteSMSChallenges(createdBefore: 1_000)
             try await store.database.writer.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()
             #expect(try await store.smsSendCount(phone: Self.phone, since: 0) == 1)
-            #expect(try await store.recordSMSSend(userID: user.id, phone: Self.phone, purpose: "enrolment", at: 130, limits: Self.limits) == .cooldown(retryAt: 160))
+            try await Self.send(store, user: user.id, at: 130, expect: .cooldown(retryAt: 160))
 
             try await store.deleteSMSSends(sentBefore: 100)
             #expect(try await store.smsSendCount(phone: Self.phone, since: 0) == 1, "not old enough")
@@ -92,10 +95,11 @@ struct SMSSendLogTests {
             limits.perAccountPerHour = 1_000
             limits.perPhonePerDay = 1_000
             limits.serverPerHour = 7
+            let budget = limits
             let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<200 {
                     group.addTask {
-                        try await store.recordSMSSend(userID: Int64(index % 20), phone: "+3161234\(1000 + index)", purpose: "sign_in", at: 50, limits: limits)
+                        try await store.recordSMSSend(userID: Int64(index % 20), phone: "+3161234\(1000 + index)", purpose: "sign_in", at: 50, limits: budget)
                             == nil
                     }
                 }
@@ -105,9 +109,10 @@ struct SMSSendLogTests {
 
             limits.serverPerHour = 1_000
             limits.cooldown = 60
+            let cooldown = limits
             let oneAccount = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await store.recordSMSSend(userID: 99, phone: Self.phone, purpose: "sign_in", at: 60, limits: limits) == nil }
+                    group.addTask { try await store.recordSMSSend(userID: 99, phone: Self.phone, purpose: "sign_in", at: 60, limits: cooldown) == nil }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }

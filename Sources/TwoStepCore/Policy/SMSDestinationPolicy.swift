@@ -61,7 +61,7 @@ public struct SMSDestinationPolicy: Sendable, Equatable {
     public static func prefixes(_ text: String) -> [String]? {
         var prefixes: [String] = []
         for entry in text.split(separator: ",") {
-            var digits = entry.trimmingSpaces()
+            var digits = String(entry).trimmingSpaces()
             if digits.hasPrefix("+") { digits.removeFirst() }
             digits = digits.filter { $0 != "-" && $0 != " " }
             guard (1...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else { return nil }
