@@ -52,11 +52,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(devMode, "DEV_MODE", Bool.init) { configuration.devMode = value }
         configuration.smsGateway = try smsGateway()
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
-            guard let prefixes = SMSDestinationPolicy.prefixes(value) else { throw ValidationError("--sms-countries takes calling codes such as 31,49,1") }
+            guard let prefixes = SMSDestinationPolicy.prefixes(value) else {
+                throw ValidationError("--sms-countries takes calling codes such as 31,49,1")
+            }
             configuration.smsDestinations.allowedPrefixes = prefixes
         }
         if let value = try setting(smsAllowSpecial, "SMS_ALLOW_SPECIAL", { $0 }) {
-            guard let prefixes = SMSDestinationPolicy.prefixes(value) else { throw ValidationError("--sms-allow-special takes prefixes such as 882,1900") }
+            guard let prefixes = SMSDestinationPolicy.prefixes(value) else {
+                throw ValidationError("--sms-allow-special takes prefixes such as 882,1900")
+            }
             configuration.smsDestinations.allowedSpecialPrefixes = prefixes
         }
         if let value = try setting(smsPerHour, "SMS_PER_HOUR", Int.init) { configuration.smsLimits.serverPerHour = value }

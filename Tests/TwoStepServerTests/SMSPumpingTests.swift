@@ -184,7 +184,11 @@ struct SMSPumpingTests {
             var tokens: [String] = []
             for index in 0..<30 {
                 let api = APIClient(client: client)
-                let created = try await api.call(.post, "/api/v1/account", ["email": "burst\(index)@example.com", "password": "correct horse battery"])
+                let created = try await api.call(
+                    .post,
+                    "/api/v1/account",
+                    ["email": "burst\(index)@example.com", "password": "correct horse battery"]
+                )
                 tokens.append(try #require(created["token"] as? String))
             }
             let one = tokens[0]

@@ -99,7 +99,13 @@ struct SMSSendLogTests {
             let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<200 {
                     group.addTask {
-                        try await store.recordSMSSend(userID: Int64(index % 20), phone: "+3161234\(1000 + index)", purpose: "sign_in", at: 50, limits: budget)
+                        try await store.recordSMSSend(
+                            userID: Int64(index % 20),
+                            phone: "+3161234\(1000 + index)",
+                            purpose: "sign_in",
+                            at: 50,
+                            limits: budget
+                        )
                             == nil
                     }
                 }
@@ -112,7 +118,9 @@ struct SMSSendLogTests {
             let cooldown = limits
             let oneAccount = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await store.recordSMSSend(userID: 99, phone: Self.phone, purpose: "sign_in", at: 60, limits: cooldown) == nil }
+                    group.addTask {
+                        try await store.recordSMSSend(userID: 99, phone: Self.phone, purpose: "sign_in", at: 60, limits: cooldown) == nil
+                    }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
