@@ -322,10 +322,13 @@ def test_recovery_codes(server, browser):
     click(d, "Verify")
     d.get(base + "/profile/two-factor")
     click(d, "Generate tokens")
-    if "/profile/confirm" in d.current_url:
-        fill(d, password=PASSWORD)
-        click(d, "Confirm")
-        click(d, "Generate tokens")
+    # Signing in is not re-authentication (SPEC §2): the password is always asked here.
+    assert d.current_url.startswith(base + "/profile/confirm?"), d.current_url
+    fill(d, password=PASSWORD)
+    click(d, "Confirm")
+    assert d.current_url == base + "/profile/two-factor", d.current_url
+    click(d, "Generate tokens")
+    assert d.current_url == base + "/profile/two-factor/recovery-codes", d.current_url
     new_codes = recovery_codes(d)
     assert len(new_codes) == 10 and not set(new_codes) & set(codes)
     click(d, "Sign out")
