@@ -58,11 +58,27 @@ struct CrossCheckTests {
                         "-s", "\(testCase.period)s", "-N", "@\(testCase.time)", testCase.secret,
                     ]
                 }
-            let theirs = (try? ExternalTool.run("oathtool", arguments))?.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            let mine = try? Self.ours(testCase)
-            if theirs != mine { mismatches.withValue { $0.append("\(testCase): oathtool \(theirs ?? "-") vs \(mine ?? "-")") } }
+            // Both sides must give a code: a failing oathtool (missing, or refusing the case) and a
+            // throwing `ours` would otherwise compare nil with nil and pass.
+            let problem: String?
+            do {
+                let output = try ExternalTool.run("oathtool", arguments)
+                let theirs = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let mine = try Self.ours(testCase)
+                problem =
+                    if output.status != 0 || theirs.isEmpty {
+                        "oathtool failed (status \(output.status)): \(output.stderr)"
+                    } else if theirs != mine {
+                        "oathtool \(theirs) vs \(mine)"
+                    } else {
+                        nil
+                    }
+            } catch {
+                problem = "\(error)"
+            }
+            if let problem { mismatches.withValue { $0.append("\(testCase): \(problem)") } }
         }
-        #expect(mismatches.value.isEmpty, "\(mismatches.value.prefix(5))")
+        #expect(mismatches.value.isEmpty, "\(mismatches.value.count) of \(cases.count): \(mismatches.value.prefix(5))")
     }
 
     @Test(
