@@ -23,19 +23,20 @@ extension TestServer {
     }
 
     /// The code in the newest text message.
-    func lastCode() throws -> String {
-        let body = try #require(try outbox().last?.body)
+    func lastCode(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let body = try #require(try outbox().last?.body, "no text message in the outbox", sourceLocation: sourceLocation)
         return String(body.prefix(6))
     }
 }
 
 extension Browser {
     /// Enables the SMS method for `phone`, reading the code from the outbox.
-    func enableSMS(_ phone: String, server: TestServer) async throws {
+    func enableSMS(_ phone: String, server: TestServer, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let sent = try await post("/profile/two-factor/sms", ["phone": phone])
-        #expect(sent.status == .ok && sent.text.contains("We sent a code to"), "\(sent.text.prefix(400))")
-        let done = try await post("/profile/two-factor/sms/activate", ["code": try server.lastCode()])
-        #expect(done.location == "/profile/two-factor?done=enabled")
+        #expect(sent.status == .ok, "\(sent.text.prefix(400))", sourceLocation: sourceLocation)
+        #expect(sent.text.contains("We sent a code to"), "\(sent.text.prefix(400))", sourceLocation: sourceLocation)
+        let done = try await post("/profile/two-factor/sms/activate", ["code": try server.lastCode(sourceLocation: sourceLocation)])
+        #expect(done.location == "/profile/two-factor?done=enabled", "\(done.status)", sourceLocation: sourceLocation)
     }
 }
 

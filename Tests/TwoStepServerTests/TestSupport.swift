@@ -164,9 +164,9 @@ final class Browser: @unchecked Sendable {
     }
 
     /// Signs up and lands signed in.
-    func signUp(_ email: String, password: String = "correct horse battery") async throws {
+    func signUp(_ email: String, password: String = "correct horse battery", sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let page = try await post("/signup", ["email": email, "password": password])
-        #expect(page.location == "/profile", "sign-up: \(page.status) \(page.text.prefix(300))")
+        #expect(page.location == "/profile", "sign-up: \(page.status) \(page.text.prefix(300))", sourceLocation: sourceLocation)
     }
 
     func signIn(_ email: String, password: String = "correct horse battery") async throws -> Page {
@@ -178,15 +178,15 @@ final class Browser: @unchecked Sendable {
     }
 
     /// Enrols the authenticator app and returns its TOTP, leaving 2FA on.
-    func enableApp(at clock: TestClock, trust: Bool = false) async throws -> TOTP {
+    func enableApp(at clock: TestClock, trust: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) async throws -> TOTP {
         try await post("/profile/two-factor/app")
         let page = try await get("/profile/two-factor/app")
-        let key = try #require(page.manualKey, "no key on the App page: \(page.text.prefix(500))")
+        let key = try #require(page.manualKey, "no key on the App page: \(page.text.prefix(500))", sourceLocation: sourceLocation)
         let totp = try TOTP(secret: try Base32.decode(key))
         var form = ["code": totp.code(at: clock.now)]
         if trust { form["trust"] = "on" }
         let activated = try await post("/profile/two-factor/app/activate", form)
-        #expect(activated.location == "/profile/two-factor?done=enabled")
+        #expect(activated.location == "/profile/two-factor?done=enabled", "\(activated.status)", sourceLocation: sourceLocation)
         return totp
     }
 }
