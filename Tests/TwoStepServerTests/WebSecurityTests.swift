@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import SQLKit
 import Testing
 import TwoStepCore
 import TwoStepStore
@@ -8,25 +10,91 @@ import TwoStepStore
 
 @Suite("Web security: CSRF, headers, cookies, logs, bad input")
 struct WebSecurityTests {
-    @Test func everyFormPostNeedsTheCSRFToken() async throws {
+    /// Every state-changing web route, read from the router itself (not a hand-kept list), so a
+    /// route added later without CSRF protection fails here: OWASP CSRF cheat sheet, SPEC §2.
+    /// The API (`/api/`) takes bearer tokens, never cookies, so CSRF does not apply there.
+    static func stateChangingWebRoutes(
+        _ server: TestServer,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [(method: HTTPRequest.Method, path: String)] {
+        let router = try buildRouter(server.configuration, parts: server.parts, passwordHasher: TestServer.hasher)
+        let safe: Set<HTTPRequest.Method> = [.get, .head, .options]
+        return try router.routes.filter { !safe.contains($0.method) && !$0.path.description.hasPrefix("/api/") }.map { route in
+            // A path parameter gets a value that names nothing: the CSRF check comes before any lookup.
+            let segments = try route.path.components.map { segment in
+                let text = segment.description
+                if text.hasPrefix("{") && text.hasSuffix("}") && !text.dropFirst().dropLast().contains(where: { "{}*".contains($0) }) {
+                    return "x1"
+                }
+                try #require(
+                    !text.contains("*") && !text.contains("{"),
+                    "\(route): give this kind of path a value here",
+                    sourceLocation: sourceLocation
+                )
+                return text
+            }
+            return (route.method, "/" + segments.joined(separator: "/"))
+        }
+    }
+
+    /// Every row of every table, to show that a refused request changed nothing.
+    static func snapshot(_ store: SQLStore) async throws -> [String: [String]] {
+        let sql = store.database.sql
+        let tables = try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .all(decodingColumn: "name", as: String.self)
+        var rows: [String: [String]] = [:]
+        for table in tables {
+            let columns = try await sql.raw("SELECT name FROM pragma_table_info(\(bind: table))").all(decodingColumn: "name", as: String.self)
+            let row = columns.map { "quote(\"\($0)\")" }.joined(separator: " || '|' || ")
+            rows[table] = try await sql.raw("SELECT \(unsafeRaw: row) AS row FROM \(ident: table) ORDER BY row")
+                .all(decodingColumn: "row", as: String.self)
+        }
+        return rows
+    }
+
+    @Test func everyStateChangingWebRouteNeedsTheCSRFToken() async throws {
         let server = try await TestServer.make()
+        let routes = try Self.stateChangingWebRoutes(server)
+        let paths = Set(routes.map(\.path))
+        // The enumeration itself must work: these are known forms, and there are many more.
+        for known in ["/signin", "/signup", "/signout", "/profile/password", "/profile/two-factor/disable", "/profile/two-factor/devices/x1/revoke"] {
+            #expect(paths.contains(known), "\(known) is not among the router's routes: \(paths.sorted())")
+        }
+        try #require(routes.count >= 20, "\(routes.count) routes: \(paths.sorted())")
+
         try await server.run { client in
+            // The victim: signed in, 2FA on, a trusted device, recovery codes, re-authenticated just now,
+            // so every forged form below would change something if it were accepted.
             let browser = Browser(client)
             try await browser.signUp("alice@example.com")
-            let forms = [
-                "/signin", "/signup", "/signout", "/profile/password", "/profile/two-factor/app", "/profile/two-factor/disable",
-                "/profile/two-factor/devices/revoke-all",
+            let totp = try await browser.enableApp(at: server.clock, trust: true)
+            #expect(try await browser.post("/profile/two-factor/recovery-codes").status == .ok)
+            let form = [
+                "email": "alice@example.com", "password": "correct horse battery", "current": "correct horse battery",
+                "new": "a different long passphrase", "code": totp.code(at: server.clock.now), "phone": "+31 6 1234 5678",
+                "trust": "on", "next": "/profile",
             ]
-            for path in forms {
-                let missing = try await browser.post(path, ["email": "alice@example.com"], csrf: false)
-                #expect(missing.status == .forbidden, "\(path) without a token")
-                let wrong = try await browser.post(path, ["csrf_token": RandomToken.generate()])
-                #expect(wrong.status == .forbidden, "\(path) with another token")
+            let encoded = { (fields: [String: String]) in
+                fields.map { "\(Browser.encode($0.key))=\(Browser.encode($0.value))" }.joined(separator: "&")
+            }
+            var before = try await Self.snapshot(server.store)
+            for (method, path) in routes {
+                let missing = try await browser.send(path, method: method, body: encoded(form))
+                #expect(missing.status == .forbidden, "\(method) \(path) without a token: \(missing.status)")
+                #expect(missing.text.contains("did not come from this site"), "\(method) \(path): refused by the CSRF check")
+                let wrong = try await browser.send(path, method: method, body: encoded(form.merging(["csrf_token": RandomToken.generate()]) { $1 }))
+                #expect(wrong.status == .forbidden, "\(method) \(path) with another token: \(wrong.status)")
+                let after = try await Self.snapshot(server.store)
+                let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+                #expect(changed.isEmpty, "\(method) \(path) changed the database: \(changed)")
+                before = after  // so each route is blamed only for its own change
             }
             // A forged request from a browser that never visited (no cookie) fails too, even with a token.
             let stranger = Browser(client)
             #expect(try await stranger.post("/signin", ["csrf_token": "abc", "email": "a@b.c", "password": "x"], csrf: false).status == .forbidden)
             #expect(try await browser.get("/profile").status == .ok, "still signed in: nothing happened")
+            // And the same token in the field passes: the refusals above were about the token alone.
+            #expect(try await browser.post("/profile/two-factor/devices/revoke-all").status != .forbidden)
         }
     }
 
@@ -54,12 +122,24 @@ struct WebSecurityTests {
             let browser = Browser(client)
             try await browser.signUp("bob@example.com")
             try await browser.post("/profile/two-factor/app")
-            for path in ["/profile", "/profile/two-factor", "/profile/two-factor/enable", "/profile/two-factor/app", "/profile/two-factor/disable"] {
-                let html = try await browser.get(path).text
+            // The pages, and whether each has text fields (so an empty match cannot pass for "all labelled").
+            let pages = [
+                ("/profile", true), ("/profile/two-factor", false), ("/profile/two-factor/enable", false), ("/profile/two-factor/app", true),
+                ("/profile/two-factor/disable", true),
+            ]
+            for (path, hasFields) in pages {
+                let page = try await browser.get(path)
+                #expect(page.status == .ok, "\(path): \(page.status)")
+                let html = page.text
                 #expect(!html.contains("<script") && !html.contains(" style=") && !html.contains("onclick"), "\(path)")
-                // Every visible input has a label.
-                let inputs = html.matches(of: /<input id="([a-z-]+)"/).map { String($0.output.1) }
-                for id in inputs { #expect(html.contains("<label for=\"\(id)\""), "\(path): #\(id) has a label") }
+                // Every visible text field has an id and a label for it (checkboxes sit inside theirs).
+                let fields = html.matches(of: /<input [^>]*>/).map { String($0.output) }
+                    .filter { !$0.contains(#"type="hidden""#) && !$0.contains(#"type="checkbox""#) }
+                #expect(fields.isEmpty != hasFields, "\(path): \(fields.count) text fields")
+                for field in fields {
+                    let id = try #require(field.firstMatch(of: /\bid="([a-z-]+)"/)?.output.1, "\(path): \(field) has no id")
+                    #expect(html.contains("<label for=\"\(id)\""), "\(path): #\(id) has a label")
+                }
             }
         }
     }
@@ -95,19 +175,23 @@ struct WebSecurityTests {
             let totp = try TOTP(secret: try Base32.decode(key))
             let activation = totp.code(at: server.clock.now)
             _ = try await browser.post("/profile/two-factor/app/activate", ["code": activation, "trust": "on"])
-            secrets.withValue { $0 += [key, key.replacingOccurrences(of: " ", with: ""), activation, browser.cookies[Browser.deviceCookie] ?? ""] }
+            let device = try #require(browser.cookies[Browser.deviceCookie], "the device is trusted")
+            secrets.withValue { $0 += [key, key.replacingOccurrences(of: " ", with: ""), activation, device] }
             try await browser.signOut()
             browser.cookies[Browser.deviceCookie] = nil
             _ = try await browser.signIn("dave@example.com", password: password)
             server.clock.advance(30)
             let code = totp.code(at: server.clock.now)
             _ = try await browser.post("/signin/code", ["code": code])
-            secrets.withValue { $0 += [code, browser.cookies[Browser.sessionCookie] ?? "", browser.cookies[Browser.csrfCookie] ?? ""] }
+            let session = try #require(browser.cookies[Browser.sessionCookie], "signed in")
+            let csrf = try #require(browser.cookies[Browser.csrfCookie])
+            secrets.withValue { $0 += [code, session, csrf] }
             _ = try await browser.post("/profile/two-factor/disable", ["password": password])
         }
         let logs = server.logs.text
         #expect(!logs.isEmpty, "the request log is captured")
-        for secret in secrets.value where !secret.isEmpty {
+        for secret in secrets.value {
+            #expect(!secret.isEmpty)
             #expect(!logs.contains(secret), "a secret reached the log")
         }
         #expect(!logs.contains("v1."), "no sealed value either")
