@@ -64,6 +64,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Compiled into the binary (`PackageResources.<file_name>`), so `twostep` alone still deploys.
+            resources: [
+                .embedInCode("Resources/openapi.json"),
+                .embedInCode("Resources/app.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

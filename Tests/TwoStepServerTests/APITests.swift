@@ -453,7 +453,8 @@ extension TestServer {
         _ = try buildRouter(server.configuration, parts: server.parts, passwordHasher: TestServer.hasher, apiRoutes: routes)
         try await server.parts.database.close()
 
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let text = String(decoding: PackageResources.openapi_json, as: UTF8.self)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
@@ -462,10 +463,14 @@ extension TestServer {
         #expect(registered.subtracting(documented).isEmpty, "routes missing from the document: \(registered.subtracting(documented).sorted())")
         #expect(documented.subtracting(registered).isEmpty, "documented routes that do not exist: \(documented.subtracting(registered).sorted())")
 
-        // Every reference resolves, and every operation documents its errors' shape.
-        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
-        let references = OpenAPIDocument.json.matches(of: /"\$ref": "#\/components\/schemas\/([A-Za-z]+)"/).map { String($0.1) }
-        #expect(!references.isEmpty && references.allSatisfy { schemas[$0] != nil }, "\(references.filter { schemas[$0] == nil })")
+        // Every reference (to a schema or a shared response) resolves, and every operation has a success response.
+        let components = try #require(document["components"] as? [String: Any])
+        let references = text.matches(of: /"\$ref": "#\/components\/([A-Za-z]+)\/([A-Za-z]+)"/).map { (String($0.1), String($0.2)) }
+        let dangling = references.filter { kind, name in (components[kind] as? [String: Any])?[name] == nil }.map { "\($0)/\($1)" }
+        #expect(references.contains { $0.0 == "schemas" })
+        #expect(references.contains { $0.0 == "responses" })
+        #expect(dangling.isEmpty, "references that resolve to nothing: \(dangling)")
+        #expect(text.matches(of: /"\$ref"/).count == references.count, "a reference outside #/components/schemas or #/components/responses")
         for (path, operations) in paths {
             for (method, operation) in operations {
                 let responses = try #require((operation as? [String: Any])?["responses"] as? [String: Any])
