@@ -147,7 +147,7 @@ private struct DatabaseCloser: Service {
 /// day and SMS send-log entries older than the longest SMS limit window, so those tables hold only
 /// what can still matter. Age is the only thing that shortens the send log.
 private struct ExpiredRecordSweeper: Service {
-    let store: any Store
+    let store: any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository
     let smsLimits: SMSLimits
     let now: Now
 

@@ -10,7 +10,7 @@ struct BearerMiddleware: RouterMiddleware {
     typealias Context = TwoStepRequestContext
     let sessions: SessionService
     let apiKeys: APIKeyService
-    let store: any Store
+    let store: any UserRepository
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context

@@ -6,7 +6,7 @@ import TwoStepStore
 /// Keys for relying services (SPEC §3): `twostep apikey create` prints one once; the server keeps
 /// only its SHA-256. A key is `tsk_` and 43 base64url characters (256 bits).
 struct APIKeyService: Sendable {
-    let store: any Store
+    let store: any APIKeyRepository
     let now: Now
     /// Keys found live in the last `cacheLifetime`, by hash: a relying service sends its key with
     /// every check, and the validate path should not read the key table each time.
@@ -15,7 +15,7 @@ struct APIKeyService: Sendable {
     /// How long a revocation by another process (`twostep apikey revoke`) may take to reach this server.
     static let cacheLifetime: TimeInterval = 10
 
-    init(store: any Store, now: @escaping Now) {
+    init(store: any APIKeyRepository, now: @escaping Now) {
         self.store = store
         self.now = now
     }

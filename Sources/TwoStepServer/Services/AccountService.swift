@@ -13,7 +13,9 @@ extension Date {
 
 /// Accounts and passwords (SPEC F1).
 struct AccountService: Sendable {
-    let store: any Store
+    /// Accounts and their events; a password change also forgets trusted devices.
+    typealias Storage = UserRepository & TrustedDeviceRepository & SecurityEventRepository
+    let store: any Storage
     let hasher: SecretHasher
     let now: Now
 
@@ -21,7 +23,7 @@ struct AccountService: Sendable {
     /// address takes as long as a wrong password and answers do not reveal who has an account.
     private let decoy: Decoy
 
-    init(store: any Store, hasher: SecretHasher, now: @escaping Now) {
+    init(store: any Storage, hasher: SecretHasher, now: @escaping Now) {
         self.store = store
         self.hasher = hasher
         self.now = now

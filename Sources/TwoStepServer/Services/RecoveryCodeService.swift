@@ -9,7 +9,8 @@ import TwoStepStore
 /// master key so **Show** can reveal the unused ones again. A database dump therefore yields neither
 /// a usable code nor anything cheaper to attack than 50 random bits per code behind scrypt.
 struct RecoveryCodeService: Sendable {
-    let store: any Store
+    typealias Storage = RecoveryCodeRepository & SecurityEventRepository
+    let store: any Storage
     let keyRing: KeyRing
     let hasher: SecretHasher
     let now: Now

@@ -11,7 +11,8 @@ import TwoStepStore
 /// per number, the server's hourly and daily budget, the cooldown) are taken in the append-only
 /// send log before the gateway is called.
 struct SMSCodeService: Sendable {
-    let store: any Store
+    /// Challenges, and the send log every limit is counted over.
+    let store: any SMSChallengeRepository & SMSSendLogRepository
     let keyRing: KeyRing
     let gateway: any SMSGateway
     let limits: SMSLimits

@@ -5,7 +5,7 @@ import TwoStepStore
 /// Browser sessions (SPEC §2): 256-bit random ids, stored only as their SHA-256, replaced by a new
 /// id at every change of privilege, ended after 30 idle minutes or 12 hours.
 struct SessionService: Sendable {
-    let store: any Store
+    let store: any SessionRepository
     let now: Now
 
     static let idleTimeout: TimeInterval = 30 * 60

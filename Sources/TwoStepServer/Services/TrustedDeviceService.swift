@@ -5,7 +5,8 @@ import TwoStepStore
 /// "Trust this device" (SPEC F6): a browser holding a device token skips the second factor for
 /// `trustDays` days. The token is random and stored hashed; it only works for the account that made it.
 struct TrustedDeviceService: Sendable {
-    let store: any Store
+    typealias Storage = TrustedDeviceRepository & SecurityEventRepository
+    let store: any Storage
     let trustDays: Int
     let now: Now
 

@@ -8,7 +8,9 @@ import TwoStepStore
 /// Every factor kind goes through `verify(_:user:)`; a new method (SMS) adds a `FactorKind` case
 /// and a branch in `check`, not another path.
 struct TwoFactorService: Sendable {
-    let store: any Store
+    /// Factors, the per-account failure count, and what turning 2FA off removes (devices, codes).
+    typealias Storage = FactorRepository & UserRepository & TrustedDeviceRepository & RecoveryCodeRepository & SecurityEventRepository
+    let store: any Storage
     let keyRing: KeyRing
     let issuer: String
     let window: Int

@@ -5,7 +5,7 @@ import TwoStepStore
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = TwoStepRequestContext
     let sessions: SessionService
-    let store: any Store
+    let store: any UserRepository
     let cookies: CookieNames
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
