@@ -68,6 +68,7 @@ let package = Package(
             resources: [
                 .embedInCode("Resources/openapi.json"),
                 .embedInCode("Resources/app.css"),
+                .embedInCode("Resources/templates"),
             ],
             swiftSettings: swiftSettings
         ),

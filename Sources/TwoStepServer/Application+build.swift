@@ -70,6 +70,9 @@ public func buildRouter(
 
     let router = Router(context: TwoStepRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
+    // On the whole router, not the API group: a group's middleware runs only for the group's own routes,
+    // and an unknown /api/ path (JSON 404) or a known one with another method (JSON 405 with Allow)
+    // matches none of them.
     router.add(middleware: APIErrorMiddleware(routes: apiRoutes))
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.get("/static/app.css") { _, _ in
@@ -98,8 +101,10 @@ public func buildRouter(
         to: APIRoutes(group: api.group(context: ServiceAPIContext.self), prefix: "/api/v1", list: apiRoutes)
     )
 
-    router.add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
-    router.add(middleware: CSRFMiddleware(cookies: cookies))
+    // The pages: a session in a cookie, so every form carries the CSRF token.
+    let web = router.group()
+        .add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
+        .add(middleware: CSRFMiddleware(cookies: cookies))
     SignInController(
         accounts: accounts,
         sessions: sessions,
@@ -109,7 +114,7 @@ public func buildRouter(
         pages: pages,
         cookies: cookies
     )
-    .addRoutes(to: router)
+    .addRoutes(to: web)
     ProfileController(
         accounts: accounts,
         sessions: sessions,
@@ -120,14 +125,19 @@ public func buildRouter(
         pages: pages,
         cookies: cookies
     )
-    .addRoutes(to: router)
+    .addRoutes(to: web)
     if configuration.devMode, let outbox = services.outbox {
         // Development only: the text messages that would have been sent.
-        router.get("/dev/outbox") { _, _ in
-            let entries = try await outbox.messages().reversed().map { entry -> [String: Any] in
-                ["to": entry.message.to, "body": entry.message.body, "purpose": entry.message.purpose.rawValue, "when": Format.time(entry.sentAt)]
+        web.get("/dev/outbox") { _, context in
+            let messages = try await outbox.messages().reversed().map { entry in
+                OutboxPage.Message(
+                    to: entry.message.to,
+                    body: entry.message.body,
+                    purpose: entry.message.purpose.rawValue,
+                    when: Format.time(entry.sentAt)
+                )
             }
-            return pages.render("outbox", ["title": "SMS outbox", "messages": entries, "hasMessages": !entries.isEmpty])
+            return pages.render(OutboxPage(frame: PageFrame(title: "SMS outbox", csrf: context.csrfToken), messages: messages))
         }
     }
     return router

@@ -14,7 +14,7 @@ struct ProfileController: Sendable {
     let pages: Pages
     let cookies: CookieNames
 
-    func addRoutes(to router: Router<TwoStepRequestContext>) {
+    func addRoutes(to router: RouterGroup<TwoStepRequestContext>) {
         let profile = router.group("/profile", context: SignedInContext.self)
         profile.get(use: showProfile)
         profile.post("password", use: changePassword)
@@ -24,7 +24,7 @@ struct ProfileController: Sendable {
         profile.get("two-factor/app", use: showApp)
         profile.post("two-factor/app/activate", use: activateApp)
         profile.get("two-factor/disable") { _, context in
-            pages.render("disable", page(context, title: "Disable Two-Factor Authentication", menu: "menuTwoFactor"))
+            pages.render(DisablePage(frame: .profile("Disable Two-Factor Authentication", context)))
         }
         profile.post("two-factor/disable", use: disable)
         profile.post("two-factor/devices/:id/revoke", use: revokeDevice)
@@ -37,7 +37,7 @@ struct ProfileController: Sendable {
         addPhoneRoutes(to: profile, path: "recovery-phone", kind: .recoveryPhone)
         profile.post("two-factor/recovery-phone/remove", use: removeRecoveryPhone)
         profile.get("confirm") { request, context in
-            pages.render("confirm", confirmValues(context, next: request.uri.queryParameters["next"].map(String.init), error: nil))
+            pages.render(confirmPage(context, next: request.uri.queryParameters["next"].map(String.init)))
         }
         profile.post("confirm", use: confirm)
     }
@@ -46,18 +46,19 @@ struct ProfileController: Sendable {
 
     private func showProfile(_ request: Request, context: SignedInContext) async throws -> Response {
         try await pages.render(
-            "profile",
-            profileValues(context, notice: request.uri.queryParameters["done"] == "password" ? "Your password is changed." : nil)
+            profilePage(context, notice: request.uri.queryParameters["done"] == "password" ? "Your password is changed." : nil)
         )
     }
 
-    private func profileValues(_ context: SignedInContext, notice: String? = nil, error: String? = nil) async throws -> [String: Any] {
-        var values = page(context, title: "Profile", menu: "menuProfile")
-        values["memberSince"] = Format.minute(Date(unixTime: context.user.createdAt))
-        values["enabled"] = try await twoFactor.isEnabled(for: context.user)
-        values["notice"] = notice
-        values["error"] = error
-        return values
+    private func profilePage(_ context: SignedInContext, notice: String? = nil, error: String? = nil) async throws -> ProfilePage {
+        ProfilePage(
+            frame: .profile("Profile", context, menu: .profile),
+            email: context.user.email,
+            memberSince: Format.minute(Date(unixTime: context.user.createdAt)),
+            enabled: try await twoFactor.isEnabled(for: context.user),
+            notice: notice,
+            error: error
+        )
     }
 
     private struct PasswordForm: Decodable {
@@ -73,17 +74,9 @@ struct ProfileController: Sendable {
             response.setCookie(cookies.expired(cookies.trustedDevice))
             return response
         case .failure(.wrongPassword):
-            return pages.render(
-                "profile",
-                try await profileValues(context, error: "Your current password is not right."),
-                status: .unprocessableContent
-            )
+            return pages.render(try await profilePage(context, error: "Your current password is not right."), status: .unprocessableContent)
         case .failure(.passwordLength):
-            return pages.render(
-                "profile",
-                try await profileValues(context, error: "Choose a new password of 8 to 128 characters."),
-                status: .unprocessableContent
-            )
+            return pages.render(try await profilePage(context, error: "Choose a new password of 8 to 128 characters."), status: .unprocessableContent)
         }
     }
 
@@ -102,45 +95,50 @@ struct ProfileController: Sendable {
 
     private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
         let user = context.user
-        var values = page(context, title: "Two-Factor Authentication", menu: "menuTwoFactor")
         let factors = try await twoFactor.confirmedFactors(of: user)
-        values["enabled"] = factors.contains { $0.kind != .recoveryPhone }
-        if factors.contains(where: { $0.kind == .totp }) {
-            values["method"] = "App (authenticator app)"
-        } else if let sms = factors.first(where: { $0.kind == .sms }) {
-            values["method"] = "SMS to " + (sms.phone.flatMap(PhoneNumber.init)?.masked ?? "")
-        }
-        values["recoveryPhone"] = factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked
-        values["notice"] = request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
-
+        let method: String? =
+            if factors.contains(where: { $0.kind == .totp }) {
+                "App (authenticator app)"
+            } else if let sms = factors.first(where: { $0.kind == .sms }) {
+                "SMS to " + (sms.phone.flatMap(PhoneNumber.init)?.masked ?? "")
+            } else {
+                nil
+            }
         let currentToken = request.cookies[cookies.trustedDevice]?.value
-        let trusted = try await devices.devices(of: user)
-        values["hasDevices"] = !trusted.isEmpty
-        values["devices"] = trusted.map { device -> [String: Any] in
-            [
-                "id": device.id, "browser": BrowserName.describe(device.userAgent),
-                "created": Format.minute(Date(unixTime: device.createdAt)), "lastUsed": Format.minute(Date(unixTime: device.lastUsedAt)),
-                "expires": Format.minute(Date(unixTime: device.expiresAt)), "csrf": context.csrfToken,
-                "current": currentToken.map { RandomToken.hash($0) == device.tokenHash } ?? false,
-            ]
-        }
         let recovery = try await recoveryCodes.status(of: user)
-        values["hasRecoveryCodes"] = recovery.total > 0
-        values["recoveryRemaining"] = recovery.remaining
-        values["recoveryTotal"] = recovery.total
-        values["recoveryGenerated"] = recovery.generatedAt.map(Format.minute)
-        values["recoveryLow"] = recovery.total > 0 && recovery.remaining <= RecoveryCodeService.lowWatermark && recovery.remaining > 0
-        values["recoveryNoneLeft"] = recovery.total > 0 && recovery.remaining == 0
-
-        let events = try await twoFactor.store.events(userID: user.id, limit: 20)
-        values["hasEvents"] = !events.isEmpty
-        values["events"] = events.map { event -> [String: Any] in
-            let date = Date(unixTime: event.createdAt)
-            var values: [String: Any] = ["when": Format.minute(date), "iso": date.ISO8601Format(), "what": Self.describe(event.kind)]
-            values["detail"] = event.detail.nilIfEmpty
-            return values
-        }
-        return pages.render("two-factor", values)
+        let page = TwoFactorPage(
+            frame: .profile("Two-Factor Authentication", context),
+            enabled: factors.contains { $0.kind != .recoveryPhone },
+            method: method,
+            recoveryPhone: factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked,
+            hasRecoveryCodes: recovery.total > 0,
+            recoveryRemaining: recovery.remaining,
+            recoveryTotal: recovery.total,
+            recoveryGenerated: recovery.generatedAt.map(Format.minute),
+            recoveryLow: recovery.total > 0 && recovery.remaining <= RecoveryCodeService.lowWatermark && recovery.remaining > 0,
+            recoveryNoneLeft: recovery.total > 0 && recovery.remaining == 0,
+            devices: try await devices.devices(of: user).map { device in
+                TwoFactorPage.Device(
+                    id: device.id,
+                    browser: BrowserName.describe(device.userAgent),
+                    created: Format.minute(Date(unixTime: device.createdAt)),
+                    lastUsed: Format.minute(Date(unixTime: device.lastUsedAt)),
+                    expires: Format.minute(Date(unixTime: device.expiresAt)),
+                    current: currentToken.map { RandomToken.hash($0) == device.tokenHash } ?? false
+                )
+            },
+            events: try await twoFactor.store.events(userID: user.id, limit: 20).map { event in
+                let date = Date(unixTime: event.createdAt)
+                return TwoFactorPage.Event(
+                    when: Format.minute(date),
+                    iso: date.ISO8601Format(),
+                    what: Self.describe(event.kind),
+                    detail: event.detail.nilIfEmpty
+                )
+            },
+            notice: request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
+        )
+        return pages.render(page)
     }
 
     static func describe(_ kind: SecurityEventKind) -> String {
@@ -170,7 +168,7 @@ struct ProfileController: Sendable {
 
     private func chooseMethod(_ request: Request, context: SignedInContext) async throws -> Response {
         if try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
-        return pages.render("enable", page(context, title: "Enable Two-Factor Authentication", menu: "menuTwoFactor"))
+        return pages.render(EnablePage(frame: .profile("Enable Two-Factor Authentication", context)))
     }
 
     private func startApp(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -183,17 +181,18 @@ struct ProfileController: Sendable {
         guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
             throw WebRedirect(to: "/profile/two-factor/enable")
         }
-        return pages.render("app", appValues(context, enrolment))
+        return pages.render(appPage(context, enrolment))
     }
 
-    private func appValues(_ context: SignedInContext, _ enrolment: TwoFactorService.AppEnrolment, error: String? = nil) -> [String: Any] {
-        var values = page(context, title: "Set up your authenticator app", menu: "menuTwoFactor")
-        values["qrSVG"] = enrolment.qrSVG
-        values["manualKey"] = enrolment.manualKey
-        values["expires"] = Format.minute(enrolment.expiresAt)
-        values["trustDays"] = devices.trustDays
-        values["error"] = error
-        return values
+    private func appPage(_ context: SignedInContext, _ enrolment: TwoFactorService.AppEnrolment, error: String? = nil) -> AppPage {
+        AppPage(
+            frame: .profile("Set up your authenticator app", context),
+            qrSVG: enrolment.qrSVG,
+            manualKey: enrolment.manualKey,
+            expires: Format.minute(enrolment.expiresAt),
+            trustDays: devices.trustDays,
+            error: error
+        )
     }
 
     private struct CodeForm: Decodable {
@@ -218,7 +217,7 @@ struct ProfileController: Sendable {
                 throw WebRedirect(to: "/profile/two-factor/enable")
             }
             let error = "That code is not right. Check that the app shows TwoStep (\(context.user.email)) and enter its current code."
-            return pages.render("app", appValues(context, enrolment, error: error), status: .unprocessableContent)
+            return pages.render(appPage(context, enrolment, error: error), status: .unprocessableContent)
         case .expired:
             throw WebRedirect(to: "/profile/two-factor/enable")
         }
@@ -243,9 +242,7 @@ struct ProfileController: Sendable {
         case .proofMissing: error = "Enter your password or a current security code to confirm."
         case .code(let outcome): error = SignInController.message(for: outcome, now: accounts.now())
         }
-        var values = page(context, title: "Disable Two-Factor Authentication", menu: "menuTwoFactor")
-        values["error"] = error
-        return pages.render("disable", values, status: .unprocessableContent)
+        return pages.render(DisablePage(frame: .profile("Disable Two-Factor Authentication", context), error: error), status: .unprocessableContent)
     }
 
     // MARK: Trusted devices
@@ -278,24 +275,22 @@ struct ProfileController: Sendable {
         let base = "/profile/two-factor/\(path)"
         group.get("two-factor/\(path)") { _, context in
             try await requirePhoneChangeAllowed(context, kind: kind, returnTo: base)
-            return pages.render("phone", phoneValues(context, kind: kind, path: path))
+            return pages.render(phonePage(context, kind: kind, path: path))
         }
         group.post("two-factor/\(path)") { request, context in
             try await requirePhoneChangeAllowed(context, kind: kind, returnTo: base)
             let form = try await request.decodeForm(as: PhoneForm.self, context: context)
+            var page = phonePage(context, kind: kind, path: path)
+            page.phoneValue = form.phone ?? ""
             guard let phone = PhoneNumber(form.phone ?? "") else {
-                var values = phoneValues(context, kind: kind, path: path)
-                values["error"] = "Enter the number in international form, starting with + and the country code, e.g. +31 6 1234 5678."
-                values["phoneValue"] = form.phone ?? ""
-                return pages.render("phone", values, status: .unprocessableContent)
+                page.error = "Enter the number in international form, starting with + and the country code, e.g. +31 6 1234 5678."
+                return pages.render(page, status: .unprocessableContent)
             }
             let result = try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind)
             let (notice, error) = Format.smsResult(result)
             guard error == nil else {
-                var values = phoneValues(context, kind: kind, path: path)
-                values["error"] = error
-                values["phoneValue"] = form.phone ?? ""
-                return pages.render("phone", values, status: Format.smsStatus(result))
+                page.error = error
+                return pages.render(page, status: Format.smsStatus(result))
             }
             return try await renderPhoneVerify(context, kind: kind, path: path, notice: notice, error: nil)
         }
@@ -344,12 +339,12 @@ struct ProfileController: Sendable {
         }
     }
 
-    private func phoneValues(_ context: SignedInContext, kind: FactorKind, path: String) -> [String: Any] {
-        var values = page(context, title: kind == .sms ? "Enable SMS" : "Add recovery phone number", menu: "menuTwoFactor")
-        values["path"] = path
-        values["isSMS"] = kind == .sms
-        values["trustDays"] = devices.trustDays
-        return values
+    private static func phoneTitle(_ kind: FactorKind) -> String {
+        kind == .sms ? "Enable SMS" : "Add recovery phone number"
+    }
+
+    private func phonePage(_ context: SignedInContext, kind: FactorKind, path: String) -> PhonePage {
+        PhonePage(frame: .profile(Self.phoneTitle(kind), context), path: path, isSMS: kind == .sms)
     }
 
     private func renderPhoneVerify(
@@ -363,11 +358,16 @@ struct ProfileController: Sendable {
         guard let pending = try await twoFactor.pendingPhone(for: context.user, kind: kind) else {
             throw WebRedirect(to: "/profile/two-factor/\(path)")
         }
-        var values = phoneValues(context, kind: kind, path: path)
-        values["maskedPhone"] = pending.phone.flatMap(PhoneNumber.init)?.masked
-        values["notice"] = notice
-        values["error"] = error
-        return pages.render("phone-verify", values, status: error == nil ? status : (status == .ok ? .tooManyRequests : status))
+        let page = PhoneVerifyPage(
+            frame: .profile(Self.phoneTitle(kind), context),
+            path: path,
+            isSMS: kind == .sms,
+            trustDays: devices.trustDays,
+            maskedPhone: pending.phone.flatMap(PhoneNumber.init)?.masked,
+            notice: notice,
+            error: error
+        )
+        return pages.render(page, status: error == nil ? status : (status == .ok ? .tooManyRequests : status))
     }
 
     private func removeRecoveryPhone(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -389,17 +389,25 @@ struct ProfileController: Sendable {
         guard try await twoFactor.isEnabled(for: context.user) else { throw WebRedirect(to: "/profile/two-factor") }
         try requireReauthentication(context, returnTo: "/profile/two-factor")
         let codes = try await recoveryCodes.generate(for: context.user)
-        return pages.render("recovery-codes", codeListValues(context, codes, fresh: true))
+        return pages.render(RecoveryCodesPage(frame: .profile("Your new recovery codes", context), fresh: true, codes: codes.map(\.description)))
     }
 
     private func showRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
         try requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes")
-        return pages.render("recovery-codes", codeListValues(context, try await recoveryCodes.unusedCodes(of: context.user), fresh: false))
+        let codes = try await recoveryCodes.unusedCodes(of: context.user)
+        return pages.render(RecoveryCodesPage(frame: .profile("Your recovery codes", context), fresh: false, codes: codes.map(\.description)))
     }
 
     private func printRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
         try requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes/print")
-        return pages.render("recovery-print", codeListValues(context, try await recoveryCodes.unusedCodes(of: context.user), fresh: false))
+        let codes = try await recoveryCodes.unusedCodes(of: context.user)
+        let page = RecoveryPrintPage(
+            frame: .profile("Your recovery codes", context),
+            email: context.user.email,
+            date: Format.minute(accounts.now()),
+            codes: codes.map(\.description)
+        )
+        return pages.render(page)
     }
 
     private func downloadRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -425,15 +433,6 @@ struct ProfileController: Sendable {
         )
     }
 
-    private func codeListValues(_ context: SignedInContext, _ codes: [RecoveryCode], fresh: Bool) -> [String: Any] {
-        var values = page(context, title: fresh ? "Your new recovery codes" : "Your recovery codes", menu: "menuTwoFactor")
-        values["fresh"] = fresh
-        values["codes"] = codes.map(\.description)
-        values["count"] = codes.count
-        values["date"] = Format.minute(accounts.now())
-        return values
-    }
-
     // MARK: Re-authentication
 
     private struct ConfirmForm: Decodable {
@@ -451,11 +450,8 @@ struct ProfileController: Sendable {
         return next
     }
 
-    private func confirmValues(_ context: SignedInContext, next: String?, error: String?) -> [String: Any] {
-        var values = page(context, title: "Confirm it’s you", menu: "menuTwoFactor")
-        values["next"] = Self.safeNext(next)
-        values["error"] = error
-        return values
+    private func confirmPage(_ context: SignedInContext, next: String?, error: String? = nil) -> ConfirmPage {
+        ConfirmPage(frame: .profile("Confirm it’s you", context), next: Self.safeNext(next), error: error)
     }
 
     private func confirm(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -469,10 +465,6 @@ struct ProfileController: Sendable {
         case .code(let outcome): (error, status) = (SignInController.message(for: outcome, now: accounts.now()), .unauthorized)
         case .proofMissing: (error, status) = ("Enter your password or a security code.", .unprocessableContent)
         }
-        return pages.render("confirm", confirmValues(context, next: next, error: error), status: status)
-    }
-
-    private func page(_ context: SignedInContext, title: String, menu: String) -> [String: Any] {
-        ["title": title, "csrf": context.csrfToken, "signedIn": true, "email": context.user.email, menu: true]
+        return pages.render(confirmPage(context, next: next, error: error), status: status)
     }
 }

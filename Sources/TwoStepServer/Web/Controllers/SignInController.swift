@@ -13,26 +13,25 @@ struct SignInController: Sendable {
     let pages: Pages
     let cookies: CookieNames
 
-    func addRoutes(to router: Router<TwoStepRequestContext>) {
+    func addRoutes(to router: RouterGroup<TwoStepRequestContext>) {
         router.get("/") { _, context in
             Response.redirect(to: context.session?.stage == .signedIn ? "/profile" : "/signin", type: .normal)
         }
-        router.get("/signup") { _, context in pages.render("signup", page(context, title: "Create your account")) }
+        router.get("/signup") { _, context in pages.render(SignUpPage(frame: frame(context, title: "Create your account"))) }
         router.post("/signup", use: signUp)
         router.get("/signin") { request, context in
-            var values = page(context, title: "Sign in")
-            if request.uri.queryParameters["done"] == "signed-out" { values["notice"] = "You are signed out." }
-            return pages.render("signin", values)
+            let notice = request.uri.queryParameters["done"] == "signed-out" ? "You are signed out." : nil
+            return pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice))
         }
         router.post("/signin", use: signIn)
         router.post("/signout", use: signOut)
 
         let secondStep = router.group("/signin", context: SecondFactorContext.self)
-        secondStep.get("code") { _, context in pages.render("security-code", try await codePage(context, error: nil)) }
+        secondStep.get("code") { _, context in pages.render(try await codePage(context)) }
         secondStep.post("sms") { _, context in try await sendCode(context, recoveryPhone: false) }
         secondStep.post("recovery-phone") { _, context in try await sendCode(context, recoveryPhone: true) }
         secondStep.post("code", use: submitCode)
-        secondStep.get("recovery") { _, context in pages.render("recovery-sign-in", try await codePage(context, error: nil)) }
+        secondStep.get("recovery") { _, context in pages.render(try await codePage(context, recoveryCode: true)) }
         secondStep.post("recovery", use: submitCode)
     }
 
@@ -54,15 +53,14 @@ struct SignInController: Sendable {
             )
             return redirect(to: "/profile", session: id)
         case .failure(let error):
-            var values = page(context, title: "Create your account")
-            values["emailValue"] = email
-            values["error"] =
+            let message =
                 switch error {
                 case .invalidEmail: "Enter an e-mail address such as name@example.com."
                 case .passwordLength: "Choose a password of 8 to 128 characters."
                 case .emailTaken: "An account with that e-mail address already exists. Sign in instead."
                 }
-            return pages.render("signup", values, status: .unprocessableContent)
+            let page = SignUpPage(frame: frame(context, title: "Create your account"), emailValue: email, error: message)
+            return pages.render(page, status: .unprocessableContent)
         }
     }
 
@@ -77,10 +75,9 @@ struct SignInController: Sendable {
         )
         switch outcome {
         case .refused:
-            var values = page(context, title: "Sign in")
-            values["emailValue"] = form.email ?? ""
-            values["error"] = "Wrong e-mail address or password."  // never which of the two (SPEC F1)
-            return pages.render("signin", values, status: .unauthorized)
+            // Never which of the two (SPEC F1).
+            let page = SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: "Wrong e-mail address or password.")
+            return pages.render(page, status: .unauthorized)
         case .signedIn(_, let id):
             return redirect(to: "/profile", session: id)
         case .secondFactorRequired(_, let id):
@@ -111,11 +108,9 @@ struct SignInController: Sendable {
             }
             return response
         case .refused(let verification):
-            return pages.render(
-                request.uri.path.hasSuffix("/recovery") ? "recovery-sign-in" : "security-code",
-                try await codePage(context, error: Self.message(for: verification, now: accounts.now())),
-                status: .unauthorized
-            )
+            var page = try await codePage(context, recoveryCode: request.uri.path.hasSuffix("/recovery"))
+            page.error = Self.message(for: verification, now: accounts.now())
+            return pages.render(page, status: .unauthorized)
         }
     }
 
@@ -144,8 +139,8 @@ struct SignInController: Sendable {
         return response
     }
 
-    private func page(_ context: TwoStepRequestContext, title: String) -> [String: Any] {
-        ["title": title, "csrf": context.csrfToken]
+    private func frame(_ context: TwoStepRequestContext, title: String) -> PageFrame {
+        PageFrame(title: title, csrf: context.csrfToken)
     }
 
     /// Texts a code to the SMS method's phone or the recovery phone, and shows the code page again.
@@ -153,26 +148,25 @@ struct SignInController: Sendable {
         guard let result = try await twoFactor.sendSignInCode(to: context.user, recoveryPhone: recoveryPhone) else {
             throw WebRedirect(to: "/signin/code")
         }
-        let (notice, error) = Format.smsResult(result)
-        var values = try await codePage(context, error: error)
-        values["notice"] = notice
-        return pages.render("security-code", values, status: error == nil ? .ok : .tooManyRequests)
+        var page = try await codePage(context)
+        (page.notice, page.error) = Format.smsResult(result)
+        return pages.render(page, status: page.error == nil ? .ok : .tooManyRequests)
     }
 
-    private func codePage(_ context: SecondFactorContext, error: String?) async throws -> [String: Any] {
-        var values: [String: Any] = [
-            "title": "Security code", "csrf": context.csrfToken, "email": context.user.email, "trustDays": devices.trustDays,
-        ]
-        values["error"] = error
+    private func codePage(_ context: SecondFactorContext, recoveryCode: Bool = false) async throws -> SecurityCodePage {
         let factors = try await twoFactor.confirmedFactors(of: context.user)
-        values["hasApp"] = factors.contains { $0.kind == .totp }
-        if let sms = factors.first(where: { $0.kind == .sms }) {
-            values["smsPhone"] = sms.phone.flatMap(PhoneNumber.init)?.masked
-            values["smsSent"] = try await twoFactor.smsCodes.hasActiveCode(for: sms)
-        }
-        if let recovery = factors.first(where: { $0.kind == .recoveryPhone }) {
-            values["recoveryPhone"] = recovery.phone.flatMap(PhoneNumber.init)?.masked
-        }
-        return values
+        let sms = factors.first { $0.kind == .sms }
+        var smsSent = false
+        if let sms { smsSent = try await twoFactor.smsCodes.hasActiveCode(for: sms) }
+        return SecurityCodePage(
+            frame: PageFrame(title: "Security code", csrf: context.csrfToken),
+            recoveryCode: recoveryCode,
+            email: context.user.email,
+            trustDays: devices.trustDays,
+            hasApp: factors.contains { $0.kind == .totp },
+            smsPhone: sms?.phone.flatMap(PhoneNumber.init)?.masked,
+            smsSent: smsSent,
+            recoveryPhone: factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked
+        )
     }
 }

@@ -9,8 +9,6 @@ struct SessionMiddleware: RouterMiddleware {
     let cookies: CookieNames
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // An unknown /api/ path still passes here on its way to the 404: the API has no cookies.
-        if request.uri.path.hasPrefix("/api/") { return try await next(request, context) }
         var context = context
         guard let id = request.cookies[cookies.session]?.value, !id.isEmpty else {
             return try await next(request, context)

@@ -1,0 +1,138 @@
+/// The profile dashboard (SPEC F3).
+struct ProfilePage: PageContent {
+    var template: Template { .profile }
+    let frame: PageFrame
+    let email: String
+    let memberSince: String
+    let enabled: Bool
+    var notice: String? = nil
+    var error: String? = nil
+}
+
+/// **Two-Factor Authentication**: status, method, recovery phone and codes, trusted devices and
+/// recent security activity (SPEC F3, F6, F8, F9, F10).
+struct TwoFactorPage: PageContent {
+    var template: Template { .twoFactor }
+    let frame: PageFrame
+    let enabled: Bool
+    /// "App (authenticator app)" or "SMS to +31 ••• 78".
+    let method: String?
+    /// The recovery phone, masked.
+    let recoveryPhone: String?
+    let hasRecoveryCodes: Bool
+    let recoveryRemaining: Int
+    let recoveryTotal: Int
+    let recoveryGenerated: String?
+    let recoveryLow: Bool
+    let recoveryNoneLeft: Bool
+    let devices: [Device]
+    let events: [Event]
+    let notice: String?
+
+    struct Device: Sendable {
+        let id: Int64
+        let browser: String
+        let created: String
+        let lastUsed: String
+        let expires: String
+        /// The browser showing the page.
+        let current: Bool
+    }
+
+    struct Event: Sendable {
+        let when: String
+        let iso: String
+        let what: String
+        /// `nil` when there is nothing to add (no dangling dash).
+        let detail: String?
+    }
+}
+
+/// **Enable**: choose **App** or **SMS** (SPEC F4, F5).
+struct EnablePage: PageContent {
+    var template: Template { .enable }
+    let frame: PageFrame
+}
+
+/// The App page: the key as a QR code and as text, and the code that activates it (SPEC F4).
+struct AppPage: PageContent {
+    var template: Template { .app }
+    let frame: PageFrame
+    /// Markup we generate (inline SVG), rendered unescaped.
+    let qrSVG: String
+    let manualKey: String
+    let expires: String
+    let trustDays: Int
+    var error: String? = nil
+}
+
+/// **Disable** (SPEC F7).
+struct DisablePage: PageContent {
+    var template: Template { .disable }
+    let frame: PageFrame
+    var error: String? = nil
+}
+
+/// "Confirm it's you" before a sensitive change (SPEC §2).
+struct ConfirmPage: PageContent {
+    var template: Template { .confirm }
+    let frame: PageFrame
+    /// Where to go once confirmed (a path inside the profile).
+    let next: String
+    var error: String? = nil
+}
+
+/// The number for the SMS method or the recovery phone (SPEC F5, F8).
+struct PhonePage: PageContent {
+    var template: Template { .phone }
+    let frame: PageFrame
+    /// `sms` or `recovery-phone`, the routes' folder.
+    let path: String
+    let isSMS: Bool
+    var phoneValue = ""
+    var error: String? = nil
+}
+
+/// The code texted to a phone being enrolled.
+struct PhoneVerifyPage: PageContent {
+    var template: Template { .phoneVerify }
+    let frame: PageFrame
+    let path: String
+    let isSMS: Bool
+    let trustDays: Int
+    let maskedPhone: String?
+    var notice: String? = nil
+    var error: String? = nil
+}
+
+/// The recovery codes, new or shown again (SPEC F9).
+struct RecoveryCodesPage: PageContent {
+    var template: Template { .recoveryCodes }
+    let frame: PageFrame
+    /// Just generated: the page says the old ones no longer work.
+    let fresh: Bool
+    let codes: [String]
+}
+
+/// The recovery codes on a page of their own, made to be printed (SPEC F9: **Print**).
+struct RecoveryPrintPage: PageContent {
+    var template: Template { .recoveryPrint }
+    let frame: PageFrame
+    let email: String
+    let date: String
+    let codes: [String]
+}
+
+/// Development only: the text messages the outbox gateway would have sent.
+struct OutboxPage: PageContent {
+    var template: Template { .outbox }
+    let frame: PageFrame
+    let messages: [Message]
+
+    struct Message: Sendable {
+        let to: String
+        let body: String
+        let purpose: String
+        let when: String
+    }
+}

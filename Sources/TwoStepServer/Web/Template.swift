@@ -1,0 +1,46 @@
+/// Every Mustache template in `Resources/templates/`, by the name pages and partials use for it.
+/// The files are compiled into the binary (`PackageResources`), so a template named here but
+/// missing from the folder does not build, and `Pages` compiles each one at start-up.
+enum Template: String, CaseIterable, Sendable {
+    // The frame and the pieces pages share.
+    case layout, profileLayout = "profile-layout", menu, csrfField = "csrf-field", formError = "form-error", notice
+    // Signing up and in.
+    case signUp = "signup", signIn = "signin", securityCode = "security-code", recoverySignIn = "recovery-sign-in"
+    // The profile.
+    case profile, twoFactor = "two-factor", enable, app, disable, confirm, phone, phoneVerify = "phone-verify"
+    case recoveryCodes = "recovery-codes", recoveryPrint = "recovery-print"
+    // Development only.
+    case outbox
+
+    /// The template's text, as compiled into the binary.
+    var source: [UInt8] {
+        switch self {
+        case .layout: PackageResources.layout_mustache
+        case .profileLayout: PackageResources.profile_layout_mustache
+        case .menu: PackageResources.menu_mustache
+        case .csrfField: PackageResources.csrf_field_mustache
+        case .formError: PackageResources.form_error_mustache
+        case .notice: PackageResources.notice_mustache
+        case .signUp: PackageResources.signup_mustache
+        case .signIn: PackageResources.signin_mustache
+        case .securityCode: PackageResources.security_code_mustache
+        case .recoverySignIn: PackageResources.recovery_sign_in_mustache
+        case .profile: PackageResources.profile_mustache
+        case .twoFactor: PackageResources.two_factor_mustache
+        case .enable: PackageResources.enable_mustache
+        case .app: PackageResources.app_mustache
+        case .disable: PackageResources.disable_mustache
+        case .confirm: PackageResources.confirm_mustache
+        case .phone: PackageResources.phone_mustache
+        case .phoneVerify: PackageResources.phone_verify_mustache
+        case .recoveryCodes: PackageResources.recovery_codes_mustache
+        case .recoveryPrint: PackageResources.recovery_print_mustache
+        case .outbox: PackageResources.outbox_mustache
+        }
+    }
+
+    /// Every template's text by name, as `Pages` loads them.
+    static var embedded: [String: String] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, String(decoding: $0.source, as: UTF8.self)) })
+    }
+}
