@@ -154,6 +154,36 @@ struct SMSTests {
         }
     }
 
+    @Test func limitMessagesNameTheConfiguredLimits() async throws {
+        let server = try await TestServer.make { configuration in
+            configuration.smsLimits.perAccountPerHour = 2
+            configuration.smsLimits.cooldown = 120
+        }
+        let key = try await server.apiKey()
+        try await server.run { client in
+            let browser = Browser(client)
+            try await browser.signUp("gil@example.com")
+            try await browser.enableSMS("+31612345613", server: server)
+            try await browser.signOut()
+            _ = try await browser.signIn("gil@example.com")
+
+            let tooSoon = try await browser.post("/signin/sms")
+            #expect(tooSoon.status == .tooManyRequests)
+            #expect(tooSoon.text.contains("less than 2 minutes ago"), "\(tooSoon.text)")
+            server.clock.advance(121)
+            #expect(try await browser.post("/signin/sms").status == .ok)
+            server.clock.advance(121)
+            let hourly = try await browser.post("/signin/sms")
+            #expect(hourly.status == .tooManyRequests)
+            #expect(hourly.text.contains("You asked for 2 codes in the last hour"), "\(hourly.text)")
+
+            let service = APIClient(client: client, token: key)
+            let limited = try await service.call(.post, "/api/v1/users/gil@example.com/sms", [:])
+            #expect(limited.errorCode == "sms_limited")
+            #expect((limited.json["error"] as? [String: Any])?["message"] as? String == "This account had 2 codes in the last hour.")
+        }
+    }
+
     @Test func smsFailuresCountTowardTheLockout() async throws {
         let server = try await TestServer.make()
         try await server.run { client in

@@ -188,7 +188,7 @@ struct AccountAPIController: Sendable {
         guard let result = try await twoFactor.sendSignInCode(to: user, recoveryPhone: recoveryPhone) else {
             throw APIError(.conflict, "no_phone", recoveryPhone ? "This account has no recovery phone number." : "This account does not use SMS.")
         }
-        return try Self.sent(result, now: now)
+        return try Self.sent(result, limits: twoFactor.smsCodes.limits, now: now)
     }
 
     /// `"sms"` (the default) or `"recovery_phone"`.
@@ -410,21 +410,22 @@ struct AccountAPIController: Sendable {
         guard let phone = PhoneNumber(form.phone) else {
             throw APIError.invalidField("phone", "must be an international number starting with + and the country code, e.g. +31612345678")
         }
-        return try Self.sent(try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind), now: now)
+        let result = try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind)
+        return try Self.sent(result, limits: twoFactor.smsCodes.limits, now: now)
     }
 
-    /// 202 when the text message is out; 429 with `Retry-After` when a limit stops it; 422 when the
-    /// server does not text that destination; 502 when the gateway fails.
-    static func sent(_ result: SMSCodeService.SendResult, now: Date) throws -> Response {
+    /// 202 when the text message is out; 429 with `Retry-After` when a limit stops it (the numbers are the
+    /// configured limits); 422 when the server does not text that destination; 502 when the gateway fails.
+    static func sent(_ result: SMSCodeService.SendResult, limits: SMSLimits, now: Date) throws -> Response {
         switch result {
         case .sent(let masked):
             return try API.json(SentBody(sentTo: masked, expiresAt: now.addingTimeInterval(SMSCodeService.lifetime)), status: .accepted)
         case .limited(let limit):
             let (retryAt, message) =
                 switch limit {
-                case .cooldown(let at): (at, "A code was sent less than a minute ago.")
-                case .accountHourly(let at): (at, "This account had 5 codes in the last hour.")
-                case .phoneDaily(let at): (at, "This number had 10 codes today.")
+                case .cooldown(let at): (at, "A code was sent less than \(Format.span(limits.cooldown)) ago.")
+                case .accountHourly(let at): (at, "This account had \(limits.perAccountPerHour) codes in the last hour.")
+                case .phoneDaily(let at): (at, "This number had \(limits.perPhonePerDay) codes today.")
                 case .serverHourly(let at), .serverDaily(let at): (at, "Text messages are paused on this server for now; use another method.")
                 }
             throw APIError(.tooManyRequests, "sms_limited", message, retryAt: Date(unixTime: retryAt), now: now)

@@ -37,7 +37,7 @@ struct ServiceAPIController: Sendable {
             guard let result = try await twoFactor.sendSignInCode(to: user, recoveryPhone: recoveryPhone) else {
                 throw APIError(.conflict, "no_phone", recoveryPhone ? "This user has no recovery phone number." : "This user does not use SMS.")
             }
-            return try AccountAPIController.sent(result, now: now)
+            return try AccountAPIController.sent(result, limits: twoFactor.smsCodes.limits, now: now)
         }
         routes.on(.post, "/users/:user/recovery-codes") { _, context in
             let user = try await user(context)

@@ -15,6 +15,15 @@ enum Format {
         return iso.prefix(10) + " " + iso.dropFirst(11).prefix(clockCharacters) + " UTC"
     }
 
+    /// "a minute", "2 minutes", "90 seconds".
+    static func span(_ seconds: Int64) -> String {
+        switch seconds {
+        case 60: "a minute"
+        case let whole where whole % 60 == 0: "\(whole / 60) minutes"
+        default: "\(seconds) seconds"
+        }
+    }
+
     /// "in 30 seconds", "in 2 minutes", "in 1 hour".
     static func inWords(until date: Date, from now: Date) -> String {
         let seconds = max(1, Int(date.timeIntervalSince(now).rounded(.up)))
@@ -27,17 +36,17 @@ enum Format {
 }
 
 extension Format {
-    /// What the person is told after asking for a text message.
-    static func smsResult(_ result: SMSCodeService.SendResult) -> (notice: String?, error: String?) {
+    /// What the person is told after asking for a text message; the numbers are the configured limits.
+    static func smsResult(_ result: SMSCodeService.SendResult, limits: SMSLimits) -> (notice: String?, error: String?) {
         switch result {
         case .sent(let masked):
             return ("We sent a code to \(masked). It expires in 5 minutes.", nil)
         case .limited(.cooldown(let retryAt)):
-            return (nil, "A code was sent less than a minute ago. You can ask for a new one at \(time(Date(unixTime: retryAt))).")
+            return (nil, "A code was sent less than \(span(limits.cooldown)) ago. You can ask for a new one at \(time(Date(unixTime: retryAt))).")
         case .limited(.accountHourly(let retryAt)):
-            return (nil, "You asked for 5 codes in the last hour. You can ask again at \(time(Date(unixTime: retryAt))).")
+            return (nil, "You asked for \(limits.perAccountPerHour) codes in the last hour. You can ask again at \(time(Date(unixTime: retryAt))).")
         case .limited(.phoneDaily(let retryAt)):
-            return (nil, "This number has had 10 codes today. You can ask again at \(time(Date(unixTime: retryAt))).")
+            return (nil, "This number has had \(limits.perPhonePerDay) codes today. You can ask again at \(time(Date(unixTime: retryAt))).")
         case .limited(.serverHourly(let retryAt)), .limited(.serverDaily(let retryAt)):
             return (nil, "Text messages are paused on this server for now. Try again at \(time(Date(unixTime: retryAt))), or use another method.")
         case .destinationRefused:

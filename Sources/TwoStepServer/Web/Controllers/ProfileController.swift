@@ -287,7 +287,7 @@ struct ProfileController: Sendable {
                 return pages.render(page, status: .unprocessableContent)
             }
             let result = try await twoFactor.startPhoneEnrolment(for: context.user, phone: phone, kind: kind)
-            let (notice, error) = Format.smsResult(result)
+            let (notice, error) = Format.smsResult(result, limits: twoFactor.smsCodes.limits)
             guard error == nil else {
                 page.error = error
                 return pages.render(page, status: Format.smsStatus(result))
@@ -299,7 +299,7 @@ struct ProfileController: Sendable {
         }
         group.post("two-factor/\(path)/resend") { _, context in
             guard let result = try await twoFactor.resendEnrolmentCode(for: context.user, kind: kind) else { throw WebRedirect(to: base) }
-            let (notice, error) = Format.smsResult(result)
+            let (notice, error) = Format.smsResult(result, limits: twoFactor.smsCodes.limits)
             return try await renderPhoneVerify(context, kind: kind, path: path, notice: notice, error: error)
         }
         group.post("two-factor/\(path)/activate") { request, context in

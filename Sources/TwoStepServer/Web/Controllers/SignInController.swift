@@ -149,7 +149,7 @@ struct SignInController: Sendable {
             throw WebRedirect(to: "/signin/code")
         }
         var page = try await codePage(context)
-        (page.notice, page.error) = Format.smsResult(result)
+        (page.notice, page.error) = Format.smsResult(result, limits: twoFactor.smsCodes.limits)
         return pages.render(page, status: page.error == nil ? .ok : .tooManyRequests)
     }
 
