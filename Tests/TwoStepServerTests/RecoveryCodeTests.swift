@@ -158,6 +158,20 @@ struct RecoveryCodeTests {
         }
     }
 
+    /// One rule for "low" on the page and in the API: 1 to 3 left is low, none left is its own state.
+    @Test func oneLowRuleForThePageAndTheAPI() {
+        let expected: [(remaining: Int, total: Int, supply: RecoveryCodeService.Status.Supply)] = [
+            (0, 0, .notGenerated), (10, 10, .enough), (4, 10, .enough), (3, 10, .low), (1, 10, .low), (0, 10, .noneLeft),
+        ]
+        for (remaining, total, supply) in expected {
+            let status = RecoveryCodeService.Status(remaining: remaining, total: total, generatedAt: nil)
+            #expect(status.supply == supply, "\(remaining) of \(total)")
+            let body = AccountAPIController.RecoveryCodeStatusBody(status)
+            #expect(body.low == (supply == .low), "API low at \(remaining) of \(total)")
+            #expect(body.noneLeft == (supply == .noneLeft), "API none_left at \(remaining) of \(total)")
+        }
+    }
+
     /// 20 concurrent sign-ins with one code: exactly one gets in.
     @Test func concurrentUseOfOneCodeSucceedsOnce() async throws {
         let server = try await TestServer.make()

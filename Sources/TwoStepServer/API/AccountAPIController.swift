@@ -45,14 +45,13 @@ struct AccountAPIController: Sendable {
         account.on(.post, "/account/recovery-phone/confirm") { request, context in try await confirmPhone(request, context, kind: .recoveryPhone) }
         account.on(.delete, "/account/recovery-phone") { _, context in
             try requireReauthentication(context)
-            guard try await twoFactor.factor(.recoveryPhone, of: context.user) != nil else {
+            guard try await twoFactor.removeRecoveryPhone(user: context.user) else {
                 throw APIError(.notFound, "no_recovery_phone", "This account has no recovery phone number.")
             }
-            try await twoFactor.removeRecoveryPhone(user: context.user)
             return API.noContent()
         }
         account.on(.post, "/account/recovery-codes") { _, context in
-            guard try await twoFactor.isEnabled(for: context.user) else { throw Self.notEnabled }
+            try Self.check(try await twoFactor.recoveryCodeGeneration(for: context.user))
             try requireReauthentication(context)
             return try API.json(
                 RecoveryCodesBody(codes: try await services.recoveryCodes.generate(for: context.user).map(\.description)),
@@ -80,7 +79,7 @@ struct AccountAPIController: Sendable {
             return API.noContent()
         }
         account.on(.get, "/account/events") { _, context in
-            let events = try await twoFactor.store.events(userID: context.user.id, limit: 100)
+            let events = try await accounts.events(of: context.user, limit: 100)
             return try API.json(
                 EventsBody(events: events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt)) })
             )
@@ -146,9 +145,9 @@ struct AccountAPIController: Sendable {
 
     /// The ways this account can pass the second step, named as the API names methods.
     private func methods(of user: User) async throws -> [String] {
-        var methods = try await twoFactor.confirmedFactors(of: user).map { Self.name(of: $0.kind) }
-        if try await services.recoveryCodes.status(of: user).remaining > 0 { methods.append("recovery_code") }
-        return methods
+        let kinds = try await twoFactor.status(of: user).kinds.map(Self.name(of:))
+        let recoveryCodes = try await services.recoveryCodes.status(of: user).remaining > 0 ? ["recovery_code"] : []
+        return kinds + recoveryCodes
     }
 
     static func name(of kind: FactorKind) -> String {
@@ -169,7 +168,7 @@ struct AccountAPIController: Sendable {
     /// The half-way session a challenge names: the user has given the right password in the last 10 minutes.
     private func challenge(_ token: String) async throws -> (Session, User) {
         guard !token.isEmpty, token.count <= 64, let session = try await sessions.resolve(token), session.stage == .awaitingSecondFactor,
-            let user = try await services.store.user(id: session.userID)
+            let user = try await accounts.user(id: session.userID)
         else {
             throw APIError(.unauthorized, "invalid_challenge", "The challenge is unknown or expired. Sign in with the password again.")
         }
@@ -261,13 +260,12 @@ struct AccountAPIController: Sendable {
 
     /// The two-factor state of an account, as both APIs show it.
     static func status(of user: User, services: Services) async throws -> StatusBody {
-        let factors = try await services.twoFactor.confirmedFactors(of: user)
-        let primary = factors.first { $0.kind != .recoveryPhone }
+        let status = try await services.twoFactor.status(of: user)
         return StatusBody(
-            enabled: primary != nil,
-            method: primary.map { Self.name(of: $0.kind) },
-            smsPhone: factors.first { $0.kind == .sms }?.phone.flatMap(PhoneNumber.init)?.masked,
-            recoveryPhone: factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked,
+            enabled: status.enabled,
+            method: status.method.map(Self.name(of:)),
+            smsPhone: status.smsPhone,
+            recoveryPhone: status.recoveryPhone,
             recoveryCodes: RecoveryCodeStatusBody(try await services.recoveryCodes.status(of: user)),
             trustedDevices: try await services.devices.devices(of: user).count
         )
@@ -277,13 +275,17 @@ struct AccountAPIController: Sendable {
         let remaining: Int
         let total: Int
         let generatedAt: Date?
+        /// 1 to 3 codes left: generate a new set soon.
         let low: Bool
+        /// Every code is used: generate a new set now.
+        let noneLeft: Bool
 
         init(_ status: RecoveryCodeService.Status) {
             remaining = status.remaining
             total = status.total
             generatedAt = status.generatedAt
-            low = status.total > 0 && status.remaining <= RecoveryCodeService.lowWatermark
+            low = status.supply == .low
+            noneLeft = status.supply == .noneLeft
         }
     }
 
@@ -316,16 +318,35 @@ struct AccountAPIController: Sendable {
 
     private func reauthenticate(_ request: Request, context: AccountAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ProofForm.self, context: context)
-        switch try await services.signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
-        case .confirmed:
-            return try API.json(ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime)))
+        let proof = try await services.signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code)
+        try check(proof)
+        return try API.json(ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime)))
+    }
+
+    /// A refused "password or current code" as an API error.
+    private func check(_ proof: TwoFactorService.Proof) throws {
+        switch proof {
+        case .confirmed: return
         case .wrongPassword: throw APIError(.unauthorized, "wrong_password", "That password is not right.")
         case .code(let verification): throw Self.refusal(verification, now: now)
-        case .proofMissing: throw Self.proofMissing
+        case .proofMissing: throw APIError.invalidField("password", "give the current password, or a current security code in \"code\"")
         }
     }
 
-    static let proofMissing = APIError.invalidField("password", "give the current password, or a current security code in \"code\"")
+    static func check(_ start: TwoFactorService.EnrolmentStart, reauthenticated: () throws -> Void) throws {
+        switch start {
+        case .allowed: return
+        case .notWhileEnabled: throw Self.alreadyEnabled
+        case .needsReauthentication: try reauthenticated()
+        }
+    }
+
+    static func check(_ generation: TwoFactorService.RecoveryCodeGeneration) throws {
+        switch generation {
+        case .allowed: return
+        case .notEnabled: throw Self.notEnabled
+        }
+    }
     static let notEnabled = APIError(.conflict, "two_factor_disabled", "Two-factor authentication is off for this account.")
     static let alreadyEnabled = APIError(
         .conflict,
@@ -354,7 +375,7 @@ struct AccountAPIController: Sendable {
     }
 
     private func startApp(_ request: Request, context: AccountAPIContext) async throws -> Response {
-        guard try await !twoFactor.isEnabled(for: context.user) else { throw Self.alreadyEnabled }
+        try Self.check(try await twoFactor.enrolmentStart(.totp, for: context.user)) { try requireReauthentication(context) }
         return try API.json(EnrolmentBody(try await twoFactor.startAppEnrolment(for: context.user)), status: .created)
     }
 
@@ -401,11 +422,7 @@ struct AccountAPIController: Sendable {
     }
 
     private func startPhone(_ request: Request, _ context: AccountAPIContext, kind: FactorKind) async throws -> Response {
-        switch try await twoFactor.phoneChange(kind, for: context.user) {
-        case .allowed: break
-        case .notWhileEnabled: throw Self.alreadyEnabled
-        case .needsReauthentication: try requireReauthentication(context)
-        }
+        try Self.check(try await twoFactor.enrolmentStart(kind, for: context.user)) { try requireReauthentication(context) }
         let form = try await request.decodeJSON(as: PhoneForm.self, context: context)
         guard let phone = PhoneNumber(form.phone) else {
             throw APIError.invalidField("phone", "must be an international number starting with + and the country code, e.g. +31612345678")
@@ -449,12 +466,8 @@ struct AccountAPIController: Sendable {
 
     private func disable(_ request: Request, context: AccountAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ProofForm.self, context: context)
-        switch try await twoFactor.disable(user: context.user, password: form.password, code: form.code, hasher: accounts.hasher) {
-        case .disabled: return try API.json(EnabledBody(enabled: false))
-        case .wrongPassword: throw APIError(.unauthorized, "wrong_password", "That password is not right.")
-        case .code(let verification): throw Self.refusal(verification, now: now)
-        case .proofMissing: throw Self.proofMissing
-        }
+        try check(try await twoFactor.disable(user: context.user, password: form.password, code: form.code))
+        return try API.json(EnabledBody(enabled: false))
     }
 
     // MARK: Devices and events

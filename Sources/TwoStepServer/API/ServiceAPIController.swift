@@ -22,7 +22,8 @@ struct ServiceAPIController: Sendable {
         }
         routes.on(.post, "/users/:user/totp") { _, context in
             let user = try await user(context)
-            guard try await !twoFactor.isEnabled(for: user) else { throw AccountAPIController.alreadyEnabled }
+            // Only replacing a recovery phone asks for re-authentication, never the app.
+            try AccountAPIController.check(try await twoFactor.enrolmentStart(.totp, for: user)) {}
             return try API.json(AccountAPIController.EnrolmentBody(try await twoFactor.startAppEnrolment(for: user)), status: .created)
         }
         routes.on(.post, "/users/:user/totp/confirm") { request, context in
@@ -41,7 +42,7 @@ struct ServiceAPIController: Sendable {
         }
         routes.on(.post, "/users/:user/recovery-codes") { _, context in
             let user = try await user(context)
-            guard try await twoFactor.isEnabled(for: user) else { throw AccountAPIController.notEnabled }
+            try AccountAPIController.check(try await twoFactor.recoveryCodeGeneration(for: user))
             let codes = try await services.recoveryCodes.generate(for: user)
             return try API.json(AccountAPIController.RecoveryCodesBody(codes: codes.map(\.description)), status: .created)
         }
@@ -57,9 +58,9 @@ struct ServiceAPIController: Sendable {
 
     /// The user named in the path, by e-mail address.
     private func user(_ context: ServiceAPIContext) async throws -> User {
-        guard let raw = context.parameters.get("user"), let email = AccountService.normalizedEmail(raw.removingPercentEncoding ?? raw),
-            let user = try await services.store.user(email: email)
-        else { throw APIError.unknownUser }
+        guard let raw = context.parameters.get("user"), let user = try await services.accounts.user(email: raw.removingPercentEncoding ?? raw) else {
+            throw APIError.unknownUser
+        }
         return user
     }
 
@@ -81,9 +82,7 @@ struct ServiceAPIController: Sendable {
     private func validate(_ request: Request, context: ServiceAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ValidateForm.self, context: context)
         guard form.code.utf8.count <= 64 else { throw APIError.invalidField("code", "is too long") }
-        guard let email = AccountService.normalizedEmail(form.user),
-            let (user, factors) = try await services.store.userWithConfirmedFactors(email: email)
-        else { throw APIError.unknownUser }
+        guard let (user, factors) = try await services.accounts.userWithConfirmedFactors(email: form.user) else { throw APIError.unknownUser }
         switch try await twoFactor.verify(form.code, user: user, factors: factors) {
         case .accepted(let method):
             var body = ValidateBody(valid: true, method: AccountAPIController.name(of: method))

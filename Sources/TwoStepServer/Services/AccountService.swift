@@ -84,6 +84,27 @@ struct AccountService: Sendable {
         _ = decoy.hash
     }
 
+    /// The account with this address, if the address is well formed and taken.
+    func user(email: String) async throws -> User? {
+        guard let email = Self.normalizedEmail(email) else { return nil }
+        return try await store.user(email: email)
+    }
+
+    func user(id: Int64) async throws -> User? {
+        try await store.user(id: id)
+    }
+
+    /// The account with this address and its confirmed factors, in one query (the validate path).
+    func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
+        guard let email = Self.normalizedEmail(email) else { return nil }
+        return try await store.userWithConfirmedFactors(email: email)
+    }
+
+    /// The account's security activity (SPEC F10), newest first.
+    func events(of user: User, limit: Int) async throws -> [SecurityEvent] {
+        try await store.events(userID: user.id, limit: limit)
+    }
+
     func recordSignIn(_ user: User, method: String) async throws {
         try await store.recordEvent(userID: user.id, kind: .signedIn, detail: method, at: now().unixTime)
     }

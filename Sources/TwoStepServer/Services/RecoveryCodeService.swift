@@ -15,7 +15,7 @@ struct RecoveryCodeService: Sendable {
     let hasher: SecretHasher
     let now: Now
 
-    /// At or below this many unused codes the page warns (SPEC F9).
+    /// At or below this many unused codes (but not none) the set is low (SPEC F9: warn at ≤ 3).
     static let lowWatermark = 3
 
     static func sealContext(_ userID: Int64) -> String { "recovery:user:\(userID)" }
@@ -40,6 +40,26 @@ struct RecoveryCodeService: Sendable {
         let remaining: Int
         let total: Int
         let generatedAt: Date?
+
+        /// How the unused codes stand, the one rule the pages and the API show.
+        enum Supply: Equatable {
+            /// No set was ever generated (or 2FA was turned off since).
+            case notGenerated
+            case enough
+            /// 1 to `lowWatermark` left: generate a new set soon.
+            case low
+            /// Every code is used: generate a new set now.
+            case noneLeft
+        }
+
+        var supply: Supply {
+            if total == 0 { return .notGenerated }
+            switch remaining {
+            case 0: return .noneLeft
+            case 1...RecoveryCodeService.lowWatermark: return .low
+            default: return .enough
+            }
+        }
     }
 
     func status(of user: User) async throws -> Status {

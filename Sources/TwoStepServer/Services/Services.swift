@@ -53,6 +53,7 @@ struct Services: Sendable {
             attempts: lockout,
             recoveryCodes: recoveryCodes,
             smsCodes: smsCodes,
+            passwordHasher: passwordHasher,
             now: now
         )
         signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)

@@ -61,24 +61,10 @@ struct SignInService: Sendable {
         }
     }
 
-    enum ReauthenticationResult: Equatable {
-        case confirmed
-        case wrongPassword
-        case code(TwoFactorService.Verification)
-        case proofMissing
-    }
-
     /// "Sudo mode" (SPEC §2): the password or a current code opens 10 minutes of sensitive changes.
-    func reauthenticate(session: Session, user: User, password: String?, code: String?) async throws -> ReauthenticationResult {
-        if let password, !password.isEmpty {
-            guard accounts.hasher.verify(password, against: user.passwordHash) else { return .wrongPassword }
-        } else if let code, !code.isEmpty {
-            let verification = try await twoFactor.verify(code, user: user)
-            guard verification.isAccepted else { return .code(verification) }
-        } else {
-            return .proofMissing
-        }
-        try await sessions.markReauthenticated(session)
-        return .confirmed
+    func reauthenticate(session: Session, user: User, password: String?, code: String?) async throws -> TwoFactorService.Proof {
+        let proof = try await twoFactor.prove(user: user, password: password, code: code)
+        if proof == .confirmed { try await sessions.markReauthenticated(session) }
+        return proof
     }
 }

@@ -17,6 +17,8 @@ struct TwoFactorService: Sendable {
     let attempts: LockoutService
     let recoveryCodes: RecoveryCodeService
     let smsCodes: SMSCodeService
+    /// Checks the password half of "your password or a current security code".
+    let passwordHasher: SecretHasher
     let now: Now
 
     /// How long a shown QR code stays usable before the key must be made again.
@@ -36,6 +38,49 @@ struct TwoFactorService: Sendable {
     /// The confirmed factor of a kind, if any.
     func factor(_ kind: FactorKind, of user: User) async throws -> Factor? {
         try await confirmedFactors(of: user).first { $0.kind == kind }
+    }
+
+    /// An account's two-factor state, as every page and API answer shows it.
+    struct Status: Sendable {
+        /// The confirmed factors' kinds, oldest first.
+        let kinds: [FactorKind]
+        /// The masked number of the SMS method, if it is on.
+        let smsPhone: String?
+        /// The masked recovery phone, if there is one.
+        let recoveryPhone: String?
+
+        /// Whether a primary method (app or SMS) is on; a recovery phone alone is only a fallback.
+        var enabled: Bool { method != nil }
+
+        /// The primary method, the app before SMS.
+        var method: FactorKind? {
+            kinds.contains(.totp) ? .totp : kinds.contains(.sms) ? .sms : nil
+        }
+    }
+
+    func status(of user: User) async throws -> Status {
+        let factors = try await confirmedFactors(of: user)
+        func masked(_ kind: FactorKind) -> String? {
+            factors.first { $0.kind == kind }?.phone.flatMap(PhoneNumber.init)?.masked
+        }
+        return Status(kinds: factors.map(\.kind), smsPhone: masked(.sms), recoveryPhone: masked(.recoveryPhone))
+    }
+
+    /// Whether a code texted at sign-in is out and still usable (the page then offers "Resend code").
+    func hasActiveSignInCode(for user: User) async throws -> Bool {
+        guard let sms = try await factor(.sms, of: user) else { return false }
+        return try await smsCodes.hasActiveCode(for: sms)
+    }
+
+    enum RecoveryCodeGeneration: Equatable {
+        case allowed
+        /// Recovery codes are the fallback of a second factor: there must be one first (SPEC F9).
+        case notEnabled
+    }
+
+    /// Whether `user` may generate recovery codes now; the pages and both APIs ask.
+    func recoveryCodeGeneration(for user: User) async throws -> RecoveryCodeGeneration {
+        try await isEnabled(for: user) ? .allowed : .notEnabled
     }
 
     // MARK: Enrolling an authenticator app
@@ -175,20 +220,20 @@ struct TwoFactorService: Sendable {
 
     // MARK: Enrolling a phone (the SMS method or the recovery phone)
 
-    enum PhoneChange: Equatable {
+    enum EnrolmentStart: Equatable {
         case allowed
         /// A recovery phone is there already: replacing it needs re-authentication (SPEC F8).
         case needsReauthentication
-        /// The SMS method while two-factor authentication is on: disable first (changing the method needs proof, F7).
+        /// A primary method (app or SMS) while two-factor authentication is on: disable first
+        /// (changing the method needs proof, F7).
         case notWhileEnabled
     }
 
-    /// Whether `user` may start enrolling a phone of `kind` now; the pages and the API both ask.
-    func phoneChange(_ kind: FactorKind, for user: User) async throws -> PhoneChange {
+    /// Whether `user` may start enrolling a factor of `kind` now; the pages and both APIs ask.
+    func enrolmentStart(_ kind: FactorKind, for user: User) async throws -> EnrolmentStart {
         switch kind {
-        case .sms: try await isEnabled(for: user) ? .notWhileEnabled : .allowed
+        case .totp, .sms: try await isEnabled(for: user) ? .notWhileEnabled : .allowed
         case .recoveryPhone: try await factor(.recoveryPhone, of: user) != nil ? .needsReauthentication : .allowed
-        case .totp: .allowed
         }
     }
 
@@ -254,11 +299,13 @@ struct TwoFactorService: Sendable {
         return .activated
     }
 
-    func removeRecoveryPhone(user: User) async throws {
-        for factor in try await store.factors(userID: user.id) where factor.kind == .recoveryPhone {
-            try await store.deleteFactor(id: factor.id)
-        }
+    /// - Returns: Whether there was a recovery phone to remove.
+    func removeRecoveryPhone(user: User) async throws -> Bool {
+        let phones = try await store.factors(userID: user.id).filter { $0.kind == .recoveryPhone }
+        guard !phones.isEmpty else { return false }
+        for factor in phones { try await store.deleteFactor(id: factor.id) }
         try await store.recordEvent(userID: user.id, kind: .recoveryPhoneRemoved, detail: "", at: now().unixTime)
+        return true
     }
 
     /// At sign-in: texts a code to the SMS method's phone, or to the recovery phone.
@@ -379,27 +426,37 @@ struct TwoFactorService: Sendable {
         }
     }
 
-    // MARK: Turning it off
+    // MARK: "Your password or a current security code"
 
-    enum DisableResult: Equatable {
-        case disabled
+    /// The answer to "your password or a current security code", which turning 2FA off (SPEC F7) and
+    /// re-authentication (SPEC §2) both ask.
+    enum Proof: Equatable {
+        case confirmed
         case wrongPassword
+        /// The code was refused (wrong, or the lockout).
         case code(Verification)
         /// Neither a password nor a code was given: never a bare click (SPEC F7).
         case proofMissing
     }
 
+    /// Checks the password if one is given, else the code (with the lockout and replay guard of sign-in).
+    func prove(user: User, password: String?, code: String?) async throws -> Proof {
+        if let password, !password.isEmpty {
+            return passwordHasher.verify(password, against: user.passwordHash) ? .confirmed : .wrongPassword
+        }
+        guard let code, !code.isEmpty else { return .proofMissing }
+        let verification = try await verify(code, user: user)
+        return verification.isAccepted ? .confirmed : .code(verification)
+    }
+
+    // MARK: Turning it off
+
     /// Turns two-factor authentication off after the current password or a current code, and
     /// revokes every trusted device.
-    func disable(user: User, password: String?, code: String?, hasher: SecretHasher) async throws -> DisableResult {
-        if let password, !password.isEmpty {
-            guard hasher.verify(password, against: user.passwordHash) else { return .wrongPassword }
-        } else if let code, !code.isEmpty {
-            let verification = try await verify(code, user: user)
-            guard verification.isAccepted else { return .code(verification) }
-        } else {
-            return .proofMissing
-        }
+    /// - Returns: `.confirmed` once it is off, or why the proof was refused.
+    func disable(user: User, password: String?, code: String?) async throws -> Proof {
+        let proof = try await prove(user: user, password: password, code: code)
+        guard proof == .confirmed else { return proof }
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
@@ -409,7 +466,7 @@ struct TwoFactorService: Sendable {
             detail: "trusted devices and recovery codes removed",
             at: now().unixTime
         )
-        return .disabled
+        return .confirmed
     }
 
     /// `twostep user reset-2fa`: the operator's way out of a lock (NIST SP 800-63B §5.2.2).

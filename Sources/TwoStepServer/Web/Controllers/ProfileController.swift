@@ -95,28 +95,26 @@ struct ProfileController: Sendable {
 
     private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
         let user = context.user
-        let factors = try await twoFactor.confirmedFactors(of: user)
+        let status = try await twoFactor.status(of: user)
         let method: String? =
-            if factors.contains(where: { $0.kind == .totp }) {
-                "App (authenticator app)"
-            } else if let sms = factors.first(where: { $0.kind == .sms }) {
-                "SMS to " + (sms.phone.flatMap(PhoneNumber.init)?.masked ?? "")
-            } else {
-                nil
+            switch status.method {
+            case .totp: "App (authenticator app)"
+            case .sms: "SMS to " + (status.smsPhone ?? "")
+            case .recoveryPhone, nil: nil
             }
         let currentToken = request.cookies[cookies.trustedDevice]?.value
         let recovery = try await recoveryCodes.status(of: user)
         let page = TwoFactorPage(
             frame: .profile("Two-Factor Authentication", context),
-            enabled: factors.contains { $0.kind != .recoveryPhone },
+            enabled: status.enabled,
             method: method,
-            recoveryPhone: factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked,
-            hasRecoveryCodes: recovery.total > 0,
+            recoveryPhone: status.recoveryPhone,
+            hasRecoveryCodes: recovery.supply != .notGenerated,
             recoveryRemaining: recovery.remaining,
             recoveryTotal: recovery.total,
             recoveryGenerated: recovery.generatedAt.map(Format.minute),
-            recoveryLow: recovery.total > 0 && recovery.remaining <= RecoveryCodeService.lowWatermark && recovery.remaining > 0,
-            recoveryNoneLeft: recovery.total > 0 && recovery.remaining == 0,
+            recoveryLow: recovery.supply == .low,
+            recoveryNoneLeft: recovery.supply == .noneLeft,
             devices: try await devices.devices(of: user).map { device in
                 TwoFactorPage.Device(
                     id: device.id,
@@ -127,7 +125,7 @@ struct ProfileController: Sendable {
                     current: currentToken.map { RandomToken.hash($0) == device.tokenHash } ?? false
                 )
             },
-            events: try await twoFactor.store.events(userID: user.id, limit: 20).map { event in
+            events: try await accounts.events(of: user, limit: 20).map { event in
                 let date = Date(unixTime: event.createdAt)
                 return TwoFactorPage.Event(
                     when: Format.minute(date),
@@ -167,12 +165,12 @@ struct ProfileController: Sendable {
     // MARK: Enabling
 
     private func chooseMethod(_ request: Request, context: SignedInContext) async throws -> Response {
-        if try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
+        try await requireEnrolmentAllowed(context, kind: .totp, returnTo: "/profile/two-factor/enable")
         return pages.render(EnablePage(frame: .profile("Enable Two-Factor Authentication", context)))
     }
 
     private func startApp(_ request: Request, context: SignedInContext) async throws -> Response {
-        if try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
+        try await requireEnrolmentAllowed(context, kind: .totp, returnTo: "/profile/two-factor/enable")
         _ = try await twoFactor.startAppEnrolment(for: context.user)
         return .redirect(to: "/profile/two-factor/app", type: .normal)
     }
@@ -232,16 +230,13 @@ struct ProfileController: Sendable {
 
     private func disable(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: DisableForm.self, context: context)
-        let error: String
-        switch try await twoFactor.disable(user: context.user, password: form.password, code: form.code, hasher: accounts.hasher) {
-        case .disabled:
+        let proof = try await twoFactor.disable(user: context.user, password: form.password, code: form.code)
+        guard proof != .confirmed else {
             var response = Response.redirect(to: "/profile/two-factor?done=disabled", type: .normal)
             response.setCookie(cookies.expired(cookies.trustedDevice))
             return response
-        case .wrongPassword: error = "That password is not right."
-        case .proofMissing: error = "Enter your password or a current security code to confirm."
-        case .code(let outcome): error = SignInController.message(for: outcome, now: accounts.now())
         }
+        let error = Self.message(for: proof, now: accounts.now())
         return pages.render(DisablePage(frame: .profile("Disable Two-Factor Authentication", context), error: error), status: .unprocessableContent)
     }
 
@@ -274,11 +269,11 @@ struct ProfileController: Sendable {
     private func addPhoneRoutes(to group: RouterGroup<SignedInContext>, path: String, kind: FactorKind) {
         let base = "/profile/two-factor/\(path)"
         group.get("two-factor/\(path)") { _, context in
-            try await requirePhoneChangeAllowed(context, kind: kind, returnTo: base)
+            try await requireEnrolmentAllowed(context, kind: kind, returnTo: base)
             return pages.render(phonePage(context, kind: kind, path: path))
         }
         group.post("two-factor/\(path)") { request, context in
-            try await requirePhoneChangeAllowed(context, kind: kind, returnTo: base)
+            try await requireEnrolmentAllowed(context, kind: kind, returnTo: base)
             let form = try await request.decodeForm(as: PhoneForm.self, context: context)
             var page = phonePage(context, kind: kind, path: path)
             page.phoneValue = form.phone ?? ""
@@ -331,8 +326,8 @@ struct ProfileController: Sendable {
         }
     }
 
-    private func requirePhoneChangeAllowed(_ context: SignedInContext, kind: FactorKind, returnTo path: String) async throws {
-        switch try await twoFactor.phoneChange(kind, for: context.user) {
+    private func requireEnrolmentAllowed(_ context: SignedInContext, kind: FactorKind, returnTo path: String) async throws {
+        switch try await twoFactor.enrolmentStart(kind, for: context.user) {
         case .allowed: return
         case .notWhileEnabled: throw WebRedirect(to: "/profile/two-factor")
         case .needsReauthentication: try requireReauthentication(context, returnTo: path)
@@ -372,7 +367,7 @@ struct ProfileController: Sendable {
 
     private func removeRecoveryPhone(_ request: Request, context: SignedInContext) async throws -> Response {
         try requireReauthentication(context, returnTo: "/profile/two-factor")
-        try await twoFactor.removeRecoveryPhone(user: context.user)
+        _ = try await twoFactor.removeRecoveryPhone(user: context.user)
         return .redirect(to: "/profile/two-factor?done=recovery-phone-removed", type: .normal)
     }
 
@@ -386,7 +381,7 @@ struct ProfileController: Sendable {
     }
 
     private func generateRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
-        guard try await twoFactor.isEnabled(for: context.user) else { throw WebRedirect(to: "/profile/two-factor") }
+        guard try await twoFactor.recoveryCodeGeneration(for: context.user) == .allowed else { throw WebRedirect(to: "/profile/two-factor") }
         try requireReauthentication(context, returnTo: "/profile/two-factor")
         let codes = try await recoveryCodes.generate(for: context.user)
         return pages.render(RecoveryCodesPage(frame: .profile("Your new recovery codes", context), fresh: true, codes: codes.map(\.description)))
@@ -457,14 +452,19 @@ struct ProfileController: Sendable {
     private func confirm(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: ConfirmForm.self, context: context)
         let next = Self.safeNext(form.next)
-        let error: String
-        let status: HTTPResponse.Status
-        switch try await signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
-        case .confirmed: return .redirect(to: next, type: .normal)
-        case .wrongPassword: (error, status) = ("That password is not right.", .unauthorized)
-        case .code(let outcome): (error, status) = (SignInController.message(for: outcome, now: accounts.now()), .unauthorized)
-        case .proofMissing: (error, status) = ("Enter your password or a security code.", .unprocessableContent)
+        let proof = try await signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code)
+        guard proof != .confirmed else { return .redirect(to: next, type: .normal) }
+        let page = confirmPage(context, next: next, error: Self.message(for: proof, now: accounts.now()))
+        return pages.render(page, status: proof == .proofMissing ? .unprocessableContent : .unauthorized)
+    }
+
+    /// What the person is told when "your password or a current security code" was refused.
+    static func message(for proof: TwoFactorService.Proof, now: Date) -> String {
+        switch proof {
+        case .confirmed: ""
+        case .wrongPassword: "That password is not right."
+        case .code(let verification): SignInController.message(for: verification, now: now)
+        case .proofMissing: "Enter your password or a current security code to confirm."
         }
-        return pages.render(confirmPage(context, next: next, error: error), status: status)
     }
 }

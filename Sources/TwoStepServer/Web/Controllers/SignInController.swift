@@ -154,19 +154,16 @@ struct SignInController: Sendable {
     }
 
     private func codePage(_ context: SecondFactorContext, recoveryCode: Bool = false) async throws -> SecurityCodePage {
-        let factors = try await twoFactor.confirmedFactors(of: context.user)
-        let sms = factors.first { $0.kind == .sms }
-        var smsSent = false
-        if let sms { smsSent = try await twoFactor.smsCodes.hasActiveCode(for: sms) }
+        let status = try await twoFactor.status(of: context.user)
         return SecurityCodePage(
             frame: PageFrame(title: "Security code", csrf: context.csrfToken),
             recoveryCode: recoveryCode,
             email: context.user.email,
             trustDays: devices.trustDays,
-            hasApp: factors.contains { $0.kind == .totp },
-            smsPhone: sms?.phone.flatMap(PhoneNumber.init)?.masked,
-            smsSent: smsSent,
-            recoveryPhone: factors.first { $0.kind == .recoveryPhone }?.phone.flatMap(PhoneNumber.init)?.masked
+            hasApp: status.kinds.contains(.totp),
+            smsPhone: status.smsPhone,
+            smsSent: try await twoFactor.hasActiveSignInCode(for: context.user),
+            recoveryPhone: status.recoveryPhone
         )
     }
 }
