@@ -93,10 +93,9 @@ public func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
     api.add(middleware: BearerMiddleware(sessions: sessions, apiKeys: services.apiKeys, store: parts.store))
-    AccountAPIController(services: services).addRoutes(
-        public: APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes),
-        account: APIRoutes(group: api.group(context: AccountAPIContext.self), prefix: "/api/v1", list: apiRoutes)
-    )
+    let accountRoutes = APIRoutes(group: api.group(context: AccountAPIContext.self), prefix: "/api/v1", list: apiRoutes)
+    SessionAPIController(services: services).addRoutes(public: APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes), account: accountRoutes)
+    AccountAPIController(services: services).addRoutes(to: accountRoutes)
     ServiceAPIController(services: services).addRoutes(
         to: APIRoutes(group: api.group(context: ServiceAPIContext.self), prefix: "/api/v1", list: apiRoutes)
     )

@@ -166,7 +166,7 @@ struct RecoveryCodeTests {
         for (remaining, total, supply) in expected {
             let status = RecoveryCodeService.Status(remaining: remaining, total: total, generatedAt: nil)
             #expect(status.supply == supply, "\(remaining) of \(total)")
-            let body = AccountAPIController.RecoveryCodeStatusBody(status)
+            let body = API.RecoveryCodeStatusBody(status)
             #expect(body.low == (supply == .low), "API low at \(remaining) of \(total)")
             #expect(body.noneLeft == (supply == .noneLeft), "API none_left at \(remaining) of \(total)")
         }

@@ -18,33 +18,33 @@ struct ServiceAPIController: Sendable {
         routes.on(.post, "/users", use: createUser)
         routes.on(.get, "/users/:user") { _, context in
             let user = try await user(context)
-            return try API.json(UserBody(user, twoFactor: try await AccountAPIController.status(of: user, services: services)))
+            return try API.json(UserBody(user, twoFactor: try await API.status(of: user, services: services)))
         }
         routes.on(.post, "/users/:user/totp") { _, context in
             let user = try await user(context)
             // Only replacing a recovery phone asks for re-authentication, never the app.
-            try AccountAPIController.check(try await twoFactor.enrolmentStart(.totp, for: user)) {}
-            return try API.json(AccountAPIController.EnrolmentBody(try await twoFactor.startAppEnrolment(for: user)), status: .created)
+            try API.check(try await twoFactor.enrolmentStart(.totp, for: user)) {}
+            return try API.json(API.EnrolmentBody(try await twoFactor.startAppEnrolment(for: user)), status: .created)
         }
         routes.on(.post, "/users/:user/totp/confirm") { request, context in
             let form = try await request.decodeJSON(as: CodeForm.self, context: context)
-            try AccountAPIController.check(try await twoFactor.activateApp(user: try await user(context), code: form.code))
-            return try API.json(AccountAPIController.EnabledBody(enabled: true))
+            try API.check(try await twoFactor.activateApp(user: try await user(context), code: form.code))
+            return try API.json(API.EnabledBody(enabled: true))
         }
         routes.on(.post, "/users/:user/sms") { request, context in
             let form = try await request.decodeJSON(as: SendForm.self, context: context)
             let user = try await user(context)
-            let recoveryPhone = try AccountAPIController.phoneTarget(form.to)
+            let recoveryPhone = try API.phoneTarget(form.to)
             guard let result = try await twoFactor.sendSignInCode(to: user, recoveryPhone: recoveryPhone) else {
                 throw APIError(.conflict, "no_phone", recoveryPhone ? "This user has no recovery phone number." : "This user does not use SMS.")
             }
-            return try AccountAPIController.sent(result, limits: twoFactor.smsCodes.limits, now: now)
+            return try API.sent(result, limits: twoFactor.smsCodes.limits, now: now)
         }
         routes.on(.post, "/users/:user/recovery-codes") { _, context in
             let user = try await user(context)
-            try AccountAPIController.check(try await twoFactor.recoveryCodeGeneration(for: user))
+            try API.check(try await twoFactor.recoveryCodeGeneration(for: user))
             let codes = try await services.recoveryCodes.generate(for: user)
-            return try API.json(AccountAPIController.RecoveryCodesBody(codes: codes.map(\.description)), status: .created)
+            return try API.json(API.RecoveryCodesBody(codes: codes.map(\.description)), status: .created)
         }
     }
 
@@ -85,13 +85,13 @@ struct ServiceAPIController: Sendable {
         guard let (user, factors) = try await services.accounts.userWithConfirmedFactors(email: form.user) else { throw APIError.unknownUser }
         switch try await twoFactor.verify(form.code, user: user, factors: factors) {
         case .accepted(let method):
-            var body = ValidateBody(valid: true, method: AccountAPIController.name(of: method))
+            var body = ValidateBody(valid: true, method: API.name(of: method))
             if case .recoveryCode(let remaining) = method { body.recoveryCodesRemaining = remaining }
             return try API.json(body)
         case .rejected(nil):
             return try API.json(ValidateBody(valid: false))
         case let refused:
-            throw AccountAPIController.refusal(refused, now: now)
+            throw API.refusal(refused, now: now)
         }
     }
 
@@ -114,9 +114,9 @@ struct ServiceAPIController: Sendable {
     struct UserBody: Encodable {
         let email: String
         let createdAt: Date
-        let twoFactor: AccountAPIController.StatusBody
+        let twoFactor: API.TwoFactorStatusBody
 
-        init(_ user: User, twoFactor: AccountAPIController.StatusBody) {
+        init(_ user: User, twoFactor: API.TwoFactorStatusBody) {
             email = user.email
             createdAt = Date(unixTime: user.createdAt)
             self.twoFactor = twoFactor
@@ -134,7 +134,7 @@ struct ServiceAPIController: Sendable {
         case .failure(.emailTaken): throw APIError(.conflict, "email_taken", "A user with that e-mail address already exists.")
         }
         if let key { try await twoFactor.importApp(for: created, key: key) }
-        return try API.json(UserBody(created, twoFactor: try await AccountAPIController.status(of: created, services: services)), status: .created)
+        return try API.json(UserBody(created, twoFactor: try await API.status(of: created, services: services)), status: .created)
     }
 
     private static func validated(_ key: ImportedKey) throws -> TwoFactorService.ImportedKey {
