@@ -114,17 +114,14 @@ public func buildRouter(
         cookies: cookies
     )
     .addRoutes(to: web)
-    ProfileController(
-        accounts: accounts,
-        sessions: sessions,
-        twoFactor: twoFactor,
-        recoveryCodes: services.recoveryCodes,
-        devices: devices,
-        signIns: services.signIns,
-        pages: pages,
-        cookies: cookies
-    )
-    .addRoutes(to: web)
+    let profile = web.group("/profile", context: SignedInContext.self)
+    ProfileController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    TwoFactorController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    AppEnrolmentController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    PhoneEnrolmentController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    RecoveryCodesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    TrustedDevicesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    ReauthenticationController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     if configuration.devMode, let outbox = services.outbox {
         // Development only: the text messages that would have been sent.
         web.get("/dev/outbox") { _, context in

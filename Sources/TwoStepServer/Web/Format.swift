@@ -67,3 +67,27 @@ extension Format {
         }
     }
 }
+
+extension Format {
+    /// What the person is told after a refused code: always when they may try again (SPEC §2).
+    static func refusal(_ outcome: TwoFactorService.Verification, now: Date) -> String {
+        switch outcome {
+        case .accepted: ""
+        case .rejected(nil): "That code is not right, or it was already used. Wait for a new code and try again."
+        case .rejected(let retryAt?), .wait(let retryAt):
+            "Too many wrong codes. For your security, try again \(Format.inWords(until: retryAt, from: now)) (at \(Format.time(retryAt)))."
+        case .locked:
+            "Too many wrong codes: sign-in with app codes is locked for this account. Use a recovery code, or ask your administrator to unlock it."
+        }
+    }
+
+    /// What the person is told when "your password or a current security code" was refused.
+    static func refusal(_ proof: TwoFactorService.Proof, now: Date) -> String {
+        switch proof {
+        case .confirmed: ""
+        case .wrongPassword: "That password is not right."
+        case .code(let verification): refusal(verification, now: now)
+        case .proofMissing: "Enter your password or a current security code to confirm."
+        }
+    }
+}

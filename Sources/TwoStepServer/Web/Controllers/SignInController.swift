@@ -109,7 +109,7 @@ struct SignInController: Sendable {
             return response
         case .refused(let verification):
             var page = try await codePage(context, recoveryCode: request.uri.path.hasSuffix("/recovery"))
-            page.error = Self.message(for: verification, now: accounts.now())
+            page.error = Format.refusal(verification, now: accounts.now())
             return pages.render(page, status: .unauthorized)
         }
     }
@@ -118,18 +118,6 @@ struct SignInController: Sendable {
         var response = Response.redirect(to: location, type: .normal)
         response.setCookie(cookies.make(cookies.session, value: id))
         return response
-    }
-
-    /// What the person is told after a refused code: always when they may try again (SPEC §2).
-    static func message(for outcome: TwoFactorService.Verification, now: Date) -> String {
-        switch outcome {
-        case .accepted: ""
-        case .rejected(nil): "That code is not right, or it was already used. Wait for a new code and try again."
-        case .rejected(let retryAt?), .wait(let retryAt):
-            "Too many wrong codes. For your security, try again \(Format.inWords(until: retryAt, from: now)) (at \(Format.time(retryAt)))."
-        case .locked:
-            "Too many wrong codes: sign-in with app codes is locked for this account. Use a recovery code, or ask your administrator to unlock it."
-        }
     }
 
     private func signOut(_ request: Request, context: TwoStepRequestContext) async throws -> Response {

@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import TwoStepCore
+import TwoStepStore
+
+/// **Enable** → **App**: the key as a QR code, then the code that activates it (SPEC F4, F6).
+struct AppEnrolmentController: Sendable {
+    let services: Services
+    let pages: Pages
+    let cookies: CookieNames
+
+    private var sessions: SessionService { services.sessions }
+    private var twoFactor: TwoFactorService { services.twoFactor }
+    private var devices: TrustedDeviceService { services.devices }
+    private var guards: ProfileGuards { ProfileGuards(services: services) }
+
+    func addRoutes(to profile: RouterGroup<SignedInContext>) {
+        profile.get("two-factor/enable", use: chooseMethod)
+        profile.post("two-factor/app", use: startApp)
+        profile.get("two-factor/app", use: showApp)
+        profile.post("two-factor/app/activate", use: activateApp)
+    }
+
+    private func chooseMethod(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await guards.requireEnrolmentAllowed(context, kind: .totp, returnTo: "/profile/two-factor/enable")
+        return pages.render(EnablePage(frame: .profile("Enable Two-Factor Authentication", context)))
+    }
+
+    private func startApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await guards.requireEnrolmentAllowed(context, kind: .totp, returnTo: "/profile/two-factor/enable")
+        _ = try await twoFactor.startAppEnrolment(for: context.user)
+        return .redirect(to: "/profile/two-factor/app", type: .normal)
+    }
+
+    private func showApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
+            throw WebRedirect(to: "/profile/two-factor/enable")
+        }
+        return pages.render(appPage(context, enrolment))
+    }
+
+    private func appPage(_ context: SignedInContext, _ enrolment: TwoFactorService.AppEnrolment, error: String? = nil) -> AppPage {
+        AppPage(
+            frame: .profile("Set up your authenticator app", context),
+            qrSVG: enrolment.qrSVG,
+            manualKey: enrolment.manualKey,
+            expires: Format.minute(enrolment.expiresAt),
+            trustDays: devices.trustDays,
+            error: error
+        )
+    }
+
+    private struct CodeForm: Decodable {
+        let code: String?
+        let trust: String?
+    }
+
+    private func activateApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await request.decodeForm(as: CodeForm.self, context: context)
+        switch try await twoFactor.activateApp(user: context.user, code: form.code ?? "") {
+        case .activated:
+            // The code just shown proves possession: generating recovery codes next needs no password.
+            try await sessions.markReauthenticated(context.session)
+            var response = Response.redirect(to: "/profile/two-factor?done=enabled", type: .normal)
+            if form.trust == "on" {
+                let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
+                response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
+            }
+            return response
+        case .wrongCode:
+            guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
+                throw WebRedirect(to: "/profile/two-factor/enable")
+            }
+            let error = "That code is not right. Check that the app shows TwoStep (\(context.user.email)) and enter its current code."
+            return pages.render(appPage(context, enrolment, error: error), status: .unprocessableContent)
+        case .expired:
+            throw WebRedirect(to: "/profile/two-factor/enable")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import TwoStepCore
+import TwoStepStore
+
+/// The Two-Factor Authentication page and turning it off (SPEC F3, F7, F10).
+struct TwoFactorController: Sendable {
+    let services: Services
+    let pages: Pages
+    let cookies: CookieNames
+
+    private var accounts: AccountService { services.accounts }
+    private var twoFactor: TwoFactorService { services.twoFactor }
+    private var recoveryCodes: RecoveryCodeService { services.recoveryCodes }
+    private var devices: TrustedDeviceService { services.devices }
+
+    func addRoutes(to profile: RouterGroup<SignedInContext>) {
+        profile.get("two-factor", use: showTwoFactor)
+        profile.get("two-factor/disable") { _, context in
+            pages.render(DisablePage(frame: .profile("Disable Two-Factor Authentication", context)))
+        }
+        profile.post("two-factor/disable", use: disable)
+    }
+
+    private static let notices = [
+        "enabled":
+            "Two-factor authentication is on. Now generate recovery codes below and keep them somewhere safe: they let you in if you lose your phone.",
+        "disabled": "Two-factor authentication is off, and your trusted devices are forgotten.",
+        "revoked": "The device is no longer trusted.",
+        "revoked-all": "No device is trusted any more.",
+        "recovery-used": "You signed in with a recovery code. That code no longer works.",
+        "recovery-phone": "Your recovery phone number is saved.",
+        "recovery-phone-removed": "Your recovery phone number is removed.",
+    ]
+
+    private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
+        let user = context.user
+        let status = try await twoFactor.status(of: user)
+        let method: String? =
+            switch status.method {
+            case .totp: "App (authenticator app)"
+            case .sms: "SMS to " + (status.smsPhone ?? "")
+            case .recoveryPhone, nil: nil
+            }
+        let currentToken = request.cookies[cookies.trustedDevice]?.value
+        let recovery = try await recoveryCodes.status(of: user)
+        let page = TwoFactorPage(
+            frame: .profile("Two-Factor Authentication", context),
+            enabled: status.enabled,
+            method: method,
+            recoveryPhone: status.recoveryPhone,
+            hasRecoveryCodes: recovery.supply != .notGenerated,
+            recoveryRemaining: recovery.remaining,
+            recoveryTotal: recovery.total,
+            recoveryGenerated: recovery.generatedAt.map(Format.minute),
+            recoveryLow: recovery.supply == .low,
+            recoveryNoneLeft: recovery.supply == .noneLeft,
+            devices: try await devices.devices(of: user).map { device in
+                TwoFactorPage.Device(
+                    id: device.id,
+                    browser: BrowserName.describe(device.userAgent),
+                    created: Format.minute(Date(unixTime: device.createdAt)),
+                    lastUsed: Format.minute(Date(unixTime: device.lastUsedAt)),
+                    expires: Format.minute(Date(unixTime: device.expiresAt)),
+                    current: currentToken.map { RandomToken.hash($0) == device.tokenHash } ?? false
+                )
+            },
+            events: try await accounts.events(of: user, limit: 20).map { event in
+                let date = Date(unixTime: event.createdAt)
+                return TwoFactorPage.Event(
+                    when: Format.minute(date),
+                    iso: date.ISO8601Format(),
+                    what: Self.describe(event.kind),
+                    detail: event.detail.nilIfEmpty
+                )
+            },
+            notice: request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
+        )
+        return pages.render(page)
+    }
+
+    static func describe(_ kind: SecurityEventKind) -> String {
+        switch kind {
+        case .signedUp: "Account created"
+        case .signedIn: "Signed in"
+        case .signInFailed: "Failed sign-in"
+        case .twoFactorEnabled: "Two-factor authentication enabled"
+        case .twoFactorDisabled: "Two-factor authentication disabled"
+        case .secondFactorFailed: "Wrong security code"
+        case .secondFactorReplayed: "Security code reused"
+        case .lockedOut: "Security codes blocked"
+        case .deviceTrusted: "Device trusted"
+        case .deviceRevoked: "Trusted device revoked"
+        case .passwordChanged: "Password changed"
+        case .operatorReset: "Reset by an administrator"
+        case .recoveryCodesGenerated: "Recovery codes generated"
+        case .recoveryCodeUsed: "Recovery code used"
+        case .recoveryCodesShown: "Recovery codes shown"
+        case .recoveryPhoneAdded: "Recovery phone number added"
+        case .recoveryPhoneChanged: "Recovery phone number changed"
+        case .recoveryPhoneRemoved: "Recovery phone number removed"
+        }
+    }
+
+    private struct DisableForm: Decodable {
+        let password: String?
+        let code: String?
+    }
+
+    private func disable(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await request.decodeForm(as: DisableForm.self, context: context)
+        let proof = try await twoFactor.disable(user: context.user, password: form.password, code: form.code)
+        guard proof != .confirmed else {
+            var response = Response.redirect(to: "/profile/two-factor?done=disabled", type: .normal)
+            response.setCookie(cookies.expired(cookies.trustedDevice))
+            return response
+        }
+        let error = Format.refusal(proof, now: accounts.now())
+        return pages.render(DisablePage(frame: .profile("Disable Two-Factor Authentication", context), error: error), status: .unprocessableContent)
+    }
+}
