@@ -23,21 +23,31 @@ public struct OperatorActions: Sendable {
     }
 
     public func addUser(email: String, password: String) async throws -> String {
-        switch try await accounts.signUp(email: email, password: password) {
-        case .success(let user): return "added \(user.email) (id \(user.id))"
+        // Not a sign-up: operators add accounts also when sign-up is off.
+        switch try await accounts.create(.email(email), password: password, origin: .operator) {
+        case .success(let user): return "added \(user.name) (id \(user.id))"
         case .failure(.invalidEmail): throw OperatorError("'\(email)' is not an e-mail address")
         case .failure(.passwordLength): throw OperatorError("the password must be 8 to 128 characters")
         case .failure(.emailTaken): throw OperatorError("\(email) already has an account")
+        case .failure(.closed): throw OperatorError("sign-up is closed")
         }
     }
 
     public func listUsers() async throws -> [String] {
-        var lines = ["id\temail\t2fa\tfailures"]
+        var lines = ["id\tname\t2fa\tfailures\torigin"]
+        let keyNames = Dictionary(uniqueKeysWithValues: try await apiKeys.list().map { ($0.id, $0.name) })
         for user in try await store.allUsers() {
             let enabled = try await twoFactor.isEnabled(for: user)
             let failures = try await twoFactor.attempts.failures(.codes(userID: user.id))
             let locked = twoFactor.attempts.codes.isLocked(failures)
-            lines.append("\(user.id)\t\(user.email)\t\(enabled ? "on" : "off")\t\(failures.consecutive)\(locked ? " (locked)" : "")")
+            let origin =
+                switch user.origin {
+                case .apiKey?: "api key \(user.apiKeyID.flatMap { keyNames[$0] } ?? "?")"
+                case let origin?: origin.rawValue
+                case nil: "unrecorded"
+                }
+            let name = user.email ?? "\(user.externalID ?? "") (id of the key)"
+            lines.append("\(user.id)\t\(name)\t\(enabled ? "on" : "off")\t\(failures.consecutive)\(locked ? " (locked)" : "")\t\(origin)")
         }
         return lines
     }
@@ -47,7 +57,7 @@ public struct OperatorActions: Sendable {
             throw OperatorError("no account has the e-mail address \(email)")
         }
         try await twoFactor.operatorReset(user: user)
-        return "two-factor authentication is off for \(user.email); failures cleared and trusted devices revoked"
+        return "two-factor authentication is off for \(user.name); failures cleared and trusted devices revoked"
     }
 }
 
@@ -150,8 +160,21 @@ extension OperatorActions {
     }
 
     /// `twostep apikey create`: the key, printed this once; only its hash is kept.
-    public func createAPIKey(name: String) async throws -> String {
-        switch try await apiKeys.create(name: name) {
+    /// - Parameters:
+    ///   - scopes: `validate,users,…`; `nil` for the defaults (everything but `audit`).
+    ///   - reach: `all` or `own`; `nil` for `own`.
+    public func createAPIKey(name: String, scopes: String? = nil, reach: String? = nil) async throws -> String {
+        let scopeSet = try scopes.map { text in
+            guard let set = APIKeyScope.parse(text), !set.isEmpty else {
+                throw OperatorError("scopes are \(APIKeyScope.allCases.map(\.rawValue).joined(separator: ", ")), separated by commas")
+            }
+            return set
+        }
+        let reachValue = try reach.map { text in
+            guard let value = APIKeyReach(rawValue: text) else { throw OperatorError("the reach is all or own") }
+            return value
+        }
+        switch try await apiKeys.create(name: name, scopes: scopeSet ?? APIKeyScope.defaults, reach: reachValue ?? .own) {
         case .success(let key): return key
         case .failure(.invalidName): throw OperatorError("a key name is 1 to 64 letters, digits, '.', '_' or '-'")
         case .failure(.nameTaken): throw OperatorError("a key named \(name) already exists (revoked keys keep their names)")
@@ -164,10 +187,24 @@ extension OperatorActions {
     }
 
     public func listAPIKeys() async throws -> [String] {
-        ["name\tcreated\tstate"]
+        ["name\tcreated\tstate\tscopes\treach"]
             + (try await apiKeys.list()).map { key in
-                "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(key.revokedAt.map { "revoked \(Format.minute(Date(unixTime: $0)))" } ?? "live")"
+                let state = key.revokedAt.map { "revoked \(Format.minute(Date(unixTime: $0)))" } ?? "live"
+                return "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(state)\t\(APIKeyScope.text(key.scopes))\t\(key.reach.rawValue)"
             }
+    }
+
+    /// `twostep apikey link`: lets a reach-limited key act on an existing account (one the
+    /// service did not provision), after the operator has checked who holds it.
+    public func linkAPIKey(name: String, email: String) async throws -> String {
+        guard let normalized = AccountService.normalizedEmail(email), let user = try await store.user(email: normalized) else {
+            throw OperatorError("no account has the e-mail address \(email)")
+        }
+        switch try await apiKeys.link(name: name, user: user) {
+        case .success: return "linked \(user.name) to the key \(name)"
+        case .failure(.noSuchKey): throw OperatorError("no live key is named \(name)")
+        case .failure(.alreadyLinked): throw OperatorError("\(user.name) is linked to \(name) already")
+        }
     }
 }
 

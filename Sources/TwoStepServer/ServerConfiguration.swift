@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// Which numbers are texted at all: the country allow-list and the special ranges allowed.
     public var smsDestinations = SMSDestinationPolicy()
 
+    /// Whether people may make their own accounts (`--signup open|off`).
+    public var signUp = SignUpMode.open
+
     public init() {}
 
     public var resolvedDatabaseURL: String {
@@ -42,4 +45,12 @@ public struct ServerConfiguration: Sendable {
     public var masterKeyPath: String {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("master.key").path
     }
+}
+
+/// Whether self sign-up is open (`--signup open|off`, `TWOSTEP_SIGNUP`).
+public enum SignUpMode: String, Sendable, CaseIterable {
+    /// Anyone may make an account on the pages or with `POST /api/v1/account`.
+    case open
+    /// Only operators (`twostep user add|import`) and relying services (`POST /api/v1/users`) make accounts.
+    case off
 }

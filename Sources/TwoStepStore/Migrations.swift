@@ -156,6 +156,30 @@ enum Migrations {
                     "INSERT INTO sms_sends (user_id, phone, purpose, sent_at) SELECT user_id, phone, 'unknown', created_at FROM sms_challenges",
                 ]
             ),
+            (
+                7,
+                [
+                    // Who provisioned an account, and a service's own names for its accounts (issue 12):
+                    // an account named only by (key, external id) has no address, so the address may be empty.
+                ] + dialect.dropNotNull(table: "users", column: "email TEXT NOT NULL UNIQUE", becomes: "email TEXT UNIQUE") + [
+                    "ALTER TABLE users ADD COLUMN origin TEXT",
+                    "ALTER TABLE users ADD COLUMN api_key_id BIGINT REFERENCES api_keys (id)",
+                    "ALTER TABLE users ADD COLUMN external_id TEXT",
+                    "CREATE UNIQUE INDEX users_external_id ON users (api_key_id, external_id)",
+                    // Keys made before scopes keep the full access they had.
+                    "ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'validate,users,enrol,recovery-codes,audit'",
+                    "ALTER TABLE api_keys ADD COLUMN reach TEXT NOT NULL DEFAULT 'all'",
+                    """
+                    CREATE TABLE api_key_links (
+                        api_key_id BIGINT NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        created_at BIGINT NOT NULL,
+                        PRIMARY KEY (api_key_id, user_id)
+                    )
+                    """,
+                    "CREATE INDEX api_key_links_user ON api_key_links (user_id)",
+                ]
+            ),
         ]
     }
 }
@@ -174,6 +198,11 @@ extension Database {
             for step in Migrations.steps(dialect) where !done.contains(step.version) {
                 for statement in step.statements {
                     try await sql.raw(SQLQueryString(statement)).run()
+                    if statement.hasPrefix("PRAGMA writable_schema = OFF") {
+                        // SQLite's documented way to reload an edited schema: bump its version.
+                        let version = try await sql.raw("PRAGMA schema_version").first(decodingColumn: "schema_version", as: Int.self) ?? 0
+                        try await sql.raw("PRAGMA schema_version = \(unsafeRaw: String(version + 1))").run()
+                    }
                 }
                 try await sql.raw(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: step.version), \(bind: UnixTime(Date().timeIntervalSince1970)))"
@@ -185,6 +214,25 @@ extension Database {
         } catch {
             try? await sql.raw("ROLLBACK").run()
             throw error
+        }
+    }
+}
+
+extension Database.Dialect {
+    /// Statements that drop a column's `NOT NULL`. SQLite cannot alter a column; its documented
+    /// procedure for removing a NOT NULL constraint (lang_altertable.html, "other kinds of table
+    /// schema changes") edits the table's definition in `sqlite_schema`, which changes nothing on
+    /// disk, rather than copying the table (which would fire `ON DELETE CASCADE` on every child).
+    /// - Parameters:
+    ///   - column: The column's definition exactly as the table was created with it.
+    func dropNotNull(table: String, column: String, becomes: String) -> [String] {
+        switch self {
+        case .sqlite:
+            [
+                "PRAGMA writable_schema = ON",
+                "UPDATE sqlite_schema SET sql = replace(sql, '\(column)', '\(becomes)') WHERE type = 'table' AND name = '\(table)'",
+                "PRAGMA writable_schema = OFF",
+            ]
         }
     }
 }

@@ -1,19 +1,46 @@
+import Foundation
+
 /// Seconds since the Unix epoch: how every moment is stored, identically in SQLite and PostgreSQL.
 public typealias UnixTime = Int64
 
 /// An account holder.
 public struct User: Sendable, Equatable, Decodable {
     public var id: Int64
-    public var email: String
+    /// `nil` for an account a relying service named by its own id (``externalID``) only.
+    public var email: String?
     /// A PHC string from `SecretHasher.passwords`.
     public var passwordHash: String
     public var createdAt: UnixTime
+    /// Where the account came from; `nil` for accounts made before this was recorded.
+    public var origin: AccountOrigin?
+    /// The API key that provisioned the account, if one did.
+    public var apiKeyID: Int64?
+    /// The provisioning service's own name for the account (`jdoe`), unique per key: a separate
+    /// namespace from e-mail addresses, so neither a sign-up nor another service can take it.
+    public var externalID: String?
+
+    /// How the account is named to people: its address, or the service's id for it.
+    public var name: String { email ?? externalID ?? "#\(id)" }
 
     enum CodingKeys: String, CodingKey {
-        case id, email
+        case id, email, origin
+        case apiKeyID = "api_key_id"
+        case externalID = "external_id"
         case passwordHash = "password_hash"
         case createdAt = "created_at"
     }
+}
+
+/// How an account came to exist (issue 12: relying services must not trust an address anyone could sign up with).
+public enum AccountOrigin: String, Sendable, Codable {
+    /// The person signed up on the pages or the account API.
+    case signUp = "signup"
+    /// `twostep user add`.
+    case `operator`
+    /// `twostep user import`.
+    case `import`
+    /// A relying service's `POST /api/v1/users`, with ``User/apiKeyID``.
+    case apiKey = "api_key"
 }
 
 /// What kind of second factor a `Factor` is. New methods (SMS) are new cases, not special cases.
@@ -205,6 +232,53 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case recoveryPhoneAdded = "recovery_phone_added"
     case recoveryPhoneChanged = "recovery_phone_changed"
     case recoveryPhoneRemoved = "recovery_phone_removed"
+    /// An operator let a relying service's key act on the account.
+    case apiKeyLinked = "api_key_linked"
+}
+
+/// What an API key may do: each service route belongs to one scope.
+public enum APIKeyScope: String, Sendable, CaseIterable, Comparable {
+    /// `POST /validate` and texting a sign-in code (`POST /users/{user}/sms`).
+    case validate
+    /// `POST /users` and `GET /users/{user}`.
+    case users
+    /// `POST /users/{user}/totp` and its confirmation.
+    case enrol
+    /// `POST /users/{user}/recovery-codes`.
+    case recoveryCodes = "recovery-codes"
+    /// `GET /users/{user}/events`: the account's security activity.
+    case audit
+
+    /// What a new key gets unless told otherwise: everything a relying service needs for its own
+    /// accounts; reading security activity is opt-in.
+    public static let defaults: Set<APIKeyScope> = [.validate, .users, .enrol, .recoveryCodes]
+
+    /// `validate,users` (in a fixed order) as stored.
+    public static func text(_ scopes: Set<APIKeyScope>) -> String {
+        scopes.sorted().map(\.rawValue).joined(separator: ",")
+    }
+
+    /// Reads `validate,users`; `nil` when a name is unknown.
+    public static func parse(_ text: String) -> Set<APIKeyScope>? {
+        var scopes: Set<APIKeyScope> = []
+        for name in text.split(separator: ",") {
+            guard let scope = APIKeyScope(rawValue: name.trimmingCharacters(in: .whitespaces)) else { return nil }
+            scopes.insert(scope)
+        }
+        return scopes
+    }
+
+    public static func < (lhs: APIKeyScope, rhs: APIKeyScope) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Which accounts an API key may act on.
+public enum APIKeyReach: String, Sendable, Codable, CaseIterable {
+    /// Every account (what keys made before scopes had).
+    case all
+    /// Only accounts the key provisioned, or that an operator linked to it.
+    case own
 }
 
 /// A relying service's key for the service API. Only the key's SHA-256 is stored: the key is 256
@@ -216,11 +290,25 @@ public struct APIKey: Sendable, Equatable, Decodable {
     public var keyHash: String
     public var createdAt: UnixTime
     public var revokedAt: UnixTime?
+    public var scopes: Set<APIKeyScope>
+    public var reach: APIKeyReach
 
     enum CodingKeys: String, CodingKey {
-        case id, name
+        case id, name, scopes, reach
         case keyHash = "key_hash"
         case createdAt = "created_at"
         case revokedAt = "revoked_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int64.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        keyHash = try container.decode(String.self, forKey: .keyHash)
+        createdAt = try container.decode(UnixTime.self, forKey: .createdAt)
+        revokedAt = try container.decodeIfPresent(UnixTime.self, forKey: .revokedAt)
+        // An unknown scope name (from a newer version) grants nothing rather than failing the key.
+        scopes = Set(try container.decode(String.self, forKey: .scopes).split(separator: ",").compactMap { APIKeyScope(rawValue: String($0)) })
+        reach = APIKeyReach(rawValue: try container.decode(String.self, forKey: .reach)) ?? .own
     }
 }

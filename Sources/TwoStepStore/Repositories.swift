@@ -1,18 +1,38 @@
 /// Storage, one protocol per concern. `SQLStore` implements them all on SQLite and PostgreSQL;
 /// the service layer sees only these.
 public protocol UserRepository: Sendable {
-    /// - Throws: ``StoreError/duplicate`` when the e-mail address is taken.
-    func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User
+    /// Makes an account named by an e-mail address, or by a provisioning key's own id for it
+    /// (`apiKeyID` and `externalID`, with no address).
+    /// - Throws: ``StoreError/duplicate`` when the address, or the key's id, is taken.
+    func createUser(
+        email: String?,
+        passwordHash: String,
+        origin: AccountOrigin,
+        apiKeyID: Int64?,
+        externalID: String?,
+        at time: UnixTime
+    ) async throws -> User
     func user(id: Int64) async throws -> User?
     func user(email: String) async throws -> User?
+    /// The account a key named by its own id.
+    func user(apiKeyID: Int64, externalID: String) async throws -> User?
     /// The user and their confirmed factors, in one query (the validate path).
     func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])?
+    /// The same for the account a key named by its own id.
+    func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])?
     func allUsers() async throws -> [User]
     func setPasswordHash(_ hash: String, userID: Int64) async throws
     /// Adds users, each with a confirmed authenticator-app factor, in one transaction; addresses
     /// already taken are skipped. `seal` seals a user's secret once the user has an id.
     /// - Returns: How many users were added.
     func importUsers(_ users: [UserImport], seal: @Sendable (Int64, [UInt8]) -> String, eventDetail: String, at time: UnixTime) async throws -> Int
+}
+
+extension UserRepository {
+    /// A self-signed-up account.
+    public func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User {
+        try await createUser(email: email, passwordHash: passwordHash, origin: .signUp, apiKeyID: nil, externalID: nil, at: time)
+    }
 }
 
 /// One user for ``UserRepository/importUsers(_:seal:eventDetail:at:)``.
@@ -181,12 +201,16 @@ public protocol SecurityEventRepository: Sendable {
 
 public protocol APIKeyRepository: Sendable {
     /// - Throws: ``StoreError/duplicate`` when the name is taken (revoked keys keep their names).
-    func createAPIKey(name: String, keyHash: String, at time: UnixTime) async throws -> APIKey
+    func createAPIKey(name: String, keyHash: String, scopes: Set<APIKeyScope>, reach: APIKeyReach, at time: UnixTime) async throws -> APIKey
     /// The unrevoked key with this hash.
     func apiKey(keyHash: String) async throws -> APIKey?
     func apiKeys() async throws -> [APIKey]
     /// - Returns: Whether an unrevoked key of that name was revoked.
     func revokeAPIKey(name: String, at time: UnixTime) async throws -> Bool
+    /// Puts an account within a key's reach. - Returns: whether it was not linked already.
+    func linkAPIKey(id: Int64, userID: Int64, at time: UnixTime) async throws -> Bool
+    /// Whether an operator linked the account to the key.
+    func isLinked(apiKeyID: Int64, userID: Int64) async throws -> Bool
 }
 
 /// Everything the server stores.

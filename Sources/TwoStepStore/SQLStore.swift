@@ -8,7 +8,7 @@ public struct SQLStore: Store {
 
     public init(database: Database) {
         self.database = database
-        validationReads = LookupBatcher { emails in try await Self.usersWithConfirmedFactors(emails: emails, sql: database.sql) }
+        validationReads = LookupBatcher { keys in try await Self.usersWithConfirmedFactors(keys: keys, sql: database.sql) }
     }
 
     struct UserAndFactors: Sendable {
@@ -22,13 +22,21 @@ public struct SQLStore: Store {
 
     // MARK: Users
 
-    private static let userColumns = "id, email, password_hash, created_at"
+    private static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id"
 
-    public func createUser(email: String, passwordHash: String, at time: UnixTime) async throws -> User {
+    public func createUser(
+        email: String?,
+        passwordHash: String,
+        origin: AccountOrigin,
+        apiKeyID: Int64?,
+        externalID: String?,
+        at time: UnixTime
+    ) async throws -> User {
         let row = try await writer.raw(
             """
-            INSERT INTO users (email, password_hash, created_at) VALUES (\(bind: email), \(bind: passwordHash), \(bind: time))
-            ON CONFLICT (email) DO NOTHING RETURNING \(unsafeRaw: Self.userColumns)
+            INSERT INTO users (email, password_hash, created_at, origin, api_key_id, external_id)
+            VALUES (\(bind: email), \(bind: passwordHash), \(bind: time), \(bind: origin.rawValue), \(bind: apiKeyID), \(bind: externalID))
+            ON CONFLICT DO NOTHING RETURNING \(unsafeRaw: Self.userColumns)
             """
         ).first(decoding: User.self)
         guard let row else { throw StoreError.duplicate }
@@ -43,27 +51,75 @@ public struct SQLStore: Store {
         try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE email = \(bind: email)").first(decoding: User.self)
     }
 
-    public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
-        try await validationReads.value(for: email).map { ($0.user, $0.factors) }
+    public func user(apiKeyID: Int64, externalID: String) async throws -> User? {
+        try await sql.raw(
+            "SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE api_key_id = \(bind: apiKeyID) AND external_id = \(bind: externalID)"
+        ).first(decoding: User.self)
     }
 
-    /// Users with their confirmed factors, for a set of addresses, in one query.
-    private static func usersWithConfirmedFactors(emails: [String], sql: any SQLDatabase) async throws -> [String: UserAndFactors] {
+    public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
+        try await validationReads.value(for: LookupName.email(email).key).map { ($0.user, $0.factors) }
+    }
+
+    public func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])? {
+        try await validationReads.value(for: LookupName.external(apiKeyID, externalID).key).map { ($0.user, $0.factors) }
+    }
+
+    /// How an account is named in a batched validate lookup: by address, or by a key's own id
+    /// for it. Both kinds share one batch, and so one query.
+    private enum LookupName {
+        case email(String)
+        case external(Int64, String)
+
+        var key: String {
+            switch self {
+            case .email(let email): "e" + email
+            case .external(let keyID, let id): "x\(keyID):" + id
+            }
+        }
+
+        init?(key: String) {
+            if key.hasPrefix("e") {
+                self = .email(String(key.dropFirst()))
+            } else if let colon = key.firstIndex(of: ":"), let keyID = Int64(key.dropFirst().prefix(upTo: colon)) {
+                self = .external(keyID, String(key[key.index(after: colon)...]))
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// Users with their confirmed factors, for a set of names, in one query.
+    private static func usersWithConfirmedFactors(keys: [String], sql: any SQLDatabase) async throws -> [String: UserAndFactors] {
         let userColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
         let factorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
-        let placeholders = emails.map { email -> SQLQueryString in "\(bind: email)" }
+        let names = keys.compactMap(LookupName.init(key:))
+        var conditions: [SQLQueryString] = []
+        let emails = names.compactMap { name -> SQLQueryString? in
+            if case .email(let email) = name { "\(bind: email)" } else { nil }
+        }
+        if !emails.isEmpty { conditions.append("u.email IN (\(emails.joined(separator: ", ")))") }
+        for case .external(let keyID, let id) in names {
+            conditions.append("(u.api_key_id = \(bind: keyID) AND u.external_id = \(bind: id))")
+        }
+        guard !conditions.isEmpty else { return [:] }
         let rows = try await sql.raw(
             """
             SELECT \(unsafeRaw: userColumns), \(unsafeRaw: factorColumns) FROM users u
             LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE u.email IN (\(placeholders.joined(separator: ", "))) ORDER BY u.id, f.id
+            WHERE \(conditions.joined(separator: " OR ")) ORDER BY u.id, f.id
             """
         ).all()
         var found: [String: UserAndFactors] = [:]
         for row in rows {
             let user = try row.decode(model: User.self)
             let factor = try row.decodeNil(column: "f_id") ? nil : try row.decode(model: Factor.self, prefix: "f_")
-            found[user.email, default: UserAndFactors(user: user, factors: [])].factors += factor.map { [$0] } ?? []
+            var keys: [String] = []
+            if let email = user.email { keys.append(LookupName.email(email).key) }
+            if let keyID = user.apiKeyID, let id = user.externalID { keys.append(LookupName.external(keyID, id).key) }
+            for key in keys {
+                found[key, default: UserAndFactors(user: user, factors: [])].factors += factor.map { [$0] } ?? []
+            }
         }
         return found
     }
@@ -87,10 +143,12 @@ public struct SQLStore: Store {
             // Some hundred rows per statement: few round trips, well under SQLite's 32,766 bound values.
             for start in stride(from: 0, to: users.count, by: 500) {
                 let chunk = users[start..<min(start + 500, users.count)]
-                let values = chunk.map { user -> SQLQueryString in "(\(bind: user.email), \(bind: user.passwordHash), \(bind: time))" }
+                let values = chunk.map { user -> SQLQueryString in
+                    "(\(bind: user.email), \(bind: user.passwordHash), \(bind: time), \(bind: AccountOrigin.import.rawValue))"
+                }
                 let rows = try await connection.raw(
                     """
-                    INSERT INTO users (email, password_hash, created_at) VALUES \(values.joined(separator: ", "))
+                    INSERT INTO users (email, password_hash, created_at, origin) VALUES \(values.joined(separator: ", "))
                     ON CONFLICT (email) DO NOTHING RETURNING id, email
                     """
                 ).all()
@@ -418,12 +476,13 @@ public struct SQLStore: Store {
 
     // MARK: API keys
 
-    private static let apiKeyColumns = "id, name, key_hash, created_at, revoked_at"
+    private static let apiKeyColumns = "id, name, key_hash, created_at, revoked_at, scopes, reach"
 
-    public func createAPIKey(name: String, keyHash: String, at time: UnixTime) async throws -> APIKey {
+    public func createAPIKey(name: String, keyHash: String, scopes: Set<APIKeyScope>, reach: APIKeyReach, at time: UnixTime) async throws -> APIKey {
         let row = try await writer.raw(
             """
-            INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(bind: name), \(bind: keyHash), \(bind: time))
+            INSERT INTO api_keys (name, key_hash, created_at, scopes, reach)
+            VALUES (\(bind: name), \(bind: keyHash), \(bind: time), \(bind: APIKeyScope.text(scopes)), \(bind: reach.rawValue))
             ON CONFLICT (name) DO NOTHING RETURNING \(unsafeRaw: Self.apiKeyColumns)
             """
         ).first(decoding: APIKey.self)
@@ -445,5 +504,18 @@ public struct SQLStore: Store {
         try await writer.raw(
             "UPDATE api_keys SET revoked_at = \(bind: time) WHERE name = \(bind: name) AND revoked_at IS NULL RETURNING id"
         ).first() != nil
+    }
+
+    public func linkAPIKey(id: Int64, userID: Int64, at time: UnixTime) async throws -> Bool {
+        try await writer.raw(
+            """
+            INSERT INTO api_key_links (api_key_id, user_id, created_at) VALUES (\(bind: id), \(bind: userID), \(bind: time))
+            ON CONFLICT DO NOTHING RETURNING user_id
+            """
+        ).first() != nil
+    }
+
+    public func isLinked(apiKeyID: Int64, userID: Int64) async throws -> Bool {
+        try await sql.raw("SELECT 1 AS linked FROM api_key_links WHERE api_key_id = \(bind: apiKeyID) AND user_id = \(bind: userID)").first() != nil
     }
 }

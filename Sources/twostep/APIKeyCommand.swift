@@ -5,8 +5,8 @@ import TwoStepServer
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apikey",
-        abstract: "Create, list and revoke API keys for relying services.",
-        subcommands: [Create.self, List.self, Revoke.self]
+        abstract: "Create, list, revoke and link API keys for relying services.",
+        subcommands: [Create.self, List.self, Revoke.self, Link.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -17,10 +17,37 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Option(help: "A name for the service that will use the key, e.g. vpn-gateway.")
         var name: String
 
+        @Option(
+            help:
+                "What the key may do: validate, users, enrol, recovery-codes, audit, separated by commas (default: all but audit)."
+        )
+        var scope: String?
+
+        @Option(help: "Which accounts it may act on: own (those it provisions or is linked to) or all (default: own).")
+        var reach: String?
+
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            print(try await withOperator(data) { try await $0.createAPIKey(name: name) })
+            print(try await withOperator(data) { try await $0.createAPIKey(name: name, scopes: scope, reach: reach) })
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a key with reach 'own' act on an existing account (check who holds the address first)."
+        )
+
+        @Option(help: "The key's name.")
+        var name: String
+
+        @Option(help: "The account's e-mail address.")
+        var user: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            print(try await withOperator(data) { try await $0.linkAPIKey(name: name, email: user) })
         }
     }
 

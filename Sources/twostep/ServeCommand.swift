@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Text messages the whole server may send per day [TWOSTEP_SMS_PER_DAY] (default: 1000).")
     var smsPerDay: Int?
 
+    @Option(help: "Whether people may make their own accounts: open or off [TWOSTEP_SIGNUP] (default: open).")
+    var signup: String?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -50,6 +53,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(issuer, "ISSUER", { $0 }) { configuration.issuer = value }
         if let value = try setting(trustDeviceDays, "TRUST_DEVICE_DAYS", Int.init) { configuration.trustDeviceDays = value }
         if let value = try setting(devMode, "DEV_MODE", Bool.init) { configuration.devMode = value }
+        if let value = try setting(signup, "SIGNUP", { $0 }) {
+            guard let mode = SignUpMode(rawValue: value) else { throw ValidationError("--signup must be open or off, not '\(value)'") }
+            configuration.signUp = mode
+        }
         configuration.smsGateway = try smsGateway()
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
             guard let prefixes = SMSDestinationPolicy.prefixes(value) else {

@@ -38,9 +38,10 @@ struct APIClient {
 }
 
 extension TestServer {
-    /// A live API key for a relying service.
-    func apiKey(_ name: String = "portal") async throws -> String {
-        try await APIKeyService(store: store, now: { Date() }).create(name: name).get()
+    /// A live API key for a relying service; by default with every scope and every account in
+    /// reach, as keys made before scopes have.
+    func apiKey(_ name: String = "portal", scopes: Set<APIKeyScope> = Set(APIKeyScope.allCases), reach: APIKeyReach = .all) async throws -> String {
+        try await APIKeyService(store: store, now: { Date() }).create(name: name, scopes: scopes, reach: reach).get()
     }
 }
 

@@ -226,7 +226,7 @@ struct TwoFactorTests {
 
             // The operator's reset: 2FA off, count cleared.
             let user = try #require(try await server.store.user(email: "grace@example.com"))
-            _ = try await OperatorActions(parts: server.parts).resetTwoFactor(email: user.email)
+            _ = try await OperatorActions(parts: server.parts).resetTwoFactor(email: user.name)
             #expect(try await browser.signIn("grace@example.com").location == "/profile")
             #expect(try await server.services.lockout.failures(.codes(userID: user.id)) == .none)
         }

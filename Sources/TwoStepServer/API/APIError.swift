@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TwoStepStore
 
 /// Every JSON API failure: `{"error": {"code": "...", "message": "..."}}` with its status (SPEC §3),
 /// and `Retry-After` when the client must wait.
@@ -43,7 +44,15 @@ struct APIError: HTTPResponseError {
         "reauthentication_required",
         "Confirm your password or a security code at POST /api/v1/account/reauthenticate first."
     )
-    static let unknownUser = APIError(.notFound, "unknown_user", "No account has that e-mail address.")
+    /// Also the answer for an account outside the API key's reach: the same status and body, so a
+    /// key cannot tell "out of reach" from "nobody".
+    static let unknownUser = APIError(.notFound, "unknown_user", "No account has that name.")
+
+    static let signUpClosed = APIError(.forbidden, "signup_closed", "This server does not take sign-ups; ask its operator for an account.")
+
+    static func scopeMissing(_ scope: APIKeyScope) -> APIError {
+        APIError(.forbidden, "scope_missing", "This API key may not use this route: it needs the scope \(scope.rawValue).")
+    }
 
     static func invalidField(_ field: String, _ message: String) -> APIError {
         APIError(.unprocessableContent, "invalid_field", "\(field): \(message)")

@@ -17,7 +17,7 @@ struct AccountAPIController: Sendable {
         account.on(.get, "/account") { _, context in
             try API.json(
                 AccountBody(
-                    email: context.user.email,
+                    email: context.user.name,
                     createdAt: Date(unixTime: context.user.createdAt),
                     twoFactor: try await API.status(of: context.user, services: services)
                 )
@@ -69,10 +69,7 @@ struct AccountAPIController: Sendable {
             return API.noContent()
         }
         account.on(.get, "/account/events") { _, context in
-            let events = try await accounts.events(of: context.user, limit: 100)
-            return try API.json(
-                EventsBody(events: events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt)) })
-            )
+            try API.json(EventsBody(try await accounts.events(of: context.user, limit: 100)))
         }
     }
 
@@ -198,11 +195,15 @@ struct AccountAPIController: Sendable {
         }
     }
 
-    private struct EventsBody: Encodable {
+    struct EventsBody: Encodable {
         let events: [EventBody]
+
+        init(_ events: [SecurityEvent]) {
+            self.events = events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt)) }
+        }
     }
 
-    private struct EventBody: Encodable {
+    struct EventBody: Encodable {
         let kind: String
         let detail: String
         let at: Date

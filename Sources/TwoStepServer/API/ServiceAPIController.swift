@@ -7,6 +7,9 @@ import TwoStepStore
 /// The relying services' JSON API (SPEC §3), authenticated with API keys: create or import users,
 /// enrol their authenticator app, text them a code, make recovery codes, and validate codes the
 /// way sign-in does — the same replay guard and lockout, through the same `TwoFactorService`.
+///
+/// Each route belongs to one scope of the key (403 without it), and acts only on accounts within
+/// the key's reach (`ServiceAccountService`): others answer exactly as an unknown user does.
 struct ServiceAPIController: Sendable {
     let services: Services
 
@@ -14,24 +17,26 @@ struct ServiceAPIController: Sendable {
     private var now: Date { services.accounts.now() }
 
     func addRoutes(to routes: APIRoutes<ServiceAPIContext>) {
-        routes.on(.post, "/validate", use: validate)
-        routes.on(.post, "/users", use: createUser)
-        routes.on(.get, "/users/:user") { _, context in
+        let routes = ScopedRoutes(routes: routes)
+        routes.on(.post, "/validate", .validate, use: validate)
+        routes.on(.post, "/users", .users, use: createUser)
+        routes.on(.get, "/users/:user", .users) { _, context in
             let user = try await user(context)
             return try API.json(UserBody(user, twoFactor: try await API.status(of: user, services: services)))
         }
-        routes.on(.post, "/users/:user/totp") { _, context in
+        routes.on(.post, "/users/:user/totp", .enrol) { _, context in
             let user = try await user(context)
             // Only replacing a recovery phone asks for re-authentication, never the app.
             try API.check(try await twoFactor.enrolmentStart(.totp, for: user)) {}
             return try API.json(API.EnrolmentBody(try await twoFactor.startAppEnrolment(for: user)), status: .created)
         }
-        routes.on(.post, "/users/:user/totp/confirm") { request, context in
+        routes.on(.post, "/users/:user/totp/confirm", .enrol) { request, context in
             let form = try await request.decodeJSON(as: CodeForm.self, context: context)
             try API.check(try await twoFactor.activateApp(user: try await user(context), code: form.code))
             return try API.json(API.EnabledBody(enabled: true))
         }
-        routes.on(.post, "/users/:user/sms") { request, context in
+        // Texting a sign-in code is the first half of validating an SMS user.
+        routes.on(.post, "/users/:user/sms", .validate) { request, context in
             let form = try await request.decodeJSON(as: SendForm.self, context: context)
             let user = try await user(context)
             let recoveryPhone = try API.phoneTarget(form.to)
@@ -40,11 +45,31 @@ struct ServiceAPIController: Sendable {
             }
             return try API.sent(result, limits: twoFactor.smsCodes.limits, now: now)
         }
-        routes.on(.post, "/users/:user/recovery-codes") { _, context in
+        routes.on(.post, "/users/:user/recovery-codes", .recoveryCodes) { _, context in
             let user = try await user(context)
             try API.check(try await twoFactor.recoveryCodeGeneration(for: user))
             let codes = try await services.recoveryCodes.generate(for: user)
             return try API.json(API.RecoveryCodesBody(codes: codes.map(\.description)), status: .created)
+        }
+        routes.on(.get, "/users/:user/events", .audit) { _, context in
+            try API.json(AccountAPIController.EventsBody(try await services.accounts.events(of: try await user(context), limit: 100)))
+        }
+    }
+
+    /// Registers routes that refuse keys without the route's scope (403, before anything is read).
+    private struct ScopedRoutes {
+        let routes: APIRoutes<ServiceAPIContext>
+
+        func on(
+            _ method: HTTPRequest.Method,
+            _ path: String,
+            _ scope: APIKeyScope,
+            use handler: @escaping @Sendable (Request, ServiceAPIContext) async throws -> Response
+        ) {
+            routes.on(method, path) { request, context in
+                guard context.apiKey.scopes.contains(scope) else { throw APIError.scopeMissing(scope) }
+                return try await handler(request, context)
+            }
         }
     }
 
@@ -56,11 +81,11 @@ struct ServiceAPIController: Sendable {
         let to: String?
     }
 
-    /// The user named in the path, by e-mail address.
+    /// The user named in the path (the key's own id for it, or an address), within the key's reach.
     private func user(_ context: ServiceAPIContext) async throws -> User {
-        guard let raw = context.parameters.get("user"), let user = try await services.accounts.user(email: raw.removingPercentEncoding ?? raw) else {
-            throw APIError.unknownUser
-        }
+        guard let raw = context.parameters.get("user"),
+            let user = try await services.serviceAccounts.account(named: raw.removingPercentEncoding ?? raw, for: context.apiKey)
+        else { throw APIError.unknownUser }
         return user
     }
 
@@ -82,7 +107,9 @@ struct ServiceAPIController: Sendable {
     private func validate(_ request: Request, context: ServiceAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ValidateForm.self, context: context)
         guard form.code.utf8.count <= 64 else { throw APIError.invalidField("code", "is too long") }
-        guard let (user, factors) = try await services.accounts.userWithConfirmedFactors(email: form.user) else { throw APIError.unknownUser }
+        guard let (user, factors) = try await services.serviceAccounts.accountWithFactors(named: form.user, for: context.apiKey) else {
+            throw APIError.unknownUser
+        }
         switch try await twoFactor.verify(form.code, user: user, factors: factors) {
         case .accepted(let method):
             var body = ValidateBody(valid: true, method: API.name(of: method))
@@ -97,8 +124,10 @@ struct ServiceAPIController: Sendable {
 
     // MARK: Users
 
+    /// An account named by `email`, or by `user`: the service's own id for it.
     private struct NewUser: Decodable {
-        let email: String
+        let email: String?
+        let user: String?
         let password: String?
         let totp: ImportedKey?
     }
@@ -112,12 +141,18 @@ struct ServiceAPIController: Sendable {
     }
 
     struct UserBody: Encodable {
-        let email: String
+        let email: String?
+        /// The service's own id for the account.
+        let user: String?
+        /// `signup`, `operator`, `import` or `api_key`; absent for accounts older than the record.
+        let origin: String?
         let createdAt: Date
         let twoFactor: API.TwoFactorStatusBody
 
         init(_ user: User, twoFactor: API.TwoFactorStatusBody) {
             email = user.email
+            self.user = user.externalID
+            origin = user.origin?.rawValue
             createdAt = Date(unixTime: user.createdAt)
             self.twoFactor = twoFactor
         }
@@ -127,11 +162,19 @@ struct ServiceAPIController: Sendable {
         let form = try await request.decodeJSON(as: NewUser.self, context: context)
         let key = try form.totp.map(Self.validated)
         let created: User
-        switch try await services.accounts.create(email: form.email, password: form.password) {
+        switch try await services.serviceAccounts.provision(email: form.email, id: form.user, password: form.password, for: context.apiKey) {
         case .success(let user): created = user
+        case .failure(.nameMissing): throw APIError.invalidField("email", "give either email or user (your own id for the account), not both")
         case .failure(.invalidEmail): throw APIError.invalidField("email", "is not an e-mail address such as name@example.com")
+        case .failure(.invalidID): throw APIError.invalidField("user", "must be 1 to 128 characters without spaces, control characters or /")
         case .failure(.passwordLength): throw APIError.invalidField("password", "must have 8 to 128 characters")
-        case .failure(.emailTaken): throw APIError(.conflict, "email_taken", "A user with that e-mail address already exists.")
+        case .failure(.emailTaken):
+            throw APIError(
+                .conflict,
+                "email_taken",
+                "An account with that e-mail address already exists. Name the person by your own id instead (\"user\")."
+            )
+        case .failure(.idTaken): throw APIError(.conflict, "user_taken", "You already have an account with that id.")
         }
         if let key { try await twoFactor.importApp(for: created, key: key) }
         return try API.json(UserBody(created, twoFactor: try await API.status(of: created, services: services)), status: .created)

@@ -50,6 +50,7 @@ struct SessionAPIController: Sendable {
         case .failure(.invalidEmail): throw APIError.invalidField("email", "is not an e-mail address such as name@example.com")
         case .failure(.passwordLength): throw APIError.invalidField("password", "must have 8 to 128 characters")
         case .failure(.emailTaken): throw APIError(.conflict, "email_taken", "An account with that e-mail address already exists.")
+        case .failure(.closed): throw APIError.signUpClosed
         }
     }
 

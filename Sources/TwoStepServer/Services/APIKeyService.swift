@@ -6,7 +6,9 @@ import TwoStepStore
 /// Keys for relying services (SPEC §3): `twostep apikey create` prints one once; the server keeps
 /// only its SHA-256. A key is `tsk_` and 43 base64url characters (256 bits).
 struct APIKeyService: Sendable {
-    let store: any APIKeyRepository
+    /// Keys; linking an account also records a security event for its holder.
+    typealias Storage = APIKeyRepository & SecurityEventRepository
+    let store: any Storage
     let now: Now
     /// Keys found live in the last `cacheLifetime`, by hash: a relying service sends its key with
     /// every check, and the validate path should not read the key table each time.
@@ -15,7 +17,7 @@ struct APIKeyService: Sendable {
     /// How long a revocation by another process (`twostep apikey revoke`) may take to reach this server.
     static let cacheLifetime: TimeInterval = 10
 
-    init(store: any APIKeyRepository, now: @escaping Now) {
+    init(store: any Storage, now: @escaping Now) {
         self.store = store
         self.now = now
     }
@@ -25,13 +27,20 @@ struct APIKeyService: Sendable {
     enum CreateError: Error, Equatable { case invalidName, nameTaken }
 
     /// Makes a key named `name` (1–64 letters, digits, `.`, `_`, `-`) and returns it: the only time it is seen.
-    func create(name: String) async throws -> Result<String, CreateError> {
+    /// - Parameters:
+    ///   - scopes: The routes it may call (by default everything but reading security activity).
+    ///   - reach: Which accounts it may act on (by default only those it provisions or is linked to).
+    func create(
+        name: String,
+        scopes: Set<APIKeyScope> = APIKeyScope.defaults,
+        reach: APIKeyReach = .own
+    ) async throws -> Result<String, CreateError> {
         guard (1...64).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
             return .failure(.invalidName)
         }
         let key = Self.prefix + RandomToken.generate()
         do {
-            _ = try await store.createAPIKey(name: name, keyHash: RandomToken.hash(key), at: now().unixTime)
+            _ = try await store.createAPIKey(name: name, keyHash: RandomToken.hash(key), scopes: scopes, reach: reach, at: now().unixTime)
         } catch let error as StoreError where error == .duplicate {
             return .failure(.nameTaken)
         }
@@ -57,6 +66,16 @@ struct APIKeyService: Sendable {
 
     func list() async throws -> [APIKey] {
         try await store.apiKeys()
+    }
+
+    enum LinkError: Error, Equatable { case noSuchKey, alreadyLinked }
+
+    /// Puts an account in a reach-limited key's reach (an operator's decision, after checking who holds it).
+    func link(name: String, user: User) async throws -> Result<Void, LinkError> {
+        guard let key = try await store.apiKeys().first(where: { $0.name == name && $0.revokedAt == nil }) else { return .failure(.noSuchKey) }
+        guard try await store.linkAPIKey(id: key.id, userID: user.id, at: now().unixTime) else { return .failure(.alreadyLinked) }
+        try await store.recordEvent(userID: user.id, kind: .apiKeyLinked, detail: "API key \(name)", at: now().unixTime)
+        return .success(())
     }
 }
 

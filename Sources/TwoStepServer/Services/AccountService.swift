@@ -18,15 +18,19 @@ struct AccountService: Sendable {
     let store: any Storage
     let hasher: SecretHasher
     let now: Now
+    /// Whether people may make their own accounts (`--signup open|off`). Off, accounts come only
+    /// from operators and relying services, so nobody can claim an address in advance.
+    let signUpOpen: Bool
 
     /// A hash of nothing anyone knows, checked when an e-mail address is unknown, so a wrong
     /// address takes as long as a wrong password and answers do not reveal who has an account.
     private let decoy: Decoy
 
-    init(store: any Storage, hasher: SecretHasher, now: @escaping Now) {
+    init(store: any Storage, hasher: SecretHasher, now: @escaping Now, signUpOpen: Bool = true) {
         self.store = store
         self.hasher = hasher
         self.now = now
+        self.signUpOpen = signUpOpen
         self.decoy = Decoy(hasher: hasher)
     }
 
@@ -35,22 +39,55 @@ struct AccountService: Sendable {
 
     enum SignUpError: Error, Equatable {
         case invalidEmail, passwordLength, emailTaken
+        /// Self sign-up is off (`--signup off`).
+        case closed
     }
 
+    /// A person making their own account, on the pages or the account API.
     func signUp(email: String, password: String) async throws -> Result<User, SignUpError> {
-        try await create(email: email, password: password, detail: "")
+        guard signUpOpen else { return .failure(.closed) }
+        return try await create(.email(email), password: password, origin: .signUp)
     }
 
     /// The stored "hash" of an account made without a password (by a relying service that checks
     /// passwords itself): no PHC string, so no password matches it.
     static let noPassword = "!"
 
-    /// Makes an account, with or without a password.
-    func create(email: String, password: String?, detail: String = "created through the service API") async throws -> Result<User, SignUpError> {
-        guard let email = Self.normalizedEmail(email) else { return .failure(.invalidEmail) }
+    /// How a new account is named: by address, or by a provisioning key's own id for it.
+    enum AccountName {
+        case email(String)
+        case external(String, apiKeyID: Int64)
+    }
+
+    /// Makes an account, with or without a password, recording where it came from.
+    /// - Parameter apiKey: The key that provisions it, if a relying service does.
+    func create(_ name: AccountName, password: String?, origin: AccountOrigin, apiKey: APIKey? = nil) async throws -> Result<User, SignUpError> {
+        var email: String?
+        var externalID: String?
+        switch name {
+        case .email(let raw):
+            guard let normalized = Self.normalizedEmail(raw) else { return .failure(.invalidEmail) }
+            email = normalized
+        case .external(let id, _):
+            externalID = id
+        }
         if let password, !Self.passwordLengths.contains(password.count) { return .failure(.passwordLength) }
         do {
-            let user = try await store.createUser(email: email, passwordHash: password.map(hasher.hash) ?? Self.noPassword, at: now().unixTime)
+            let user = try await store.createUser(
+                email: email,
+                passwordHash: password.map(hasher.hash) ?? Self.noPassword,
+                origin: origin,
+                apiKeyID: apiKey?.id,
+                externalID: externalID,
+                at: now().unixTime
+            )
+            let detail =
+                switch origin {
+                case .signUp: ""
+                case .operator: "added by an operator"
+                case .import: "imported by an operator"
+                case .apiKey: "provisioned by API key \(apiKey?.name ?? "")"
+                }
             try await store.recordEvent(userID: user.id, kind: .signedUp, detail: detail, at: now().unixTime)
             return .success(user)
         } catch let error as StoreError where error == .duplicate {

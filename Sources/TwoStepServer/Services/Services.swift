@@ -17,13 +17,14 @@ struct Services: Sendable {
     let lockout: LockoutService
     let signIns: SignInService
     let apiKeys: APIKeyService
+    let serviceAccounts: ServiceAccountService
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
 
     init(_ configuration: ServerConfiguration, parts: ServerParts, now: @escaping Now, passwordHasher: SecretHasher, logger: Logger) {
         let store = parts.store
         self.store = store
-        accounts = AccountService(store: store, hasher: passwordHasher, now: now)
+        accounts = AccountService(store: store, hasher: passwordHasher, now: now, signUpOpen: configuration.signUp == .open)
         sessions = SessionService(store: store, now: now)
         devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
         recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
@@ -58,5 +59,6 @@ struct Services: Sendable {
         )
         signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)
         apiKeys = APIKeyService(store: store, now: now)
+        serviceAccounts = ServiceAccountService(store: store, accounts: accounts)
     }
 }

@@ -116,7 +116,7 @@ struct TwoFactorService: Sendable {
             let uri = OTPKeyURI(
                 kind: .totp(period: factor.period),
                 secret: secret,
-                account: user.email,
+                account: user.name,
                 issuer: issuer,
                 algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
                 digits: factor.digits
@@ -145,7 +145,7 @@ struct TwoFactorService: Sendable {
         )
         return AppEnrolment(
             factorID: factor.id,
-            uri: OTPKeyURI(secret: secret, account: user.email, issuer: issuer),
+            uri: OTPKeyURI(secret: secret, account: user.name, issuer: issuer),
             expiresAt: now().addingTimeInterval(Self.enrolmentLifetime)
         )
     }

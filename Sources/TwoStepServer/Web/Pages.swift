@@ -88,7 +88,7 @@ struct PageFrame: Sendable {
 
     /// A page of the profile, with its left menu.
     static func profile(_ title: String, _ context: SignedInContext, menu: ProfileMenu = .twoFactor) -> PageFrame {
-        PageFrame(title: title, csrf: context.csrfToken, signedInAs: context.user.email, onProfile: menu == .profile, onTwoFactor: menu == .twoFactor)
+        PageFrame(title: title, csrf: context.csrfToken, signedInAs: context.user.name, onProfile: menu == .profile, onTwoFactor: menu == .twoFactor)
     }
 }
 

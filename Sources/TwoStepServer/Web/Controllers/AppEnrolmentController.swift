@@ -71,7 +71,7 @@ struct AppEnrolmentController: Sendable {
             guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
                 throw WebRedirect(to: "/profile/two-factor/enable")
             }
-            let error = "That code is not right. Check that the app shows TwoStep (\(context.user.email)) and enter its current code."
+            let error = "That code is not right. Check that the app shows TwoStep (\(context.user.name)) and enter its current code."
             return pages.render(appPage(context, enrolment, error: error), status: .unprocessableContent)
         case .expired:
             throw WebRedirect(to: "/profile/two-factor/enable")

@@ -26,7 +26,7 @@ struct ProfileController: Sendable {
     private func profilePage(_ context: SignedInContext, notice: String? = nil, error: String? = nil) async throws -> ProfilePage {
         ProfilePage(
             frame: .profile("Profile", context, menu: .profile),
-            email: context.user.email,
+            email: context.user.name,
             memberSince: Format.minute(Date(unixTime: context.user.createdAt)),
             enabled: try await twoFactor.isEnabled(for: context.user),
             notice: notice,

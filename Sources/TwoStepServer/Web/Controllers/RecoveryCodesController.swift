@@ -39,7 +39,7 @@ struct RecoveryCodesController: Sendable {
         let codes = try await recoveryCodes.unusedCodes(of: context.user)
         let page = RecoveryPrintPage(
             frame: .profile("Your recovery codes", context),
-            email: context.user.email,
+            email: context.user.name,
             date: Format.minute(accounts.now()),
             codes: codes.map(\.description)
         )
@@ -50,7 +50,7 @@ struct RecoveryCodesController: Sendable {
         try guards.requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes")
         let codes = try await recoveryCodes.unusedCodes(of: context.user)
         let text = """
-            TwoStep recovery codes for \(context.user.email)
+            TwoStep recovery codes for \(context.user.name)
             Saved \(Format.minute(accounts.now()))
 
             \(codes.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n"))

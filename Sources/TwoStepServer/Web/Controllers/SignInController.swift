@@ -17,11 +17,14 @@ struct SignInController: Sendable {
         router.get("/") { _, context in
             Response.redirect(to: context.session?.stage == .signedIn ? "/profile" : "/signin", type: .normal)
         }
-        router.get("/signup") { _, context in pages.render(SignUpPage(frame: frame(context, title: "Create your account"))) }
+        router.get("/signup") { _, context in
+            let page = SignUpPage(frame: frame(context, title: "Create your account"), closed: !accounts.signUpOpen)
+            return pages.render(page, status: accounts.signUpOpen ? .ok : .forbidden)
+        }
         router.post("/signup", use: signUp)
         router.get("/signin") { request, context in
             let notice = request.uri.queryParameters["done"] == "signed-out" ? "You are signed out." : nil
-            return pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice))
+            return pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice, signUpOpen: accounts.signUpOpen))
         }
         router.post("/signin", use: signIn)
         router.post("/signout", use: signOut)
@@ -39,6 +42,8 @@ struct SignInController: Sendable {
         let email: String?
         let password: String?
     }
+
+    static let signUpClosed = "Sign-up is closed on this server. Ask its administrator for an account."
 
     private func signUp(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeForm(as: Credentials.self, context: context)
@@ -58,9 +63,10 @@ struct SignInController: Sendable {
                 case .invalidEmail: "Enter an e-mail address such as name@example.com."
                 case .passwordLength: "Choose a password of 8 to 128 characters."
                 case .emailTaken: "An account with that e-mail address already exists. Sign in instead."
+                case .closed: Self.signUpClosed
                 }
-            let page = SignUpPage(frame: frame(context, title: "Create your account"), emailValue: email, error: message)
-            return pages.render(page, status: .unprocessableContent)
+            let page = SignUpPage(frame: frame(context, title: "Create your account"), emailValue: email, error: message, closed: error == .closed)
+            return pages.render(page, status: error == .closed ? .forbidden : .unprocessableContent)
         }
     }
 
@@ -76,7 +82,7 @@ struct SignInController: Sendable {
         switch outcome {
         case .refused:
             // Never which of the two (SPEC F1).
-            let page = SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: "Wrong e-mail address or password.")
+            let page = SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: "Wrong e-mail address or password.", signUpOpen: accounts.signUpOpen)
             return pages.render(page, status: .unauthorized)
         case .signedIn(_, let id):
             return redirect(to: "/profile", session: id)
@@ -146,7 +152,7 @@ struct SignInController: Sendable {
         return SecurityCodePage(
             frame: PageFrame(title: "Security code", csrf: context.csrfToken),
             recoveryCode: recoveryCode,
-            email: context.user.email,
+            email: context.user.name,
             trustDays: devices.trustDays,
             hasApp: status.kinds.contains(.totp),
             smsPhone: status.smsPhone,

@@ -99,6 +99,7 @@ struct TwoFactorController: Sendable {
         case .recoveryPhoneAdded: "Recovery phone number added"
         case .recoveryPhoneChanged: "Recovery phone number changed"
         case .recoveryPhoneRemoved: "Recovery phone number removed"
+        case .apiKeyLinked: "A service was given access by an administrator"
         }
     }
 

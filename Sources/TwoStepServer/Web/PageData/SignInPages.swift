@@ -4,6 +4,8 @@ struct SignUpPage: PageContent {
     let frame: PageFrame
     var emailValue = ""
     var error: String? = nil
+    /// `--signup off`: the page says so and shows no form.
+    var closed = false
 }
 
 /// **Sign in** with e-mail address and password (SPEC F1).
@@ -13,6 +15,8 @@ struct SignInPage: PageContent {
     var emailValue = ""
     var notice: String? = nil
     var error: String? = nil
+    /// Whether to link to the sign-up page (`--signup open`).
+    var signUpOpen = true
 }
 
 /// The second step (SPEC F2): **Security code**, or a recovery code in its place.

@@ -1,0 +1,62 @@
+import Foundation
+import SQLKit
+import Testing
+import TwoStepStore
+
+/// Accounts named by a key's own id, and key scopes, in the store (issue 12, High 3).
+@Suite("Account names and API keys in the store")
+struct AccountNamesStoreTests {
+    @Test func keysMadeBeforeScopesKeepFullAccess() async throws {
+        try await SQLStoreTests.withStore { store in
+            // As an older version wrote it: no scopes, no reach.
+            try await store.database.writer.raw("INSERT INTO api_keys (name, key_hash, created_at) VALUES ('old', 'h', 1)").run()
+            let old = try #require(try await store.apiKey(keyHash: "h"))
+            #expect(old.scopes == Set(APIKeyScope.allCases) && old.reach == .all)
+            let new = try await store.createAPIKey(name: "new", keyHash: "n", scopes: [.validate], reach: .own, at: 2)
+            #expect(new.scopes == [.validate] && new.reach == .own)
+        }
+    }
+
+    @Test func aKeysOwnIDsAreItsOwnNamespace() async throws {
+        try await SQLStoreTests.withStore { store in
+            let vpn = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: APIKeyScope.defaults, reach: .own, at: 1)
+            let ssh = try await store.createAPIKey(name: "ssh", keyHash: "s", scopes: APIKeyScope.defaults, reach: .own, at: 1)
+            func make(_ key: APIKey, _ id: String) async throws -> User {
+                try await store.createUser(email: nil, passwordHash: "!", origin: .apiKey, apiKeyID: key.id, externalID: id, at: 1)
+            }
+            let vpnJdoe = try await make(vpn, "jdoe")
+            let sshJdoe = try await make(ssh, "jdoe")
+            #expect(vpnJdoe.id != sshJdoe.id && vpnJdoe.email == nil)
+            await #expect(throws: StoreError.duplicate) { try await make(vpn, "jdoe") }
+            let signedUp = try await store.createUser(email: "jdoe@example.com", passwordHash: "h", at: 1)
+            #expect(signedUp.origin == .signUp && signedUp.apiKeyID == nil)
+
+            #expect(try await store.user(apiKeyID: vpn.id, externalID: "jdoe")?.id == vpnJdoe.id)
+            #expect(try await store.user(apiKeyID: ssh.id, externalID: "jdoe")?.id == sshJdoe.id)
+            // Concurrent validate reads of both kinds of name share batches and still answer each.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for round in 0..<50 {
+                    group.addTask {
+                        let found: User?
+                        let expected: Int64
+                        switch round % 3 {
+                        case 0: (found, expected) = (try await store.userWithConfirmedFactors(apiKeyID: vpn.id, externalID: "jdoe")?.0, vpnJdoe.id)
+                        case 1: (found, expected) = (try await store.userWithConfirmedFactors(apiKeyID: ssh.id, externalID: "jdoe")?.0, sshJdoe.id)
+                        default: (found, expected) = (try await store.userWithConfirmedFactors(email: "jdoe@example.com")?.0, signedUp.id)
+                        }
+                        #expect(found?.id == expected)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.userWithConfirmedFactors(apiKeyID: vpn.id, externalID: "nobody") == nil)
+
+            #expect(try await store.isLinked(apiKeyID: vpn.id, userID: signedUp.id) == false)
+            #expect(try await store.linkAPIKey(id: vpn.id, userID: signedUp.id, at: 2))
+            #expect(try await store.linkAPIKey(id: vpn.id, userID: signedUp.id, at: 3) == false)
+            #expect(try await store.isLinked(apiKeyID: vpn.id, userID: signedUp.id))
+            let integrity = try await store.database.sql.raw("PRAGMA integrity_check").first(decodingColumn: "integrity_check", as: String.self)
+            #expect(integrity == "ok", "the edited schema is sound")
+        }
+    }
+}
