@@ -87,6 +87,32 @@ struct UserCommandTests {
         #expect(!database.contains(key) && !database.contains(String(key.dropFirst(4))), "only the key's hash is stored")
     }
 
+    /// `apikey create --scope --reach`, `apikey link`, and where each account came from in `user list`.
+    @Test func apiKeyScopesReachAndLinks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = ["--data-dir", directory]
+
+        let plain = try OTPCommandTests.run(["apikey", "create", "--name", "portal"] + data)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let scoped = try OTPCommandTests.run(["apikey", "create", "--name", "checker", "--scope", "validate", "--reach", "all"] + data)
+        #expect(scoped.status == 0, "\(scoped.stderr)")
+        let keys = try OTPCommandTests.run(["apikey", "list"] + data).stdout
+        #expect(keys.contains("portal") && keys.contains("validate,users,enrol,recovery-codes\town"), "the defaults: \(keys)")
+        #expect(keys.contains("checker") && keys.contains("validate\tall"), "\(keys)")
+        #expect(try OTPCommandTests.run(["apikey", "create", "--name", "x", "--scope", "everything"] + data).stderr.contains("scopes are"))
+        #expect(try OTPCommandTests.run(["apikey", "create", "--name", "y", "--reach", "some"] + data).status == 2)
+
+        #expect(try OTPCommandTests.run(["user", "add", "--email", "ann@example.com"] + data, input: "a long operator password\n").status == 0)
+        #expect(try OTPCommandTests.run(["user", "import", "-"] + data, input: "bo@example.com,JBSWY3DPEHPK3PXP").status == 0)
+        let list = try OTPCommandTests.run(["user", "list"] + data).stdout
+        #expect(list.contains("ann@example.com\toff\t0\toperator") && list.contains("bo@example.com\ton\t0\timport"), "\(list)")
+
+        let linked = try OTPCommandTests.run(["apikey", "link", "--name", "portal", "--user", "ann@example.com"] + data)
+        #expect(linked.status == 0 && linked.stdout.contains("linked ann@example.com to the key portal"), "\(linked.stderr)")
+        #expect(try OTPCommandTests.run(["apikey", "link", "--name", "portal", "--user", "nobody@example.com"] + data).status == 2)
+    }
+
     @Test func refusesAWorldReadableKey() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-cli-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
