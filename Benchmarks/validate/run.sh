@@ -74,7 +74,8 @@ for users in "${users_list[@]}"; do
     "$binary" user import "$work/users.csv" --data-dir "$data"
     elapsed=$((($(date +%s%N) - started) / 1000000))
     echo "import: $((elapsed / 1000)).$((elapsed % 1000 / 100)) s ($((users * 1000 / (elapsed > 0 ? elapsed : 1))) users/s)"
-    key="$("$binary" apikey create --name bench --data-dir "$data")"
+    # The imported users were provisioned by no key: a checking key with reach over every account.
+    key="$("$binary" apikey create --name bench --scope validate --reach all --data-dir "$data")"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "$binary" serve --data-dir "$data" --port "$port" --log-level warning >"$work/server.log" 2>&1 &
     server=$!

@@ -18,7 +18,8 @@ server=""
 cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 
-key="$("$binary" apikey create --name fuzz --data-dir "$data")"
+# Every scope, so every service route is fuzzed; reach "own" (the default) covers the user it provisions below.
+key="$("$binary" apikey create --name fuzz --scope validate,users,enrol,recovery-codes,audit --data-dir "$data")"
 "$binary" serve --data-dir "$data" --host 127.0.0.1 --port "$port" --dev-mode true --log-level error >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -fs "$base/health" >/dev/null 2>&1 && break; sleep 0.1; done
