@@ -190,7 +190,8 @@ extension OperatorActions {
         ["name\tcreated\tstate\tscopes\treach"]
             + (try await apiKeys.list()).map { key in
                 let state = key.revokedAt.map { "revoked \(Format.minute(Date(unixTime: $0)))" } ?? "live"
-                return "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(state)\t\(APIKeyScope.text(key.scopes))\t\(key.reach.rawValue)"
+                return
+                    "\(key.name)\t\(Format.minute(Date(unixTime: key.createdAt)))\t\(state)\t\(APIKeyScope.text(key.scopes))\t\(key.reach.rawValue)"
             }
     }
 

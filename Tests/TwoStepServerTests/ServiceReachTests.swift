@@ -30,8 +30,16 @@ struct ServiceReachTests {
             server.clock.advance(30)
 
             let vpn = APIClient(client: client, token: key)
-            let nobody = try await vpn.call(.post, "/api/v1/validate", ["user": "nobody@corp.example", "code": attackersApp.code(at: server.clock.now)])
-            let squatted = try await vpn.call(.post, "/api/v1/validate", ["user": "ceo@corp.example", "code": attackersApp.code(at: server.clock.now)])
+            let nobody = try await vpn.call(
+                .post,
+                "/api/v1/validate",
+                ["user": "nobody@corp.example", "code": attackersApp.code(at: server.clock.now)]
+            )
+            let squatted = try await vpn.call(
+                .post,
+                "/api/v1/validate",
+                ["user": "ceo@corp.example", "code": attackersApp.code(at: server.clock.now)]
+            )
             #expect(nobody.status == .notFound && nobody.errorCode == "unknown_user")
             #expect(squatted.status == nobody.status && squatted.text == nobody.text, "out of reach looks exactly like nobody")
             for (method, path) in [
@@ -59,7 +67,11 @@ struct ServiceReachTests {
                     == .ok
             )
             server.clock.advance(30)
-            let attackerTries = try await vpn.call(.post, "/api/v1/validate", ["user": "ceo@corp.example", "code": attackersApp.code(at: server.clock.now)])
+            let attackerTries = try await vpn.call(
+                .post,
+                "/api/v1/validate",
+                ["user": "ceo@corp.example", "code": attackersApp.code(at: server.clock.now)]
+            )
             #expect(attackerTries.status == .ok && attackerTries["valid"] as? Bool == false, "the attacker's codes are not the CEO's")
             let ceoSignsIn = try await vpn.call(.post, "/api/v1/validate", ["user": "ceo@corp.example", "code": ceosApp.code(at: server.clock.now)])
             #expect(ceoSignsIn["valid"] as? Bool == true)
@@ -93,8 +105,12 @@ struct ServiceReachTests {
             server.clock.advance(30)
             let sshCodeAtVPN = try await vpn.call(.post, "/api/v1/validate", ["user": "jdoe", "code": apps[1].code(at: server.clock.now)])
             #expect(sshCodeAtVPN["valid"] as? Bool == false, "the SSH gateway's jdoe is not the VPN's")
-            #expect(try await vpn.call(.post, "/api/v1/validate", ["user": "jdoe", "code": apps[0].code(at: server.clock.now)])["valid"] as? Bool == true)
-            #expect(try await ssh.call(.post, "/api/v1/validate", ["user": "jdoe", "code": apps[1].code(at: server.clock.now)])["valid"] as? Bool == true)
+            #expect(
+                try await vpn.call(.post, "/api/v1/validate", ["user": "jdoe", "code": apps[0].code(at: server.clock.now)])["valid"] as? Bool == true
+            )
+            #expect(
+                try await ssh.call(.post, "/api/v1/validate", ["user": "jdoe", "code": apps[1].code(at: server.clock.now)])["valid"] as? Bool == true
+            )
 
             let users = try await server.store.allUsers()
             #expect(users.count == 2 && users.allSatisfy { $0.email == nil && $0.externalID == "jdoe" && $0.origin == .apiKey })
@@ -163,7 +179,11 @@ struct ServiceReachTests {
             #expect(page.status == .forbidden && page.text.contains("Sign-up is closed"))
             let posted = try await browser.post("/signup", ["email": "eve@example.com", "password": "correct horse battery"])
             #expect(posted.status == .forbidden && posted.location == nil)
-            let api = try await APIClient(client: client).call(.post, "/api/v1/account", ["email": "eve@example.com", "password": "correct horse battery"])
+            let api = try await APIClient(client: client).call(
+                .post,
+                "/api/v1/account",
+                ["email": "eve@example.com", "password": "correct horse battery"]
+            )
             #expect(api.status == .forbidden && api.errorCode == "signup_closed")
             #expect(try await server.store.allUsers().isEmpty)
 

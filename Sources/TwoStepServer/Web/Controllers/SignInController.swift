@@ -82,7 +82,12 @@ struct SignInController: Sendable {
         switch outcome {
         case .refused:
             // Never which of the two (SPEC F1).
-            let page = SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: "Wrong e-mail address or password.", signUpOpen: accounts.signUpOpen)
+            let page = SignInPage(
+                frame: frame(context, title: "Sign in"),
+                emailValue: form.email ?? "",
+                error: "Wrong e-mail address or password.",
+                signUpOpen: accounts.signUpOpen
+            )
             return pages.render(page, status: .unauthorized)
         case .signedIn(_, let id):
             return redirect(to: "/profile", session: id)
