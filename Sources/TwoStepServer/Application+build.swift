@@ -43,8 +43,10 @@ public func buildApplication(
     passwordHasher: SecretHasher = .passwords
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
+    let timeouts = configuration.timeouts
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(timeouts: timeouts)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
         services: [
             ExpiredRecordSweeper(store: parts.store, smsLimits: configuration.smsLimits, now: now), DatabaseCloser(database: parts.database),
@@ -62,14 +64,14 @@ public func buildRouter(
     logger: Logger = Logger(label: "twostep"),
     apiRoutes: APIRouteList = APIRouteList()
 ) throws -> Router<TwoStepRequestContext> {
-    let cookies = CookieNames(secure: !configuration.devMode)
+    let cookies = CookieNames(secure: !configuration.insecureCookies)
     let services = Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
     let (accounts, sessions, devices, twoFactor) = (services.accounts, services.sessions, services.devices, services.twoFactor)
     let pages = try Pages()
     accounts.prepareDecoy()
 
     let router = Router(context: TwoStepRequestContext.self)
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: !configuration.insecureCookies))
     // On the whole router, not the API group: a group's middleware runs only for the group's own routes,
     // and an unknown /api/ path (JSON 404) or a known one with another method (JSON 405 with Allow)
     // matches none of them.
@@ -93,7 +95,11 @@ public func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
     api.add(middleware: BearerMiddleware(sessions: sessions, apiKeys: services.apiKeys, store: parts.store))
-    let accountRoutes = APIRoutes(group: api.group(context: AccountAPIContext.self), prefix: "/api/v1", list: apiRoutes)
+    let accountRoutes = APIRoutes(
+        group: api.group(context: AccountAPIContext.self).add(middleware: EnrolmentGate.API()),
+        prefix: "/api/v1",
+        list: apiRoutes
+    )
     SessionAPIController(services: services).addRoutes(public: APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes), account: accountRoutes)
     AccountAPIController(services: services).addRoutes(to: accountRoutes)
     ServiceAPIController(services: services).addRoutes(
@@ -114,7 +120,7 @@ public func buildRouter(
         cookies: cookies
     )
     .addRoutes(to: web)
-    let profile = web.group("/profile", context: SignedInContext.self)
+    let profile = web.group("/profile", context: SignedInContext.self).add(middleware: EnrolmentGate.Pages())
     ProfileController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     TwoFactorController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     AppEnrolmentController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
@@ -122,9 +128,12 @@ public func buildRouter(
     RecoveryCodesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     TrustedDevicesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     ReauthenticationController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
-    if configuration.devMode, let outbox = services.outbox {
-        // Development only: the text messages that would have been sent.
-        web.get("/dev/outbox") { _, context in
+    if configuration.devOutbox, let outbox = services.outbox {
+        // Development only: the text messages that would have been sent, to this machine only.
+        web.get("/dev/outbox") { request, context in
+            guard DevOutbox.allows(peer: context.remoteAddress, headers: request.headers) else {
+                throw HTTPError(.notFound)
+            }
             let messages = try await outbox.messages().reversed().map { entry in
                 OutboxPage.Message(
                     to: entry.message.to,

@@ -27,7 +27,7 @@ public struct OperatorActions: Sendable {
         switch try await accounts.create(.email(email), password: password, origin: .operator) {
         case .success(let user): return "added \(user.name) (id \(user.id))"
         case .failure(.invalidEmail): throw OperatorError("'\(email)' is not an e-mail address")
-        case .failure(.passwordLength): throw OperatorError("the password must be 8 to 128 characters")
+        case .failure(.passwordLength): throw OperatorError("the password must be \(AccountService.passwordRule)")
         case .failure(.emailTaken): throw OperatorError("\(email) already has an account")
         case .failure(.closed): throw OperatorError("sign-up is closed")
         }
@@ -52,12 +52,27 @@ public struct OperatorActions: Sendable {
         return lines
     }
 
-    public func resetTwoFactor(email: String) async throws -> String {
+    /// - Parameter actor: Who runs it, for the account's security activity.
+    public func resetTwoFactor(email: String, actor: String) async throws -> String {
+        let user = try await account(email)
+        try await twoFactor.operatorReset(user: user, actor: actor)
+        return "two-factor authentication is off for \(user.name); failures cleared, trusted devices revoked, every session ended;"
+            + " the next sign-in must set up a method first"
+    }
+
+    /// `twostep user unlock`: clears waits and locks only; factors, sessions and devices stay, so
+    /// whoever caused the lock still needs a second factor (issue 12: unlocking must not turn 2FA off).
+    public func unlock(email: String, actor: String) async throws -> String {
+        let user = try await account(email)
+        try await twoFactor.operatorUnlock(user: user, actor: actor)
+        return "unlocked \(user.name): waits and locks cleared; its second factors are unchanged"
+    }
+
+    private func account(_ email: String) async throws -> User {
         guard let normalized = AccountService.normalizedEmail(email), let user = try await store.user(email: normalized) else {
             throw OperatorError("no account has the e-mail address \(email)")
         }
-        try await twoFactor.operatorReset(user: user)
-        return "two-factor authentication is off for \(user.name); failures cleared and trusted devices revoked"
+        return user
     }
 }
 

@@ -14,8 +14,15 @@ public struct ServerConfiguration: Sendable {
     public var issuer = "TwoStep"
     /// How long "Trust this device" lasts (SPEC F6).
     public var trustDeviceDays = 30
-    /// Plain-HTTP development: cookies lose `Secure`, so browsers keep them on `http://` hosts other than localhost.
-    public var devMode = false
+    /// Plain HTTP on a host other than localhost (development only): cookies lose `Secure` and the
+    /// `__Host-` prefix, and no `Strict-Transport-Security` is sent. Browsers treat `localhost` as
+    /// secure already, so local development does not need it.
+    public var insecureCookies = false
+    /// Serves `/dev/outbox` (every text message the outbox gateway wrote, codes included) to
+    /// clients on this machine only; never on a shared network.
+    public var devOutbox = false
+    /// How long slow clients may take (issue 12: slow clients held connections for 200 s).
+    public var timeouts = ConnectionTimeouts()
     /// TOTP steps accepted either side of now (SPEC §2: ±1 by default).
     public var verificationWindow = 1
     /// Slowing down and locking out wrong second-factor codes (SPEC §2).

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import NIOPosix
 public import SQLKit
@@ -99,6 +100,7 @@ public final class Database: Sendable {
     /// - Parameter path: The file, or `:memory:` for one private in-memory database (one connection).
     public static func sqlite(path: String, logger: Logger) async throws -> Database {
         let inMemory = path == ":memory:"
+        if !inMemory { try restrictPermissions(path) }
         let threads = (0..<3).map { _ in NIOThreadPool(numberOfThreads: 1) }
         for thread in threads { thread.start() }
         @Sendable func connect(on thread: NIOThreadPool, first: Bool = false) async throws -> SQLiteConnection {
@@ -174,6 +176,22 @@ public final class Database: Sendable {
                 return (connection.sql(queryLogLevel: nil), close: { try await connection.close() })
             }
         )
+    }
+
+    /// The database holds password hashes and sealed secrets: only the server's user may read it,
+    /// like the master key, whatever the umask and whoever made the folder. SQLite gives the `-wal`
+    /// and `-shm` files the database file's mode, so the file is made 0600 before SQLite opens it;
+    /// files left by an older version (0644) are tightened.
+    static func restrictPermissions(_ path: String) throws {
+        let files = FileManager.default
+        if !files.fileExists(atPath: path) {
+            guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm", path + "-journal"] where files.fileExists(atPath: file) {
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
     }
 
     public func close() async throws {

@@ -180,6 +180,13 @@ enum Migrations {
                     "CREATE INDEX api_key_links_user ON api_key_links (user_id)",
                 ]
             ),
+            (
+                8,
+                [
+                    // After `twostep user reset-2fa`: the next sign-in goes straight to enrolment (issue 12).
+                    "ALTER TABLE users ADD COLUMN enrolment_required INTEGER NOT NULL DEFAULT 0"
+                ]
+            ),
         ]
     }
 }

@@ -22,8 +22,12 @@ public struct User: Sendable, Equatable, Decodable {
     /// How the account is named to people: its address, or the service's id for it.
     public var name: String { email ?? externalID ?? "#\(id)" }
 
+    /// Set by an operator reset: the next sign-in must enrol a method before anything else.
+    public var enrolmentRequired: Bool
+
     enum CodingKeys: String, CodingKey {
         case id, email, origin
+        case enrolmentRequired = "enrolment_required"
         case apiKeyID = "api_key_id"
         case externalID = "external_id"
         case passwordHash = "password_hash"
@@ -234,6 +238,8 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case recoveryPhoneRemoved = "recovery_phone_removed"
     /// An operator let a relying service's key act on the account.
     case apiKeyLinked = "api_key_linked"
+    case signedOutEverywhere = "signed_out_everywhere"
+    case operatorUnlock = "operator_unlock"
 }
 
 /// What an API key may do: each service route belongs to one scope.

@@ -22,6 +22,8 @@ public protocol UserRepository: Sendable {
     func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])?
     func allUsers() async throws -> [User]
     func setPasswordHash(_ hash: String, userID: Int64) async throws
+    /// Marks the account as one whose next sign-in must enrol a second factor first (after an operator reset).
+    func setEnrolmentRequired(_ required: Bool, userID: Int64) async throws
     /// Adds users, each with a confirmed authenticator-app factor, in one transaction; addresses
     /// already taken are skipped. `seal` seals a user's secret once the user has an id.
     /// - Returns: How many users were added.
@@ -83,8 +85,15 @@ public protocol SessionRepository: Sendable {
     func session(idHash: String) async throws -> Session?
     func touchSession(idHash: String, at time: UnixTime) async throws
     func setReauthenticated(idHash: String, until time: UnixTime) async throws
+    /// Gives a session a new id in one statement, keeping its account, stage and age (a stolen
+    /// old id stops working the moment the session gains privilege; OWASP Session Management).
+    /// - Parameter reauthenticatedUntil: A new end of "sudo mode", or `nil` to keep the current one.
+    /// - Returns: Whether the session still existed.
+    func rotateSession(idHash: String, to newIDHash: String, reauthenticatedUntil: UnixTime?, at time: UnixTime) async throws -> Bool
     func deleteSession(idHash: String) async throws
     func deleteSessions(userID: Int64) async throws
+    /// Ends every session and API token of the account but one.
+    func deleteSessions(userID: Int64, except idHash: String) async throws
     /// Removes sessions idle since before `idleBefore` or created before `createdBefore`.
     func deleteExpiredSessions(idleBefore: UnixTime, createdBefore: UnixTime) async throws
 }

@@ -22,7 +22,7 @@ public struct SQLStore: Store {
 
     // MARK: Users
 
-    private static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id"
+    private static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required"
 
     public func createUser(
         email: String?,
@@ -130,6 +130,10 @@ public struct SQLStore: Store {
 
     public func setPasswordHash(_ hash: String, userID: Int64) async throws {
         try await writer.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID)").run()
+    }
+
+    public func setEnrolmentRequired(_ required: Bool, userID: Int64) async throws {
+        try await writer.raw("UPDATE users SET enrolment_required = \(bind: required ? 1 : 0) WHERE id = \(bind: userID)").run()
     }
 
     public func importUsers(
@@ -259,6 +263,20 @@ public struct SQLStore: Store {
 
     public func setReauthenticated(idHash: String, until time: UnixTime) async throws {
         try await writer.raw("UPDATE sessions SET reauthenticated_until = \(bind: time) WHERE id_hash = \(bind: idHash)").run()
+    }
+
+    public func rotateSession(idHash: String, to newIDHash: String, reauthenticatedUntil: UnixTime?, at time: UnixTime) async throws -> Bool {
+        try await writer.raw(
+            """
+            UPDATE sessions SET id_hash = \(bind: newIDHash), last_seen_at = \(bind: time),
+            reauthenticated_until = COALESCE(\(bind: reauthenticatedUntil), reauthenticated_until)
+            WHERE id_hash = \(bind: idHash) RETURNING id_hash
+            """
+        ).first() != nil
+    }
+
+    public func deleteSessions(userID: Int64, except idHash: String) async throws {
+        try await writer.raw("DELETE FROM sessions WHERE user_id = \(bind: userID) AND id_hash <> \(bind: idHash)").run()
     }
 
     public func deleteSession(idHash: String) async throws {

@@ -23,7 +23,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Days a trusted device skips the security code [TWOSTEP_TRUST_DEVICE_DAYS] (default: 30).")
     var trustDeviceDays: Int?
 
-    @Option(help: "Plain-HTTP development mode: cookies without Secure [TWOSTEP_DEV_MODE] (default: false).")
+    @Option(
+        help: """
+            Plain HTTP on a host other than localhost, for development only: cookies without Secure, no HSTS \
+            [TWOSTEP_INSECURE_COOKIES] (default: false).
+            """
+    )
+    var insecureCookies: Bool?
+
+    @Option(help: "Show texted codes at /dev/outbox to browsers on this machine [TWOSTEP_DEV_OUTBOX] (default: false).")
+    var devOutbox: Bool?
+
+    @Option(help: "Seconds a client may take to send a request's headers [TWOSTEP_HEADER_TIMEOUT] (default: 10).")
+    var headerTimeout: Int?
+
+    @Option(help: "Seconds a client may take to send a request's body [TWOSTEP_BODY_TIMEOUT] (default: 30).")
+    var bodyTimeout: Int?
+
+    @Option(help: "Seconds an open connection may wait for its next request [TWOSTEP_IDLE_TIMEOUT] (default: 30).")
+    var idleTimeout: Int?
+
+    /// Split in two (issue 12): it both dropped `Secure` and published every texted code.
+    @Option(help: .hidden)
     var devMode: Bool?
 
     @Option(help: "Country calling codes (or longer prefixes) texts may go to, e.g. 31,49,1 [TWOSTEP_SMS_COUNTRIES] (default: every country).")
@@ -52,7 +73,19 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(port, "PORT", Int.init) { configuration.port = value }
         if let value = try setting(issuer, "ISSUER", { $0 }) { configuration.issuer = value }
         if let value = try setting(trustDeviceDays, "TRUST_DEVICE_DAYS", Int.init) { configuration.trustDeviceDays = value }
-        if let value = try setting(devMode, "DEV_MODE", Bool.init) { configuration.devMode = value }
+        if try setting(devMode, "DEV_MODE", Bool.init) != nil {
+            throw ValidationError("--dev-mode is gone: use --insecure-cookies (plain HTTP off localhost) and --dev-outbox (texted codes)")
+        }
+        if let value = try setting(insecureCookies, "INSECURE_COOKIES", Bool.init) { configuration.insecureCookies = value }
+        if let value = try setting(devOutbox, "DEV_OUTBOX", Bool.init) { configuration.devOutbox = value }
+        for (flag, name, keyPath) in [
+            (headerTimeout, "HEADER_TIMEOUT", \ConnectionTimeouts.header), (bodyTimeout, "BODY_TIMEOUT", \.body),
+            (idleTimeout, "IDLE_TIMEOUT", \.idle),
+        ] {
+            guard let seconds = try setting(flag, name, Int.init) else { continue }
+            guard (1...3600).contains(seconds) else { throw ValidationError("TWOSTEP_\(name) and its flag must be 1 to 3600 seconds") }
+            configuration.timeouts[keyPath: keyPath] = .seconds(seconds)
+        }
         if let value = try setting(signup, "SIGNUP", { $0 }) {
             guard let mode = SignUpMode(rawValue: value) else { throw ValidationError("--signup must be open or off, not '\(value)'") }
             configuration.signUp = mode
@@ -82,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         let parts = try await openServerParts(configuration, logger: logger)
         let app = try buildApplication(configuration, parts: parts, logger: logger)
         let banner =
-            "TwoStep is running at http://\(configuration.host):\(configuration.port)/ (data in \(configuration.dataDirectory)\(configuration.devMode ? ", dev mode" : ""))\n"
+            "TwoStep is running at http://\(configuration.host):\(configuration.port)/ (data in \(configuration.dataDirectory)\(configuration.insecureCookies ? ", insecure cookies" : "")\(configuration.devOutbox ? ", dev outbox" : ""))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await app.runService()
     }

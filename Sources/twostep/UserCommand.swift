@@ -7,8 +7,8 @@ import TwoStepStore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Add and list accounts, and reset a locked second factor.",
-        subcommands: [Add.self, Import.self, List.self, ResetTwoFactor.self]
+        abstract: "Add and list accounts, unlock them, and reset a lost second factor.",
+        subcommands: [Add.self, Import.self, List.self, Unlock.self, ResetTwoFactor.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -67,19 +67,53 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
 
-    struct ResetTwoFactor: AsyncParsableCommand {
+    /// Who runs an operator command, for the account's security activity.
+    struct OperatorName: ParsableArguments {
+        @Option(name: .customLong("operator"), help: "Your name for the account's security activity (default: the login name).")
+        var name: String?
+
+        var resolved: String {
+            let environment = ProcessInfo.processInfo.environment
+            let name = name ?? environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
+            return String(name.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(64))
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "reset-2fa",
-            abstract: "Turn off an account's two-factor authentication and clear its lockout."
+            abstract: "Clear an account's waits and locks after too many wrong codes or passwords. Its factors stay.",
+            discussion: """
+                The answer to a locked-out account: the person still needs their password and a
+                second factor. Use reset-2fa only when they have lost every second factor.
+                """
         )
 
         @Option(help: "The account's e-mail address.")
         var email: String
 
+        @OptionGroup var by: OperatorName
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let line = try await withOperator(data) { try await $0.resetTwoFactor(email: email) }
+            print(try await withOperator(data) { try await $0.unlock(email: email, actor: by.resolved) })
+        }
+    }
+
+    struct ResetTwoFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-2fa",
+            abstract: "Remove an account's second factors (lost phone): ends its sessions; the next sign-in must set up a method.",
+            discussion: "For a lockout, use unlock: it keeps the factors, so a password alone still does not sign in."
+        )
+
+        @Option(help: "The account's e-mail address.")
+        var email: String
+
+        @OptionGroup var by: OperatorName
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let line = try await withOperator(data) { try await $0.resetTwoFactor(email: email, actor: by.resolved) }
             print(line)
         }
     }

@@ -164,6 +164,22 @@ def sign_up(driver, base, email):
     assert driver.current_url == base + "/profile"
 
 
+def confirm_password(driver, name=None):
+    """The "Confirm it's you" page: asserts it is shown, types the password, confirms."""
+    assert "/profile/confirm" in driver.current_url, driver.current_url
+    assert "Confirm it" in driver.find_element(By.TAG_NAME, "h1").text
+    if name:
+        shot(driver, name)
+    fill(driver, password=PASSWORD)
+    click(driver, "Confirm")
+
+
+def choose_app(driver):
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
+    WebDriverWait(driver, 10).until(replaced(page))
+
+
 def recovery_codes(driver):
     return [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#recovery-codes li")]
 
@@ -189,10 +205,11 @@ def test_article_flow(server, browser):
     assert "Disabled" in d.find_element(By.ID, "status").text
     shot(d, "03-two-factor-off")
     click(d, "Enable")
+    # Adding a method needs the password first (a stolen session must not add the thief's phone).
+    confirm_password(d, "04a-confirm")
+    assert d.current_url == base + "/profile/two-factor/enable"
     shot(d, "04-choose-method")
-    page = d.find_element(By.TAG_NAME, "html")
-    d.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
-    WebDriverWait(d, 10).until(replaced(page))
+    choose_app(d)
     shot(d, "05-app-qr")
 
     # Scan the QR code as the phone would, and check it against the key shown for manual entry.
@@ -277,9 +294,8 @@ def test_recovery_codes(server, browser):
     d, email = browser, "bob@example.com"
     sign_up(d, base, email)
     d.get(base + "/profile/two-factor/enable")
-    page = d.find_element(By.TAG_NAME, "html")
-    d.find_element(By.XPATH, "//button[.//span[normalize-space()='App']]").click()
-    WebDriverWait(d, 10).until(replaced(page))
+    confirm_password(d)
+    choose_app(d)
     phone = Phone(decode_qr(d, d.find_element(By.CSS_SELECTOR, "#qr svg"), "20-qr"))
     fill(d, code=phone.fresh_code())
     click(d, "Activate 2-step verification")
@@ -317,18 +333,16 @@ def test_recovery_codes(server, browser):
     click(d, "Verify")
     assert "not right" in d.find_element(By.CSS_SELECTOR, ".error").text
 
-    # A new set: the old codes stop working (regenerating asks for the password again).
+    # A new set: the old codes stop working. This session has not re-authenticated, so the password
+    # is asked, and confirming shows the new codes at once.
     fill(d, code=codes[1])
     click(d, "Verify")
     d.get(base + "/profile/two-factor")
     click(d, "Generate tokens")
-    # Signing in is not re-authentication (SPEC §2): the password is always asked here.
-    assert d.current_url.startswith(base + "/profile/confirm?"), d.current_url
-    fill(d, password=PASSWORD)
-    click(d, "Confirm")
-    assert d.current_url == base + "/profile/two-factor", d.current_url
-    click(d, "Generate tokens")
-    assert d.current_url == base + "/profile/two-factor/recovery-codes", d.current_url
+    # Signing in is not re-authentication (SPEC §2): the password is asked, and confirming shows the
+    # new codes at once (issue 11: no second click on Generate tokens).
+    confirm_password(d)
+    assert d.current_url == base + "/profile/two-factor/recovery-codes?done=generated", d.current_url
     new_codes = recovery_codes(d)
     assert len(new_codes) == 10 and not set(new_codes) & set(codes)
     click(d, "Sign out")
@@ -366,6 +380,7 @@ def test_sms_and_recovery_phone(server, browser):
     d, email = browser, "carol@example.com"
     sign_up(d, base, email)
     d.get(base + "/profile/two-factor/enable")
+    confirm_password(d)
     page = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.XPATH, "//a[.//span[normalize-space()='SMS']]").click()
     WebDriverWait(d, 10).until(replaced(page))
@@ -390,9 +405,10 @@ def test_sms_and_recovery_phone(server, browser):
     click(d, "Verify")
     assert d.current_url == base + "/profile"
 
-    # Add a recovery phone number, exactly like the SMS method.
+    # Add a recovery phone number, exactly like the SMS method (after the password: a new session).
     d.get(base + "/profile/two-factor")
     click(d, "Add recovery phone number")
+    confirm_password(d)
     fill(d, phone="+44 20 7946 0958")
     wait_for_cooldown(data)
     click(d, "Send code")
@@ -410,6 +426,92 @@ def test_sms_and_recovery_phone(server, browser):
     fill(d, code=texted_code(data))
     click(d, "Verify")
     assert d.current_url == base + "/profile"
+
+
+def test_reauthentication_continues_what_was_asked(server, browser):
+    """Issue 11: after "Confirm it's you" the action asked for happens, without clicking it again.
+    Each flow is one click (and one page) shorter than before: the page after Confirm is the goal."""
+    base, data = server
+    d, email = browser, "dan@example.com"
+    sign_up(d, base, email)
+
+    # Enable → password → the method choice (not back to the Two-Factor page).
+    d.get(base + "/profile/two-factor")
+    click(d, "Enable")
+    confirm_password(d, "40-confirm-enable")
+    assert d.current_url == base + "/profile/two-factor/enable"
+    choose_app(d)
+    phone = Phone(decode_qr(d, d.find_element(By.CSS_SELECTOR, "#qr svg"), "41-qr"))
+    fill(d, code=phone.fresh_code())
+    click(d, "Activate 2-step verification")
+
+    # A new session (sign out and in): nothing sensitive is open.
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    fill(d, code=phone.fresh_code())
+    click(d, "Verify")
+
+    # Generate tokens → password → the ten codes.
+    d.get(base + "/profile/two-factor")
+    click(d, "Generate tokens")
+    confirm_password(d, "42-confirm-generate")
+    codes = recovery_codes(d)
+    assert len(codes) == 10 and "replace any earlier ones" in d.find_element(By.CSS_SELECTOR, ".notice").text
+    shot(d, "43-codes-after-confirm")
+
+    # Show → password → the codes (a new session again, so the password is asked again).
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    fill(d, code=phone.fresh_code())
+    click(d, "Verify")
+    d.get(base + "/profile/two-factor")
+    click(d, "Show")
+    confirm_password(d)
+    assert recovery_codes(d) == codes
+
+    # Add recovery phone number → password → the number form; save it; then Remove → password → removed.
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    fill(d, code=phone.fresh_code())
+    click(d, "Verify")
+    d.get(base + "/profile/two-factor")
+    click(d, "Add recovery phone number")
+    confirm_password(d)
+    assert d.current_url == base + "/profile/two-factor/recovery-phone"
+    fill(d, phone="+44 20 7946 0777")
+    click(d, "Send code")
+    fill(d, code=texted_code(data))
+    click(d, "Save recovery phone number")
+    assert "+44" in d.find_element(By.ID, "recovery-phone").text
+    click(d, "Sign out")
+    sign_in(d, base, email=email)
+    fill(d, code=phone.fresh_code())
+    click(d, "Verify")
+    d.get(base + "/profile/two-factor")
+    click(d, "Remove recovery phone number")
+    confirm_password(d)
+    assert "recovery phone number is removed" in d.find_element(By.CSS_SELECTOR, ".notice").text
+    assert not d.find_elements(By.ID, "recovery-phone")
+
+
+def test_sign_out_everywhere(server, browser):
+    """The profile page's "Sign out everywhere" ends this browser's session and every other one."""
+    base, _ = server
+    d, email = browser, "erin@example.com"
+    sign_up(d, base, email)
+    other = urllib.request.urlopen(urllib.request.Request(
+        base + "/api/v1/session", data=('{"email": "%s", "password": "%s"}' % (email, PASSWORD)).encode(),
+        headers={"Content-Type": "application/json"}, method="POST"))
+    import json
+    token = json.loads(other.read())["token"]
+    d.get(base + "/profile")
+    click(d, "Sign out everywhere")
+    assert d.current_url.startswith(base + "/signin")
+    assert "signed out on every device" in d.find_element(By.CSS_SELECTOR, ".notice").text
+    request = urllib.request.Request(base + "/api/v1/account", headers={"Authorization": "Bearer " + token})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request)
+    assert error.value.code == 401
 
 
 def test_forged_form_is_refused(server, browser):

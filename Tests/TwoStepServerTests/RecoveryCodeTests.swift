@@ -77,7 +77,10 @@ struct RecoveryCodeTests {
                 let page = try await browser.get(path)
                 #expect(page.location?.hasPrefix("/profile/confirm?next=") == true, "\(path)")
             }
-            #expect(try await browser.post("/profile/two-factor/recovery-codes").location == "/profile/confirm?next=%2Fprofile%2Ftwo%2Dfactor")
+            #expect(
+                try await browser.post("/profile/two-factor/recovery-codes").location
+                    == "/profile/confirm?next=%2Fprofile%2Ftwo%2Dfactor%3Fthen%3Dgenerate%2Drecovery%2Dcodes"
+            )
             let status = try await browser.get("/profile/two-factor")
             #expect(status.status == .ok && status.text.contains("<strong>10 of 10</strong>"), "the status page, not an error")
             #expect(Self.codes(in: status).isEmpty)

@@ -32,6 +32,7 @@ extension TestServer {
 extension Browser {
     /// Enables the SMS method for `phone`, reading the code from the outbox.
     func enableSMS(_ phone: String, server: TestServer, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await reauthenticate(sourceLocation: sourceLocation)
         let sent = try await post("/profile/two-factor/sms", ["phone": phone])
         #expect(sent.status == .ok, "\(sent.text.prefix(400))", sourceLocation: sourceLocation)
         #expect(sent.text.contains("We sent a code to"), "\(sent.text.prefix(400))", sourceLocation: sourceLocation)
@@ -47,6 +48,7 @@ struct SMSTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("alice@example.com")
+            try await browser.reauthenticate()
             #expect(try await browser.get("/profile/two-factor/enable").text.contains("href=\"/profile/two-factor/sms\""))
             let bad = try await browser.post("/profile/two-factor/sms", ["phone": "06 1234 5612"])
             #expect(bad.status == .unprocessableContent && bad.text.contains("international form"))
@@ -207,6 +209,7 @@ struct SMSTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("frank@example.com")
+            try await browser.reauthenticate()
             let failed = try await browser.post("/profile/two-factor/sms", ["phone": "+31612345612"])
             #expect(failed.text.contains("could not send the text message just now"))
             let again = try await browser.post("/profile/two-factor/sms", ["phone": "+31612345612"])
@@ -262,16 +265,17 @@ struct SMSTests {
         }
     }
 
-    @Test func outboxPageOnlyInDevMode() async throws {
+    @Test func outboxPageOnlyWithDevOutbox() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
             let page = try await Browser(client).get("/dev/outbox")
             #expect(page.status == .notFound)
         }
-        let dev = try await TestServer.make { $0.devMode = true }
-        try await dev.run { client in
+        let dev = try await TestServer.make { $0.devOutbox = true }
+        try await dev.runLive { client in
             let browser = Browser(client)
             try await browser.signUp("heidi@example.com")
+            try await browser.reauthenticate()
             _ = try await browser.post("/profile/two-factor/sms", ["phone": "+31612345612"])
             let page = try await browser.get("/dev/outbox")
             #expect(page.status == .ok && page.text.contains("+31612345612") && page.text.contains("is your TwoStep security code"))

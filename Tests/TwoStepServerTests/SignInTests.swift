@@ -35,8 +35,8 @@ struct SignInTests {
                 ("not-an-email", "long enough password", "Enter an e-mail address"),
                 ("a@b", "long enough password", "Enter an e-mail address"),
                 ("a b@example.com", "long enough password", "Enter an e-mail address"),
-                ("bob@example.com", "short", "8 to 128 characters"),
-                ("bob@example.com", String(repeating: "x", count: 129), "8 to 128 characters"),
+                ("bob@example.com", "short", "8 to 256 characters"),
+                ("bob@example.com", String(repeating: "x", count: 257), "8 to 256 characters"),
             ] {
                 let page = try await browser.post("/signup", ["email": email, "password": password])
                 #expect(page.status == .unprocessableContent)

@@ -108,6 +108,17 @@ struct TestServer {
     }
 }
 
+extension TestServer {
+    /// Runs `body` against a real server on 127.0.0.1 (port 0), then removes the data directory.
+    func runLive(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let clock = clock
+        let app = try buildApplication(configuration, parts: parts, logger: logs.logger(), now: { clock.now }, passwordHasher: Self.hasher)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The application's own service closes the database when the server stops.
+        try await app.test(.live, body)
+    }
+}
+
 /// A browser: keeps cookies, follows nothing automatically, adds the CSRF field to forms.
 final class Browser: @unchecked Sendable {
     let client: any TestClientProtocol
@@ -177,8 +188,21 @@ final class Browser: @unchecked Sendable {
         try await post("/signout")
     }
 
+    /// "Confirm it's you" with the password: 10 minutes of sensitive changes, under a new session id.
+    func reauthenticate(
+        password: String = "correct horse battery",
+        next: String = "/profile/two-factor",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let old = cookies[Self.sessionCookie]
+        let page = try await post("/profile/confirm", ["password": password, "next": next])
+        #expect(page.location == next, "confirm: \(page.status) \(page.text.prefix(300))", sourceLocation: sourceLocation)
+        #expect(cookies[Self.sessionCookie] != old, "the session id is rotated", sourceLocation: sourceLocation)
+    }
+
     /// Enrols the authenticator app and returns its TOTP, leaving 2FA on.
     func enableApp(at clock: TestClock, trust: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) async throws -> TOTP {
+        try await reauthenticate(sourceLocation: sourceLocation)
         try await post("/profile/two-factor/app")
         let page = try await get("/profile/two-factor/app")
         let key = try #require(page.manualKey, "no key on the App page: \(page.text.prefix(500))", sourceLocation: sourceLocation)

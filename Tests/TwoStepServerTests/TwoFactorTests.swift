@@ -16,6 +16,9 @@ struct TwoFactorTests {
             try await browser.signUp("alice@example.com")
             let page = try await browser.get("/profile/two-factor")
             #expect(page.text.contains("Disabled") && page.text.contains(">Enable</a>"))
+            // Adding a method asks for the password first, then continues to the choice (issue 12).
+            #expect(try await browser.get("/profile/two-factor/enable").location == "/profile/confirm?next=%2Fprofile%2Ftwo%2Dfactor%2Fenable")
+            try await browser.reauthenticate(next: "/profile/two-factor/enable")
             let choose = try await browser.get("/profile/two-factor/enable")
             #expect(choose.text.contains(">App</span>") && choose.text.contains(">SMS</span>"))
 
@@ -46,6 +49,7 @@ struct TwoFactorTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("bob@example.com")
+            try await browser.reauthenticate()
             try await browser.post("/profile/two-factor/app")
             let key = try #require(try await browser.get("/profile/two-factor/app").manualKey)
             let secret = try Base32.decode(key)
@@ -63,9 +67,13 @@ struct TwoFactorTests {
             // Another account never sees bob's pending key.
             let other = Browser(client)
             try await other.signUp("mallory@example.com")
+            try await other.reauthenticate()
             #expect(try await other.get("/profile/two-factor/app").location == "/profile/two-factor/enable")
 
             server.clock.advance(14 * 60)
+            // The key is a secret: showing it again needs the password again, like making it did.
+            #expect(try await browser.get("/profile/two-factor/app").location?.hasPrefix("/profile/confirm") == true)
+            try await browser.reauthenticate(next: "/profile/two-factor/app")
             #expect(try await browser.get("/profile/two-factor/app").manualKey == key, "still there at 14 minutes")
             server.clock.advance(2 * 60)
             #expect(try await browser.get("/profile/two-factor/app").location == "/profile/two-factor/enable", "gone at 16")
@@ -226,8 +234,8 @@ struct TwoFactorTests {
 
             // The operator's reset: 2FA off, count cleared.
             let user = try #require(try await server.store.user(email: "grace@example.com"))
-            _ = try await OperatorActions(parts: server.parts).resetTwoFactor(email: user.name)
-            #expect(try await browser.signIn("grace@example.com").location == "/profile")
+            _ = try await OperatorActions(parts: server.parts).resetTwoFactor(email: user.name, actor: "test")
+            #expect(try await browser.signIn("grace@example.com").location == "/profile/two-factor/enable")
             #expect(try await server.services.lockout.failures(.codes(userID: user.id)) == .none)
         }
     }

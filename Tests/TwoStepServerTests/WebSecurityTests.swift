@@ -121,6 +121,7 @@ struct WebSecurityTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("bob@example.com")
+            try await browser.reauthenticate()
             try await browser.post("/profile/two-factor/app")
             // The pages, and whether each has text fields (so an empty match cannot pass for "all labelled").
             let pages = [
@@ -155,7 +156,7 @@ struct WebSecurityTests {
             }
             #expect(page.headers[values: .setCookie].contains { $0.hasPrefix("__Host-twostep-session=") })
         }
-        let dev = try await TestServer.make { $0.devMode = true }
+        let dev = try await TestServer.make { $0.insecureCookies = true }
         try await dev.run { client in
             let headers = try await Browser(client).get("/signin").headers[values: .setCookie]
             #expect(headers.allSatisfy { !$0.contains("Secure") && $0.hasPrefix("twostep-") && $0.contains("HttpOnly") })
@@ -170,6 +171,7 @@ struct WebSecurityTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("dave@example.com", password: password)
+            try await browser.reauthenticate(password: password)
             try await browser.post("/profile/two-factor/app")
             let key = try #require(try await browser.get("/profile/two-factor/app").manualKey)
             let totp = try TOTP(secret: try Base32.decode(key))

@@ -33,6 +33,8 @@ struct UserCommandTests {
 
         let reset = try OTPCommandTests.run(["user", "reset-2fa", "--email", "ops@example.com"] + data)
         #expect(reset.status == 0 && reset.stdout.contains("two-factor authentication is off"))
+        let unlocked = try OTPCommandTests.run(["user", "unlock", "--email", "ops@example.com", "--operator", "helpdesk-bob"] + data)
+        #expect(unlocked.status == 0 && unlocked.stdout.contains("unlocked ops@example.com"), "\(unlocked.stderr)")
         let unknown = try OTPCommandTests.run(["user", "reset-2fa", "--email", "nobody@example.com"] + data)
         #expect(unknown.status == 2 && unknown.stderr.contains("no account"))
 

@@ -91,12 +91,11 @@ extension API {
         let codes: [String]
     }
 
-    /// An enrolment the service refuses, as a 409; `reauthenticated` runs when a change needs recent proof.
-    static func check(_ start: TwoFactorService.EnrolmentStart, reauthenticated: () throws -> Void) throws {
+    /// An enrolment the service refuses, as a 409 (re-authentication is asked separately).
+    static func check(_ start: TwoFactorService.EnrolmentStart) throws {
         switch start {
         case .allowed: return
         case .notWhileEnabled: throw alreadyEnabled
-        case .needsReauthentication: try reauthenticated()
         }
     }
 
@@ -133,6 +132,8 @@ extension API {
     struct EnabledBody: Encodable {
         let enabled: Bool
         var deviceToken: String?
+        /// After disabling: the session's new bearer token (every other one has ended).
+        var token: String?
     }
 
     /// A refused activation code as a 422, or a 409 when nothing is waiting for one.

@@ -34,7 +34,7 @@ struct AccountAPIController: Sendable {
         account.on(.post, "/account/recovery-phone") { request, context in try await startPhone(request, context, kind: .recoveryPhone) }
         account.on(.post, "/account/recovery-phone/confirm") { request, context in try await confirmPhone(request, context, kind: .recoveryPhone) }
         account.on(.delete, "/account/recovery-phone") { _, context in
-            try requireReauthentication(context)
+            try requireAccess(.recoveryPhone, context)
             guard try await twoFactor.removeRecoveryPhone(user: context.user) else {
                 throw APIError(.notFound, "no_recovery_phone", "This account has no recovery phone number.")
             }
@@ -42,14 +42,14 @@ struct AccountAPIController: Sendable {
         }
         account.on(.post, "/account/recovery-codes") { _, context in
             try API.check(try await twoFactor.recoveryCodeGeneration(for: context.user))
-            try requireReauthentication(context)
+            try requireAccess(.generateRecoveryCodes, context)
             return try API.json(
                 API.RecoveryCodesBody(codes: try await services.recoveryCodes.generate(for: context.user).map(\.description)),
                 status: .created
             )
         }
         account.on(.get, "/account/recovery-codes") { _, context in
-            try requireReauthentication(context)
+            try requireAccess(.revealRecoveryCodes, context)
             return try API.json(API.RecoveryCodesBody(codes: try await services.recoveryCodes.unusedCodes(of: context.user).map(\.description)))
         }
         account.on(.get, "/account/recovery-codes/status") { _, context in
@@ -86,10 +86,10 @@ struct AccountAPIController: Sendable {
 
     private func changePassword(_ request: Request, context: AccountAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: PasswordForm.self, context: context)
-        switch try await accounts.changePassword(user: context.user, current: form.current, new: form.new) {
-        case .success: return API.noContent()
+        switch try await accounts.changePassword(session: context.session, user: context.user, current: form.current, new: form.new) {
+        case .success(let token): return try API.json(TokenBody(token: token))
         case .failure(.wrongPassword): throw APIError(.unauthorized, "wrong_password", "The current password is not right.")
-        case .failure(.passwordLength): throw APIError.invalidField("new", "must have 8 to 128 characters")
+        case .failure(.passwordLength): throw APIError.invalidField("new", "must have \(AccountService.passwordRule)")
         }
     }
 
@@ -100,13 +100,26 @@ struct AccountAPIController: Sendable {
 
     private struct ReauthenticatedBody: Encodable {
         let reauthenticatedUntil: Date
+        /// The session's new bearer token: the one sent with this request no longer works.
+        let token: String
+    }
+
+    /// After a password change: the session's new bearer token (every other one has ended).
+    private struct TokenBody: Encodable {
+        let token: String
     }
 
     private func reauthenticate(_ request: Request, context: AccountAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ProofForm.self, context: context)
-        let proof = try await services.signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code)
-        try check(proof)
-        return try API.json(ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime)))
+        switch try await services.signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
+        case .confirmed(let token):
+            return try API.json(
+                ReauthenticatedBody(reauthenticatedUntil: now.addingTimeInterval(SessionService.reauthenticationLifetime), token: token)
+            )
+        case .refused(let proof):
+            try check(proof)
+            throw APIError.unauthorized
+        }
     }
 
     /// A refused "password or current code" as an API error.
@@ -119,12 +132,18 @@ struct AccountAPIController: Sendable {
         }
     }
 
-    private func requireReauthentication(_ context: AccountAPIContext) throws {
-        guard sessions.isReauthenticated(context.session) else { throw APIError.reauthenticationRequired }
+    /// 403 `reauthentication_required` unless this token re-authenticated in the last 10 minutes
+    /// (the rule: `SessionService.access(for:in:)`).
+    private func requireAccess(_ change: SessionService.SensitiveChange, _ context: AccountAPIContext) throws {
+        switch sessions.access(for: change, in: context.session) {
+        case .allowed: return
+        case .reauthenticationRequired: throw APIError.reauthenticationRequired
+        }
     }
 
     private func startApp(_ request: Request, context: AccountAPIContext) async throws -> Response {
-        try API.check(try await twoFactor.enrolmentStart(.totp, for: context.user)) { try requireReauthentication(context) }
+        try API.check(try await twoFactor.enrolmentStart(.totp, for: context.user))
+        try requireAccess(.addMethod(.totp), context)
         return try API.json(API.EnrolmentBody(try await twoFactor.startAppEnrolment(for: context.user)), status: .created)
     }
 
@@ -134,18 +153,26 @@ struct AccountAPIController: Sendable {
     }
 
     private func confirmApp(_ request: Request, context: AccountAPIContext) async throws -> Response {
-        let form = try await request.decodeJSON(as: ConfirmForm.self, context: context)
-        try API.check(try await twoFactor.activateApp(user: context.user, code: form.code))
-        return try await enabled(context, trustDevice: form.trustDevice)
+        try await confirm(request, context, kind: .totp)
     }
 
-    /// After activation the code just shown counts as re-authentication (as on the pages), so
-    /// recovery codes can be generated next.
-    private func enabled(_ context: AccountAPIContext, trustDevice: Bool?) async throws -> Response {
-        try await sessions.markReauthenticated(context.session)
-        var body = API.EnabledBody(enabled: true)
-        if trustDevice == true { body.deviceToken = try await services.devices.trust(user: context.user, userAgent: context.session.userAgent) }
-        return try API.json(body)
+    /// 200 `{"enabled": …, "device_token": …}` once the code from the new factor is right.
+    private func confirm(_ request: Request, _ context: AccountAPIContext, kind: FactorKind) async throws -> Response {
+        let form = try await request.decodeJSON(as: ConfirmForm.self, context: context)
+        let activation = try await services.enrolments.activate(
+            kind,
+            code: form.code,
+            trustDevice: form.trustDevice ?? false,
+            session: context.session,
+            user: context.user
+        )
+        switch activation {
+        case .activated(let deviceToken):
+            return try API.json(API.EnabledBody(enabled: try await twoFactor.isEnabled(for: context.user), deviceToken: deviceToken))
+        case .wrongCode: try API.check(.wrongCode)
+        case .expired: try API.check(.expired)
+        }
+        throw APIError.unauthorized  // not reached: `check` throws for both refusals
     }
 
     private struct PhoneForm: Decodable {
@@ -153,7 +180,8 @@ struct AccountAPIController: Sendable {
     }
 
     private func startPhone(_ request: Request, _ context: AccountAPIContext, kind: FactorKind) async throws -> Response {
-        try API.check(try await twoFactor.enrolmentStart(kind, for: context.user)) { try requireReauthentication(context) }
+        try API.check(try await twoFactor.enrolmentStart(kind, for: context.user))
+        try requireAccess(kind == .recoveryPhone ? .recoveryPhone : .addMethod(kind), context)
         let form = try await request.decodeJSON(as: PhoneForm.self, context: context)
         guard let phone = PhoneNumber(form.phone) else {
             throw APIError.invalidField("phone", "must be an international number starting with + and the country code, e.g. +31612345678")
@@ -163,16 +191,17 @@ struct AccountAPIController: Sendable {
     }
 
     private func confirmPhone(_ request: Request, _ context: AccountAPIContext, kind: FactorKind) async throws -> Response {
-        let form = try await request.decodeJSON(as: ConfirmForm.self, context: context)
-        try API.check(try await twoFactor.activatePhone(user: context.user, code: form.code, kind: kind))
-        guard kind == .sms else { return try API.json(API.EnabledBody(enabled: try await twoFactor.isEnabled(for: context.user))) }
-        return try await enabled(context, trustDevice: form.trustDevice)
+        try await confirm(request, context, kind: kind)
     }
 
     private func disable(_ request: Request, context: AccountAPIContext) async throws -> Response {
         let form = try await request.decodeJSON(as: ProofForm.self, context: context)
-        try check(try await twoFactor.disable(user: context.user, password: form.password, code: form.code))
-        return try API.json(API.EnabledBody(enabled: false))
+        switch try await twoFactor.disable(session: context.session, user: context.user, password: form.password, code: form.code) {
+        case .disabled(let token): return try API.json(API.EnabledBody(enabled: false, token: token))
+        case .refused(let proof):
+            try check(proof)
+            throw APIError.unauthorized
+        }
     }
 
     private struct DevicesBody: Encodable {

@@ -7,6 +7,9 @@ extension Request {
     func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
         var request = self
         let body = try await request.collectBody(upTo: context.maxUploadSize)
+        if let key = JSONDuplicateKeys.first(in: body.readableBytesView) {
+            throw APIError(.badRequest, "duplicate_key", "The key \"\(key)\" appears twice in one object; send each key once.")
+        }
         do {
             return try API.decoder.decode(type, from: Data(body.readableBytesView))
         } catch let error as DecodingError {

@@ -27,7 +27,7 @@ struct ServiceAPIController: Sendable {
         routes.on(.post, "/users/:user/totp", .enrol) { _, context in
             let user = try await user(context)
             // Only replacing a recovery phone asks for re-authentication, never the app.
-            try API.check(try await twoFactor.enrolmentStart(.totp, for: user)) {}
+            try API.check(try await twoFactor.enrolmentStart(.totp, for: user))
             return try API.json(API.EnrolmentBody(try await twoFactor.startAppEnrolment(for: user)), status: .created)
         }
         routes.on(.post, "/users/:user/totp/confirm", .enrol) { request, context in
@@ -167,7 +167,7 @@ struct ServiceAPIController: Sendable {
         case .failure(.nameMissing): throw APIError.invalidField("email", "give either email or user (your own id for the account), not both")
         case .failure(.invalidEmail): throw APIError.invalidField("email", "is not an e-mail address such as name@example.com")
         case .failure(.invalidID): throw APIError.invalidField("user", "must be 1 to 128 characters without spaces, control characters or /")
-        case .failure(.passwordLength): throw APIError.invalidField("password", "must have 8 to 128 characters")
+        case .failure(.passwordLength): throw APIError.invalidField("password", "must have \(AccountService.passwordRule)")
         case .failure(.emailTaken):
             throw APIError(
                 .conflict,

@@ -22,6 +22,11 @@ struct SessionAPIController: Sendable {
             try await sessions.end(context.session)
             return API.noContent()
         }
+        // "Sign out everywhere" (SPEC F14): this token, every other one, and every browser session.
+        account.on(.delete, "/sessions") { _, context in
+            try await services.accounts.signOutEverywhere(user: context.user)
+            return API.noContent()
+        }
     }
 
     private struct Credentials: Decodable {
@@ -48,7 +53,7 @@ struct SessionAPIController: Sendable {
             let token = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: nil)
             return try API.json(SessionBody(status: "authenticated", token: token), status: .created)
         case .failure(.invalidEmail): throw APIError.invalidField("email", "is not an e-mail address such as name@example.com")
-        case .failure(.passwordLength): throw APIError.invalidField("password", "must have 8 to 128 characters")
+        case .failure(.passwordLength): throw APIError.invalidField("password", "must have \(AccountService.passwordRule)")
         case .failure(.emailTaken): throw APIError(.conflict, "email_taken", "An account with that e-mail address already exists.")
         case .failure(.closed): throw APIError.signUpClosed
         }
@@ -68,6 +73,9 @@ struct SessionAPIController: Sendable {
             throw APIError(.unauthorized, "wrong_credentials", "Wrong e-mail address or password.")  // never which (SPEC F1)
         case .signedIn(_, let token):
             return try API.json(SessionBody(status: "authenticated", token: token))
+        case .enrolmentRequired(_, let token):
+            // The token only reaches enrolment until a method is on (EnrolmentGate).
+            return try API.json(SessionBody(status: "enrolment_required", token: token))
         case .secondFactorRequired(let user, let challenge):
             return try API.json(
                 SessionBody(

@@ -14,13 +14,14 @@ extension Date {
 /// Accounts and passwords (SPEC F1).
 struct AccountService: Sendable {
     /// Accounts and their events; a password change also forgets trusted devices.
-    typealias Storage = UserRepository & TrustedDeviceRepository & SecurityEventRepository
+    typealias Storage = UserRepository & TrustedDeviceRepository & SecurityEventRepository & SessionRepository
     let store: any Storage
     let hasher: SecretHasher
     let now: Now
     /// Whether people may make their own accounts (`--signup open|off`). Off, accounts come only
     /// from operators and relying services, so nobody can claim an address in advance.
     let signUpOpen: Bool
+    let sessions: SessionService
 
     /// A hash of nothing anyone knows, checked when an e-mail address is unknown, so a wrong
     /// address takes as long as a wrong password and answers do not reveal who has an account.
@@ -31,11 +32,22 @@ struct AccountService: Sendable {
         self.hasher = hasher
         self.now = now
         self.signUpOpen = signUpOpen
+        self.sessions = SessionService(store: store, now: now)
         self.decoy = Decoy(hasher: hasher)
     }
 
-    /// NIST SP 800-63B §5.1.1.2: at least 8 characters, at least 64 allowed, no composition rules.
-    static let passwordLengths = 8...128
+    /// NIST SP 800-63B §5.1.1.2: at least 8 characters, at least 64 allowed, no composition rules;
+    /// each Unicode code point counts as one character. Counted in scalars, not in what a person
+    /// sees as characters: one "character" can carry thousands of combining marks, and a 48 KB
+    /// password of 8 of them is not a password (issue 12).
+    static let passwordLengths = 8...256
+
+    /// How the pages and the API state the rule.
+    static let passwordRule = "\(passwordLengths.lowerBound) to \(passwordLengths.upperBound) characters"
+
+    static func isAcceptable(password: String) -> Bool {
+        passwordLengths.contains(password.unicodeScalars.count)
+    }
 
     enum SignUpError: Error, Equatable {
         case invalidEmail, passwordLength, emailTaken
@@ -71,7 +83,7 @@ struct AccountService: Sendable {
         case .external(let id, _):
             externalID = id
         }
-        if let password, !Self.passwordLengths.contains(password.count) { return .failure(.passwordLength) }
+        if let password, !Self.isAcceptable(password: password) { return .failure(.passwordLength) }
         do {
             let user = try await store.createUser(
                 email: email,
@@ -98,8 +110,8 @@ struct AccountService: Sendable {
     /// The account whose password this is, or `nil` — the same answer, after the same work, for
     /// an unknown address and a wrong password.
     func authenticate(email: String, password: String) async throws -> User? {
-        guard let email = Self.normalizedEmail(email), password.count <= Self.passwordLengths.upperBound else {
-            _ = hasher.verify(password, against: decoy.hash)
+        guard let email = Self.normalizedEmail(email), password.unicodeScalars.count <= Self.passwordLengths.upperBound else {
+            _ = hasher.verify(String(password.unicodeScalars.prefix(Self.passwordLengths.upperBound)), against: decoy.hash)
             return nil
         }
         guard let user = try await store.user(email: email), user.passwordHash != Self.noPassword else {
@@ -151,29 +163,31 @@ struct AccountService: Sendable {
     }
 
     /// Changes the password after checking the current one; every trusted device is forgotten and
-    /// every other session ended, since whoever knew the old password may hold them.
-    func changePassword(user: User, current: String, new: String) async throws -> Result<Void, ChangePasswordError> {
+    /// every other session and API token ended, since whoever knew the old password may hold them.
+    /// - Returns: The current session's new id.
+    func changePassword(session: Session, user: User, current: String, new: String) async throws -> Result<String, ChangePasswordError> {
         guard hasher.verify(current, against: user.passwordHash) else { return .failure(.wrongPassword) }
-        guard Self.passwordLengths.contains(new.count) else { return .failure(.passwordLength) }
+        guard Self.isAcceptable(password: new) else { return .failure(.passwordLength) }
         try await store.setPasswordHash(hasher.hash(new), userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
-        try await store.recordEvent(userID: user.id, kind: .passwordChanged, detail: "trusted devices revoked", at: now().unixTime)
-        return .success(())
+        try await store.recordEvent(
+            userID: user.id,
+            kind: .passwordChanged,
+            detail: "trusted devices revoked, other sessions ended",
+            at: now().unixTime
+        )
+        return .success(try await sessions.endOthers(keeping: session))
     }
 
-    /// Lower-cased and trimmed; `nil` unless it looks like `local@domain` without spaces or controls.
-    /// (On every validate request: scalar properties, no Foundation character sets.)
+    /// "Sign out everywhere" (SPEC F14): ends every session and API token of the account, this one included.
+    func signOutEverywhere(user: User) async throws {
+        try await sessions.endAll(userID: user.id)
+        try await store.recordEvent(userID: user.id, kind: .signedOutEverywhere, detail: "every session and API token ended", at: now().unixTime)
+    }
+
+    /// The one spelling of an address (`EmailAddress`), or `nil` if it is not one.
     static func normalizedEmail(_ input: String) -> String? {
-        let scalars = input.unicodeScalars
-        let isSpace: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace }
-        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else { return nil }
-        let email = String(scalars[first...last]).lowercased()
-        guard email.count <= 254,
-            email.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.properties.generalCategory != .control })
-        else { return nil }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return nil }
-        return email
+        EmailAddress.normalized(input)
     }
 }
 

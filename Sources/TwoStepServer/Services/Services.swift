@@ -18,6 +18,7 @@ struct Services: Sendable {
     let signIns: SignInService
     let apiKeys: APIKeyService
     let serviceAccounts: ServiceAccountService
+    let enrolments: EnrolmentService
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
 
@@ -55,10 +56,12 @@ struct Services: Sendable {
             recoveryCodes: recoveryCodes,
             smsCodes: smsCodes,
             passwordHasher: passwordHasher,
+            sessions: sessions,
             now: now
         )
         signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)
         apiKeys = APIKeyService(store: store, now: now)
         serviceAccounts = ServiceAccountService(store: store, accounts: accounts)
+        enrolments = EnrolmentService(twoFactor: twoFactor, devices: devices, sessions: sessions)
     }
 }

@@ -53,15 +53,71 @@ struct SessionService: Sendable {
     /// How long a password or code re-entered for a sensitive change lasts (SPEC §2: "sudo mode").
     static let reauthenticationLifetime: TimeInterval = 10 * 60
 
-    func markReauthenticated(_ session: Session) async throws {
-        try await store.setReauthenticated(idHash: session.idHash, until: now().addingTimeInterval(Self.reauthenticationLifetime).unixTime)
+    /// Opens "sudo mode" and gives the session a new id (SPEC §2: rotated at re-authentication), so an
+    /// id copied before the password was typed again never carries the new privilege.
+    /// - Returns: The new id for the cookie or bearer token.
+    func reauthenticated(_ session: Session) async throws -> String {
+        try await rotate(session, reauthenticatedUntil: now().addingTimeInterval(Self.reauthenticationLifetime).unixTime)
     }
 
-    func isReauthenticated(_ session: Session) -> Bool {
-        (session.reauthenticatedUntil ?? 0) > now().unixTime
+    /// A new id for the same session (account, stage, age and "sudo mode" kept).
+    func rotate(_ session: Session, reauthenticatedUntil: UnixTime? = nil) async throws -> String {
+        let id = RandomToken.generate()
+        let time = now().unixTime
+        guard try await store.rotateSession(idHash: session.idHash, to: RandomToken.hash(id), reauthenticatedUntil: reauthenticatedUntil, at: time)
+        else {
+            // Ended meanwhile (signed out elsewhere): nothing to rotate, and nothing is revived.
+            throw SessionEnded()
+        }
+        return id
+    }
+
+    /// Thrown when a session ended while a request of it was running.
+    struct SessionEnded: Error {}
+
+    /// Changes that need the password or a current code from the last 10 minutes (SPEC §2 "sudo mode").
+    enum SensitiveChange: Sendable, Equatable {
+        /// Adding a sign-in method: the app, SMS, security keys later. NIST SP 800-63B §6.1.2.1: a new
+        /// authenticator is bound only after the holder proves an existing one; the one being added
+        /// never counts (issue 12: a stolen session added the attacker's phone).
+        case addMethod(FactorKind)
+        /// Adding, changing or removing the recovery phone (SPEC F8).
+        case recoveryPhone
+        /// Show, Print and Download of the recovery codes (SPEC F9).
+        case revealRecoveryCodes
+        /// Generate tokens: replaces the set (SPEC F9).
+        case generateRecoveryCodes
+    }
+
+    enum SensitiveChangeAccess: Equatable {
+        case allowed
+        /// Ask for the password or a code from a factor the account already has, then continue.
+        case reauthenticationRequired
+    }
+
+    /// The one place that decides whether a sensitive change may go ahead in this session; the
+    /// pages and the API render the answer their own way.
+    func access(for change: SensitiveChange, in session: Session) -> SensitiveChangeAccess {
+        switch change {
+        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes:
+            (session.reauthenticatedUntil ?? 0) > now().unixTime ? .allowed : .reauthenticationRequired
+        }
     }
 
     func end(_ session: Session) async throws {
         try await store.deleteSession(idHash: session.idHash)
+    }
+
+    /// Ends every other session and API token of the account and gives the current one a new id
+    /// (after a password change or disabling 2FA: whoever held the old proof may hold a session).
+    /// - Returns: The current session's new id.
+    func endOthers(keeping session: Session) async throws -> String {
+        try await store.deleteSessions(userID: session.userID, except: session.idHash)
+        return try await rotate(session)
+    }
+
+    /// "Sign out everywhere" and the operator's reset (SPEC F14): every session and API token of the account.
+    func endAll(userID: Int64) async throws {
+        try await store.deleteSessions(userID: userID)
     }
 }

@@ -17,6 +17,9 @@ struct SignInService: Sendable {
         case signedIn(User, sessionID: String)
         /// The password was right; the half-way session `sessionID` now needs a second factor.
         case secondFactorRequired(User, sessionID: String)
+        /// Signed in after an operator reset: the session may only enrol a method until one is on
+        /// (`EnrolmentGate`), so the account never runs on the password alone.
+        case enrolmentRequired(User, sessionID: String)
     }
 
     /// Checks the password; signs in at once when 2FA is off or `deviceToken` marks a trusted device
@@ -24,7 +27,11 @@ struct SignInService: Sendable {
     func signIn(email: String, password: String, deviceToken: String?, userAgent: String, replacing old: Session?) async throws -> Outcome {
         guard let user = try await accounts.authenticate(email: email, password: password) else { return .refused }
         let method: String
-        if try await !twoFactor.isEnabled(for: user) {
+        if user.enrolmentRequired, try await !twoFactor.isEnabled(for: user) {
+            try await accounts.recordSignIn(user, method: "password; must set up two-factor authentication")
+            let id = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: userAgent, replacing: old)
+            return .enrolmentRequired(user, sessionID: id)
+        } else if try await !twoFactor.isEnabled(for: user) {
             method = "password"
         } else if try await devices.isTrusted(token: deviceToken, user: user) {
             method = "password and trusted device"
@@ -61,10 +68,18 @@ struct SignInService: Sendable {
         }
     }
 
-    /// "Sudo mode" (SPEC §2): the password or a current code opens 10 minutes of sensitive changes.
-    func reauthenticate(session: Session, user: User, password: String?, code: String?) async throws -> TwoFactorService.Proof {
+    enum ReauthenticationResult: Equatable {
+        /// "Sudo mode" is open; the session now has the id `sessionID` (the old one is gone).
+        case confirmed(sessionID: String)
+        case refused(TwoFactorService.Proof)
+    }
+
+    /// "Sudo mode" (SPEC §2): the password or a code from a confirmed factor opens 10 minutes of
+    /// sensitive changes, under a new session id. A factor still being enrolled is never asked
+    /// (`verify` checks confirmed factors only), so it cannot vouch for itself.
+    func reauthenticate(session: Session, user: User, password: String?, code: String?) async throws -> ReauthenticationResult {
         let proof = try await twoFactor.prove(user: user, password: password, code: code)
-        if proof == .confirmed { try await sessions.markReauthenticated(session) }
-        return proof
+        guard proof == .confirmed else { return .refused(proof) }
+        return .confirmed(sessionID: try await sessions.reauthenticated(session))
     }
 }

@@ -19,6 +19,8 @@ struct TwoFactorService: Sendable {
     let smsCodes: SMSCodeService
     /// Checks the password half of "your password or a current security code".
     let passwordHasher: SecretHasher
+    /// Turning 2FA off and an operator reset end sessions.
+    let sessions: SessionService
     let now: Now
 
     /// How long a shown QR code stays usable before the key must be made again.
@@ -214,6 +216,7 @@ struct TwoFactorService: Sendable {
         guard case .accepted(let step, _) = totp.verify(code, at: now(), window: window) else { return .wrongCode }
         try await store.confirmFactor(id: enrolment.factorID, lastUsedStep: Int64(step), at: now().unixTime)
         try await attempts.clear([.codes(userID: user.id)])
+        try await methodEnrolled(user)
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app", at: now().unixTime)
         return .activated
     }
@@ -222,18 +225,17 @@ struct TwoFactorService: Sendable {
 
     enum EnrolmentStart: Equatable {
         case allowed
-        /// A recovery phone is there already: replacing it needs re-authentication (SPEC F8).
-        case needsReauthentication
         /// A primary method (app or SMS) while two-factor authentication is on: disable first
         /// (changing the method needs proof, F7).
         case notWhileEnabled
     }
 
     /// Whether `user` may start enrolling a factor of `kind` now; the pages and both APIs ask.
+    /// (Re-authentication, which every addition needs, is `SessionService.access(for:in:)`.)
     func enrolmentStart(_ kind: FactorKind, for user: User) async throws -> EnrolmentStart {
         switch kind {
         case .totp, .sms: try await isEnabled(for: user) ? .notWhileEnabled : .allowed
-        case .recoveryPhone: try await factor(.recoveryPhone, of: user) != nil ? .needsReauthentication : .allowed
+        case .recoveryPhone: .allowed
         }
     }
 
@@ -294,9 +296,15 @@ struct TwoFactorService: Sendable {
             )
         default:
             try await attempts.clear([.codes(userID: user.id)])
+            try await methodEnrolled(user)
             try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "SMS to \(masked)", at: now().unixTime)
         }
         return .activated
+    }
+
+    /// A method is on: an account an operator reset may do everything again.
+    private func methodEnrolled(_ user: User) async throws {
+        if user.enrolmentRequired { try await store.setEnrolmentRequired(false, userID: user.id) }
     }
 
     /// - Returns: Whether there was a recovery phone to remove.
@@ -451,34 +459,57 @@ struct TwoFactorService: Sendable {
 
     // MARK: Turning it off
 
-    /// Turns two-factor authentication off after the current password or a current code, and
-    /// revokes every trusted device.
-    /// - Returns: `.confirmed` once it is off, or why the proof was refused.
-    func disable(user: User, password: String?, code: String?) async throws -> Proof {
+    enum DisableResult: Equatable {
+        /// Off; every other session and API token of the account is ended, and this one has the new id `sessionID`.
+        case disabled(sessionID: String)
+        case refused(Proof)
+    }
+
+    /// Turns two-factor authentication off after the current password or a current code, revokes
+    /// every trusted device and ends every other session (SPEC F14: whoever signed in with the
+    /// second factor's help must sign in again under the weaker rule).
+    func disable(session: Session, user: User, password: String?, code: String?) async throws -> DisableResult {
         let proof = try await prove(user: user, password: password, code: code)
-        guard proof == .confirmed else { return proof }
+        guard proof == .confirmed else { return .refused(proof) }
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
         try await store.recordEvent(
             userID: user.id,
             kind: .twoFactorDisabled,
-            detail: "trusted devices and recovery codes removed",
+            detail: "trusted devices and recovery codes removed, other sessions ended",
             at: now().unixTime
         )
-        return .confirmed
+        return .disabled(sessionID: try await sessions.endOthers(keeping: session))
     }
 
-    /// `twostep user reset-2fa`: the operator's way out of a lock (NIST SP 800-63B §5.2.2).
-    func operatorReset(user: User) async throws {
+    /// `twostep user unlock`: the documented answer to a lockout (NIST SP 800-63B §5.2.2). It clears
+    /// the waits and the lock and nothing else: the factors stay, so a password alone still does not sign in.
+    func operatorUnlock(user: User, actor: String) async throws {
+        try await attempts.unlock(user)
+        try await store.recordEvent(
+            userID: user.id,
+            kind: .operatorUnlock,
+            detail: "waits and locks cleared by operator \(actor)",
+            at: now().unixTime
+        )
+    }
+
+    /// `twostep user reset-2fa`: the operator's way out of a lost second factor (NIST SP 800-63B
+    /// §5.2.2). Every session and API token ends, and the next sign-in must enrol a method before
+    /// anything else, so nobody keeps using the account under the weaker rule.
+    /// - Parameter actor: Who ran it (recorded in the security activity).
+    func operatorReset(user: User, actor: String) async throws {
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
         try await attempts.unlock(user)
+        try await store.setEnrolmentRequired(true, userID: user.id)
+        try await sessions.endAll(userID: user.id)
         try await store.recordEvent(
             userID: user.id,
             kind: .operatorReset,
-            detail: "two-factor authentication reset by an operator",
+            detail: "two-factor authentication reset by operator \(actor); every session ended",
             at: now().unixTime
         )
     }

@@ -1,11 +1,14 @@
 import HTTPTypes
 public import Hummingbird
+public import NIOCore
 import TwoStepStore
 
 /// What every request carries once the middleware has run: the session and its user, if any
 /// (from the cookie, or the bearer token on the API), the CSRF token for forms, or the API key.
-public struct TwoStepRequestContext: RequestContext {
+public struct TwoStepRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The socket's peer: the client, or the proxy in front of the server.
+    public let remoteAddress: SocketAddress?
     var session: Session?
     var user: User?
     var csrfToken = ""
@@ -14,6 +17,7 @@ public struct TwoStepRequestContext: RequestContext {
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     /// Forms are small; anything larger is refused before it is read (SPEC §2: huge bodies get a 4xx).
@@ -71,5 +75,16 @@ struct WebRedirect: HTTPResponseError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         .redirect(to: location, type: .normal)
+    }
+}
+
+/// A session ended (signed out everywhere) while one of its requests was running: the browser
+/// signs in again; the API answers 401.
+extension SessionService.SessionEnded: HTTPResponseError {
+    var status: HTTPResponse.Status { .unauthorized }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        guard !request.uri.path.hasPrefix("/api/") else { return try APIError.unauthorized.response(from: request, context: context) }
+        return .redirect(to: "/signin", type: .normal)
     }
 }

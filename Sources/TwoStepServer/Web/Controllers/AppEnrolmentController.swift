@@ -32,7 +32,9 @@ struct AppEnrolmentController: Sendable {
         return .redirect(to: "/profile/two-factor/app", type: .normal)
     }
 
+    /// The key is a secret until it is activated: showing it again needs the same proof as making it.
     private func showApp(_ request: Request, context: SignedInContext) async throws -> Response {
+        try guards.requireAccess(.addMethod(.totp), context, next: "/profile/two-factor/app")
         guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {
             throw WebRedirect(to: "/profile/two-factor/enable")
         }
@@ -57,15 +59,17 @@ struct AppEnrolmentController: Sendable {
 
     private func activateApp(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: CodeForm.self, context: context)
-        switch try await twoFactor.activateApp(user: context.user, code: form.code ?? "") {
-        case .activated:
-            // The code just shown proves possession: generating recovery codes next needs no password.
-            try await sessions.markReauthenticated(context.session)
+        let activation = try await services.enrolments.activate(
+            .totp,
+            code: form.code ?? "",
+            trustDevice: form.trust == "on",
+            session: context.session,
+            user: context.user
+        )
+        switch activation {
+        case .activated(let deviceToken):
             var response = Response.redirect(to: "/profile/two-factor?done=enabled", type: .normal)
-            if form.trust == "on" {
-                let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
-                response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
-            }
+            if let deviceToken { response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime))) }
             return response
         case .wrongCode:
             guard let enrolment = try await twoFactor.pendingAppEnrolment(for: context.user) else {

@@ -61,17 +61,20 @@ struct PhoneEnrolmentController: Sendable {
         }
         group.post("two-factor/\(path)/activate") { request, context in
             let form = try await request.decodeForm(as: PhoneForm.self, context: context)
-            switch try await twoFactor.activatePhone(user: context.user, code: form.code ?? "", kind: kind) {
-            case .activated:
-                if kind == .sms { try await sessions.markReauthenticated(context.session) }
+            let activation = try await services.enrolments.activate(
+                kind,
+                code: form.code ?? "",
+                trustDevice: form.trust == "on",
+                session: context.session,
+                user: context.user
+            )
+            switch activation {
+            case .activated(let deviceToken):
                 var response = Response.redirect(
                     to: kind == .sms ? "/profile/two-factor?done=enabled" : "/profile/two-factor?done=recovery-phone",
                     type: .normal
                 )
-                if form.trust == "on" {
-                    let token = try await devices.trust(user: context.user, userAgent: request.headers[.userAgent] ?? "")
-                    response.setCookie(cookies.make(cookies.trustedDevice, value: token, maxAge: Int(devices.lifetime)))
-                }
+                if let deviceToken { response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime))) }
                 return response
             case .wrongCode:
                 return try await renderPhoneVerify(
@@ -120,8 +123,7 @@ struct PhoneEnrolmentController: Sendable {
     }
 
     private func removeRecoveryPhone(_ request: Request, context: SignedInContext) async throws -> Response {
-        try guards.requireReauthentication(context, returnTo: "/profile/two-factor")
-        _ = try await twoFactor.removeRecoveryPhone(user: context.user)
-        return .redirect(to: "/profile/two-factor?done=recovery-phone-removed", type: .normal)
+        try guards.requireAccess(.recoveryPhone, context, next: "/profile/two-factor", then: .removeRecoveryPhone)
+        return try await guards.perform(.removeRecoveryPhone, context.user)
     }
 }

@@ -15,6 +15,15 @@ struct ProfileController: Sendable {
     func addRoutes(to profile: RouterGroup<SignedInContext>) {
         profile.get(use: showProfile)
         profile.post("password", use: changePassword)
+        profile.post("signout-everywhere", use: signOutEverywhere)
+    }
+
+    /// "Sign out everywhere" (SPEC F14): this browser too, and every API token of the account.
+    private func signOutEverywhere(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await accounts.signOutEverywhere(user: context.user)
+        var response = Response.redirect(to: "/signin?done=signed-out-everywhere", type: .normal)
+        response.setCookie(cookies.expired(cookies.session))
+        return response
     }
 
     private func showProfile(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -41,15 +50,19 @@ struct ProfileController: Sendable {
 
     private func changePassword(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: PasswordForm.self, context: context)
-        switch try await accounts.changePassword(user: context.user, current: form.current ?? "", new: form.new ?? "") {
-        case .success:
+        switch try await accounts.changePassword(session: context.session, user: context.user, current: form.current ?? "", new: form.new ?? "") {
+        case .success(let sessionID):
             var response = Response.redirect(to: "/profile?done=password", type: .normal)
             response.setCookie(cookies.expired(cookies.trustedDevice))
+            response.setCookie(cookies.make(cookies.session, value: sessionID))
             return response
         case .failure(.wrongPassword):
             return pages.render(try await profilePage(context, error: "Your current password is not right."), status: .unprocessableContent)
         case .failure(.passwordLength):
-            return pages.render(try await profilePage(context, error: "Choose a new password of 8 to 128 characters."), status: .unprocessableContent)
+            return pages.render(
+                try await profilePage(context, error: "Choose a new password of \(AccountService.passwordRule)."),
+                status: .unprocessableContent
+            )
         }
     }
 }

@@ -25,24 +25,25 @@ struct ReauthenticationController: Sendable {
         let next: String?
     }
 
-    /// Only paths inside the profile are followed after confirming, so the form cannot be used to
-    /// send someone to another site.
-    private static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/profile/"), !next.contains("//"), !next.contains("\\"), !next.contains("@") else {
-            return "/profile/two-factor"
-        }
-        return next
-    }
-
     private func confirmPage(_ context: SignedInContext, next: String?, error: String? = nil) -> ConfirmPage {
-        ConfirmPage(frame: .profile("Confirm it’s you", context), next: Self.safeNext(next), error: error)
+        ConfirmPage(frame: .profile("Confirm it’s you", context), next: LocalPath.profile(next) ?? "/profile/two-factor", error: error)
     }
 
     private func confirm(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: ConfirmForm.self, context: context)
-        let next = Self.safeNext(form.next)
-        let proof = try await signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code)
-        guard proof != .confirmed else { return .redirect(to: next, type: .normal) }
+        // Only paths inside the profile are followed, so the form cannot send anyone to another site.
+        let next = LocalPath.profile(form.next) ?? "/profile/two-factor"
+        let proof: TwoFactorService.Proof
+        switch try await signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
+        case .confirmed(let sessionID):
+            var response = Response.redirect(to: next, type: .normal)
+            if let then = ProfileGuards.Continuation(next: next) {
+                response = try await ProfileGuards(services: services).perform(then, context.user)
+            }
+            response.setCookie(cookies.make(cookies.session, value: sessionID))
+            return response
+        case .refused(let refusal): proof = refusal
+        }
         let page = confirmPage(context, next: next, error: Format.refusal(proof, now: accounts.now()))
         return pages.render(page, status: proof == .proofMissing ? .unprocessableContent : .unauthorized)
     }

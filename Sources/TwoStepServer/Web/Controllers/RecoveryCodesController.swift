@@ -23,19 +23,22 @@ struct RecoveryCodesController: Sendable {
 
     private func generateRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
         guard try await twoFactor.recoveryCodeGeneration(for: context.user) == .allowed else { throw WebRedirect(to: "/profile/two-factor") }
-        try guards.requireReauthentication(context, returnTo: "/profile/two-factor")
+        try guards.requireAccess(.generateRecoveryCodes, context, next: "/profile/two-factor", then: .generateRecoveryCodes)
         let codes = try await recoveryCodes.generate(for: context.user)
         return pages.render(RecoveryCodesPage(frame: .profile("Your new recovery codes", context), fresh: true, codes: codes.map(\.description)))
     }
 
     private func showRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
-        try guards.requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes")
+        try guards.requireAccess(.revealRecoveryCodes, context, next: "/profile/two-factor/recovery-codes")
         let codes = try await recoveryCodes.unusedCodes(of: context.user)
-        return pages.render(RecoveryCodesPage(frame: .profile("Your recovery codes", context), fresh: false, codes: codes.map(\.description)))
+        // After "Confirm it's you" performed Generate tokens, these are the new codes.
+        let fresh = request.uri.queryParameters["done"] == "generated"
+        let title = fresh ? "Your new recovery codes" : "Your recovery codes"
+        return pages.render(RecoveryCodesPage(frame: .profile(title, context), fresh: fresh, codes: codes.map(\.description)))
     }
 
     private func printRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
-        try guards.requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes/print")
+        try guards.requireAccess(.revealRecoveryCodes, context, next: "/profile/two-factor/recovery-codes/print")
         let codes = try await recoveryCodes.unusedCodes(of: context.user)
         let page = RecoveryPrintPage(
             frame: .profile("Your recovery codes", context),
@@ -47,7 +50,7 @@ struct RecoveryCodesController: Sendable {
     }
 
     private func downloadRecoveryCodes(_ request: Request, context: SignedInContext) async throws -> Response {
-        try guards.requireReauthentication(context, returnTo: "/profile/two-factor/recovery-codes")
+        try guards.requireAccess(.revealRecoveryCodes, context, next: "/profile/two-factor/recovery-codes")
         let codes = try await recoveryCodes.unusedCodes(of: context.user)
         let text = """
             TwoStep recovery codes for \(context.user.name)

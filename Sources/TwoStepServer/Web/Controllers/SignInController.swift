@@ -23,7 +23,12 @@ struct SignInController: Sendable {
         }
         router.post("/signup", use: signUp)
         router.get("/signin") { request, context in
-            let notice = request.uri.queryParameters["done"] == "signed-out" ? "You are signed out." : nil
+            let notice: String? =
+                switch request.uri.queryParameters["done"] {
+                case "signed-out": "You are signed out."
+                case "signed-out-everywhere": "You are signed out on every device and every API token has ended."
+                default: nil
+                }
             return pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice, signUpOpen: accounts.signUpOpen))
         }
         router.post("/signin", use: signIn)
@@ -61,7 +66,7 @@ struct SignInController: Sendable {
             let message =
                 switch error {
                 case .invalidEmail: "Enter an e-mail address such as name@example.com."
-                case .passwordLength: "Choose a password of 8 to 128 characters."
+                case .passwordLength: "Choose a password of \(AccountService.passwordRule)."
                 case .emailTaken: "An account with that e-mail address already exists. Sign in instead."
                 case .closed: Self.signUpClosed
                 }
@@ -93,6 +98,8 @@ struct SignInController: Sendable {
             return redirect(to: "/profile", session: id)
         case .secondFactorRequired(_, let id):
             return redirect(to: "/signin/code", session: id)
+        case .enrolmentRequired(_, let id):
+            return redirect(to: "/profile/two-factor/enable", session: id)
         }
     }
 
@@ -125,9 +132,12 @@ struct SignInController: Sendable {
         }
     }
 
+    /// Every sign-in step (and sign-out) also replaces the CSRF token: a token read or planted
+    /// before the privilege changed is worth nothing after it (OWASP CSRF cheat sheet).
     private func redirect(to location: String, session id: String) -> Response {
         var response = Response.redirect(to: location, type: .normal)
         response.setCookie(cookies.make(cookies.session, value: id))
+        response.setCookie(cookies.make(cookies.csrf, value: RandomToken.generate()))
         return response
     }
 
@@ -135,6 +145,7 @@ struct SignInController: Sendable {
         if let session = context.session { try await sessions.end(session) }
         var response = Response.redirect(to: "/signin?done=signed-out", type: .normal)
         response.setCookie(cookies.expired(cookies.session))
+        response.setCookie(cookies.make(cookies.csrf, value: RandomToken.generate()))
         return response
     }
 

@@ -100,6 +100,8 @@ struct TwoFactorController: Sendable {
         case .recoveryPhoneChanged: "Recovery phone number changed"
         case .recoveryPhoneRemoved: "Recovery phone number removed"
         case .apiKeyLinked: "A service was given access by an administrator"
+        case .signedOutEverywhere: "Signed out everywhere"
+        case .operatorUnlock: "Unlocked by an administrator"
         }
     }
 
@@ -110,11 +112,14 @@ struct TwoFactorController: Sendable {
 
     private func disable(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: DisableForm.self, context: context)
-        let proof = try await twoFactor.disable(user: context.user, password: form.password, code: form.code)
-        guard proof != .confirmed else {
+        let proof: TwoFactorService.Proof
+        switch try await twoFactor.disable(session: context.session, user: context.user, password: form.password, code: form.code) {
+        case .disabled(let sessionID):
             var response = Response.redirect(to: "/profile/two-factor?done=disabled", type: .normal)
             response.setCookie(cookies.expired(cookies.trustedDevice))
+            response.setCookie(cookies.make(cookies.session, value: sessionID))
             return response
+        case .refused(let refusal): proof = refusal
         }
         let error = Format.refusal(proof, now: accounts.now())
         return pages.render(DisablePage(frame: .profile("Disable Two-Factor Authentication", context), error: error), status: .unprocessableContent)

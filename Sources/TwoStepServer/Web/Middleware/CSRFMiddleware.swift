@@ -28,7 +28,10 @@ struct CSRFMiddleware: RouterMiddleware {
             }
         }
         var response = try await next(request, context)
-        if existing == nil { response.setCookie(cookies.make(cookies.csrf, value: context.csrfToken)) }
+        // A handler that replaced the token (sign-in, sign-out) has set the cookie itself.
+        if existing == nil, !response.headers[values: .setCookie].contains(where: { $0.hasPrefix(cookies.csrf + "=") }) {
+            response.setCookie(cookies.make(cookies.csrf, value: context.csrfToken))
+        }
         return response
     }
 }

@@ -4,12 +4,17 @@ import Hummingbird
 extension HTTPField.Name {
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xFrameOptions = Self("X-Frame-Options")!
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
 }
 
 /// Headers every response carries (SPEC §2; OWASP Secure Headers): no script at all, no framing
 /// (clickjacking the Disable button), no MIME sniffing, no referrer, and no caching of pages that
 /// may hold a key or codes.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// HSTS (RFC 6797): after one visit over HTTPS the browser never tries plain HTTP again, so a
+    /// network attacker cannot strip TLS and read the session cookie. Off only with insecure cookies.
+    let strictTransportSecurity: Bool
+
     static var contentSecurityPolicy: String {
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     }
@@ -20,6 +25,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
         response.headers[.xFrameOptions] = "DENY"
+        if strictTransportSecurity { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
     }
