@@ -71,6 +71,7 @@ public func buildRouter(
     accounts.prepareDecoy()
 
     let router = Router(context: TwoStepRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: !configuration.insecureCookies))
     // On the whole router, not the API group: a group's middleware runs only for the group's own routes,
     // and an unknown /api/ path (JSON 404) or a known one with another method (JSON 405 with Allow)
@@ -162,7 +163,7 @@ private struct DatabaseCloser: Service {
 /// day and SMS send-log entries older than the longest SMS limit window, so those tables hold only
 /// what can still matter. Age is the only thing that shortens the send log.
 private struct ExpiredRecordSweeper: Service {
-    let store: any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository
+    let store: any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository & ThrottleRepository
     let smsLimits: SMSLimits
     let now: Now
 
@@ -177,6 +178,8 @@ private struct ExpiredRecordSweeper: Service {
                 try? await store.deleteExpiredTrustedDevices(before: time.unixTime)
                 try? await store.deleteSMSChallenges(createdBefore: time.addingTimeInterval(-86_400).unixTime)
                 try? await store.deleteSMSSends(sentBefore: time.unixTime - smsLimits.retention)
+                // Per-source budgets (client addresses, API keys) are full again long before a day.
+                try? await store.deleteThrottles(prefix: "src:", updatedBefore: time.addingTimeInterval(-86_400).unixTime)
                 try await Task.sleep(for: .seconds(600))
             }
         }

@@ -29,8 +29,17 @@ public struct ServerConfiguration: Sendable {
     public var lockout = LockoutPolicy()
     /// Recovery codes' own budget (OWASP): wrong app codes never stop a right recovery code.
     public var recoveryCodeLockout = LockoutPolicy()
+    /// Wrong passwords per account (by normalised address, known or not): 5 free a day, then 1 min
+    /// doubling to 1 h; 100 in a row, spread over a day, lock until an operator unlocks (NIST SP
+    /// 800-63B §5.2.2, OWASP ASVS V2.2.1).
+    public var passwordLockout = LockoutPolicy(freeAttempts: 5, initialDelay: 60)
+    /// Failures per client address and per API key (OWASP: one source must not lock out many accounts).
+    var sourceBudgets = LockoutService.SourceBudgets()
     /// Where text messages go; `nil` is the outbox file `<data dir>/sms-outbox.jsonl`.
     public var smsGateway: (any SMSGateway)?
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); none by default,
+    /// so the client address is the socket's.
+    public var trustedProxies: [IPRange] = []
     /// How many text messages may go out (SPEC §2).
     public var smsLimits = SMSLimits()
     /// Which numbers are texted at all: the country allow-list and the special ranges allowed.

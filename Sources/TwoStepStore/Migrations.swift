@@ -187,6 +187,13 @@ enum Migrations {
                     "ALTER TABLE users ADD COLUMN enrolment_required INTEGER NOT NULL DEFAULT 0"
                 ]
             ),
+            (
+                9,
+                [
+                    // SPEC F10: every event shows the client address it came from.
+                    "ALTER TABLE security_events ADD COLUMN client_address TEXT NOT NULL DEFAULT ''"
+                ]
+            ),
         ]
     }
 }

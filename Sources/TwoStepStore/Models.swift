@@ -209,11 +209,14 @@ public struct SecurityEvent: Sendable, Equatable, Decodable {
     public var kind: SecurityEventKind
     public var detail: String
     public var createdAt: UnixTime
+    /// Where the request came from (`RequestOrigin`); empty for an operator's command.
+    public var clientAddress: String
 
     enum CodingKeys: String, CodingKey {
         case id, kind, detail
         case userID = "user_id"
         case createdAt = "created_at"
+        case clientAddress = "client_address"
     }
 }
 
@@ -221,6 +224,8 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case signedUp = "signed_up"
     case signedIn = "signed_in"
     case signInFailed = "sign_in_failed"
+    /// A wrong password at re-authentication, password change or disabling (sign-in has its own kind).
+    case passwordFailed = "password_failed"
     case twoFactorEnabled = "two_factor_enabled"
     case twoFactorDisabled = "two_factor_disabled"
     case secondFactorFailed = "second_factor_failed"

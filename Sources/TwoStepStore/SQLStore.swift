@@ -480,15 +480,18 @@ public struct SQLStore: Store {
     public func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws {
         try await writer.raw(
             """
-            INSERT INTO security_events (user_id, kind, detail, created_at)
-            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time))
+            INSERT INTO security_events (user_id, kind, detail, created_at, client_address)
+            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time), \(bind: RequestOrigin.clientAddress))
             """
         ).run()
     }
 
     public func events(userID: Int64, limit: Int) async throws -> [SecurityEvent] {
         try await sql.raw(
-            "SELECT id, user_id, kind, detail, created_at FROM security_events WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: limit)"
+            """
+            SELECT id, user_id, kind, detail, created_at, client_address FROM security_events
+            WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: limit)
+            """
         ).all(decoding: SecurityEvent.self)
     }
 

@@ -64,6 +64,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Whether people may make their own accounts: open or off [TWOSTEP_SIGNUP] (default: open).")
     var signup: String?
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy (address or CIDR range) whose X-Forwarded-For is believed; repeat for more [TWOSTEP_TRUSTED_PROXY, comma separated] (default: none: the socket's address)."
+    )
+    var trustedProxies: [String] = []
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -89,6 +96,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(signup, "SIGNUP", { $0 }) {
             guard let mode = SignUpMode(rawValue: value) else { throw ValidationError("--signup must be open or off, not '\(value)'") }
             configuration.signUp = mode
+        }
+        let proxies = trustedProxies.isEmpty ? (environment("TRUSTED_PROXY") ?? "").split(separator: ",").map(String.init) : trustedProxies
+        configuration.trustedProxies = try proxies.map { text in
+            let text = text.trimmingCharacters(in: .whitespaces)
+            guard let range = IPRange(text) else { throw ValidationError("--trusted-proxy '\(text)' is not an IP address or CIDR range") }
+            return range
         }
         configuration.smsGateway = try smsGateway()
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
@@ -149,6 +162,13 @@ extension ServeCommand {
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Create or update the database schema.")
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy (address or CIDR range) whose X-Forwarded-For is believed; repeat for more [TWOSTEP_TRUSTED_PROXY, comma separated] (default: none: the socket's address)."
+    )
+    var trustedProxies: [String] = []
 
     @OptionGroup var data: DataOptions
 

@@ -54,6 +54,21 @@ struct APIError: HTTPResponseError {
         APIError(.forbidden, "scope_missing", "This API key may not use this route: it needs the scope \(scope.rawValue).")
     }
 
+    /// Too many wrong passwords for this address or from this client (SPEC §2): 429, with
+    /// `Retry-After` unless only an operator can unlock; the same for an address without an account.
+    static func tooManyPasswordAttempts(retryAt: Date?, now: Date) -> APIError {
+        guard let retryAt else {
+            return APIError(.tooManyRequests, "too_many_attempts", "Too many wrong passwords: ask an operator to unlock the account.")
+        }
+        return APIError(
+            .tooManyRequests,
+            "too_many_attempts",
+            "Too many wrong passwords. Try again after the time given.",
+            retryAt: retryAt,
+            now: now
+        )
+    }
+
     static func invalidField(_ field: String, _ message: String) -> APIError {
         APIError(.unprocessableContent, "invalid_field", "\(field): \(message)")
     }

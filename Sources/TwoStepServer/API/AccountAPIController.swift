@@ -89,6 +89,7 @@ struct AccountAPIController: Sendable {
         switch try await accounts.changePassword(session: context.session, user: context.user, current: form.current, new: form.new) {
         case .success(let token): return try API.json(TokenBody(token: token))
         case .failure(.wrongPassword): throw APIError(.unauthorized, "wrong_password", "The current password is not right.")
+        case .failure(.tooManyAttempts(let retryAt)): throw APIError.tooManyPasswordAttempts(retryAt: retryAt, now: now)
         case .failure(.passwordLength): throw APIError.invalidField("new", "must have \(AccountService.passwordRule)")
         }
     }
@@ -127,6 +128,7 @@ struct AccountAPIController: Sendable {
         switch proof {
         case .confirmed: return
         case .wrongPassword: throw APIError(.unauthorized, "wrong_password", "That password is not right.")
+        case .tooManyAttempts(let retryAt): throw APIError.tooManyPasswordAttempts(retryAt: retryAt, now: now)
         case .code(let verification): throw API.refusal(verification, now: now)
         case .proofMissing: throw APIError.invalidField("password", "give the current password, or a current security code in \"code\"")
         }

@@ -110,7 +110,7 @@ struct ServiceAPIController: Sendable {
         guard let (user, factors) = try await services.serviceAccounts.accountWithFactors(named: form.user, for: context.apiKey) else {
             throw APIError.unknownUser
         }
-        switch try await twoFactor.verify(form.code, user: user, factors: factors) {
+        switch try await twoFactor.verify(form.code, user: user, factors: factors, apiKey: context.apiKey.name) {
         case .accepted(let method):
             var body = ValidateBody(valid: true, method: API.name(of: method))
             if case .recoveryCode(let remaining) = method { body.recoveryCodesRemaining = remaining }

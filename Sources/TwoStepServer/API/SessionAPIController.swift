@@ -71,6 +71,8 @@ struct SessionAPIController: Sendable {
         switch outcome {
         case .refused:
             throw APIError(.unauthorized, "wrong_credentials", "Wrong e-mail address or password.")  // never which (SPEC F1)
+        case .tooManyAttempts(let retryAt):
+            throw APIError.tooManyPasswordAttempts(retryAt: retryAt, now: now)
         case .signedIn(_, let token):
             return try API.json(SessionBody(status: "authenticated", token: token))
         case .enrolmentRequired(_, let token):

@@ -17,6 +17,8 @@ struct AccountService: Sendable {
     typealias Storage = UserRepository & TrustedDeviceRepository & SecurityEventRepository & SessionRepository
     let store: any Storage
     let hasher: SecretHasher
+    /// Every password check goes through it (throttled, counted, logged).
+    let passwords: PasswordCheckService
     let now: Now
     /// Whether people may make their own accounts (`--signup open|off`). Off, accounts come only
     /// from operators and relying services, so nobody can claim an address in advance.
@@ -27,9 +29,10 @@ struct AccountService: Sendable {
     /// address takes as long as a wrong password and answers do not reveal who has an account.
     private let decoy: Decoy
 
-    init(store: any Storage, hasher: SecretHasher, now: @escaping Now, signUpOpen: Bool = true) {
+    init(store: any Storage, hasher: SecretHasher, lockout: LockoutService, now: @escaping Now, signUpOpen: Bool = true) {
         self.store = store
         self.hasher = hasher
+        self.passwords = PasswordCheckService(store: store, hasher: hasher, lockout: lockout, now: now)
         self.now = now
         self.signUpOpen = signUpOpen
         self.sessions = SessionService(store: store, now: now)
@@ -107,25 +110,42 @@ struct AccountService: Sendable {
         }
     }
 
-    /// The account whose password this is, or `nil` — the same answer, after the same work, for
-    /// an unknown address and a wrong password.
-    func authenticate(email: String, password: String) async throws -> User? {
-        guard let email = Self.normalizedEmail(email), password.unicodeScalars.count <= Self.passwordLengths.upperBound else {
-            _ = hasher.verify(String(password.unicodeScalars.prefix(Self.passwordLengths.upperBound)), against: decoy.hash)
-            return nil
+    enum Authentication {
+        case authenticated(User)
+        /// Wrong address or password: never which (SPEC F1).
+        case refused
+        /// Not checked (`PasswordCheckService`): the same for every address, known or not.
+        case tooManyAttempts(retryAt: Date?)
+    }
+
+    /// The account whose password this is — the same answers, after the same work, for an unknown
+    /// address and a wrong password, throttled alike.
+    func authenticate(email: String, password: String) async throws -> Authentication {
+        var user: User?
+        if let email = Self.normalizedEmail(email), password.unicodeScalars.count <= Self.passwordLengths.upperBound,
+            let found = try await store.user(email: email), found.passwordHash != Self.noPassword
+        {
+            user = found
         }
-        guard let user = try await store.user(email: email), user.passwordHash != Self.noPassword else {
-            _ = hasher.verify(password, against: decoy.hash)
-            return nil
+        // A password over the length limit is nobody's: only its first part is hashed, against the
+        // decoy, so a 48 KB "password" costs what any other costs.
+        let checked = user == nil ? String(password.unicodeScalars.prefix(Self.passwordLengths.upperBound)) : password
+        switch try await passwords.check(checked, against: user?.passwordHash ?? decoy.hash, email: email, user: user, purpose: .signIn) {
+        case .correct:
+            guard let user else { return .refused }
+            if hasher.needsRehash(user.passwordHash) {
+                try await store.setPasswordHash(hasher.hash(password), userID: user.id)
+            }
+            return .authenticated(user)
+        case .wrong: return .refused
+        case .tooManyAttempts(let retryAt): return .tooManyAttempts(retryAt: retryAt)
         }
-        guard hasher.verify(password, against: user.passwordHash) else {
-            try await store.recordEvent(userID: user.id, kind: .signInFailed, detail: "wrong password", at: now().unixTime)
-            return nil
-        }
-        if hasher.needsRehash(user.passwordHash) {
-            try await store.setPasswordHash(hasher.hash(password), userID: user.id)
-        }
-        return user
+    }
+
+    /// The current password of a signed-in account, for re-authentication, a password change or
+    /// turning two-factor authentication off.
+    func checkPassword(_ password: String, of user: User, for purpose: PasswordCheckService.Purpose) async throws -> PasswordCheckService.Result {
+        try await passwords.check(password, against: user.passwordHash, email: user.email ?? "", user: user, purpose: purpose)
     }
 
     /// Makes the decoy hash now, so that even the first unknown address takes a password check's time.
@@ -160,13 +180,18 @@ struct AccountService: Sendable {
 
     enum ChangePasswordError: Error, Equatable {
         case wrongPassword, passwordLength
+        case tooManyAttempts(retryAt: Date?)
     }
 
     /// Changes the password after checking the current one; every trusted device is forgotten and
     /// every other session and API token ended, since whoever knew the old password may hold them.
     /// - Returns: The current session's new id.
     func changePassword(session: Session, user: User, current: String, new: String) async throws -> Result<String, ChangePasswordError> {
-        guard hasher.verify(current, against: user.passwordHash) else { return .failure(.wrongPassword) }
+        switch try await checkPassword(current, of: user, for: .passwordChange) {
+        case .correct: break
+        case .wrong: return .failure(.wrongPassword)
+        case .tooManyAttempts(let retryAt): return .failure(.tooManyAttempts(retryAt: retryAt))
+        }
         guard Self.isAcceptable(password: new) else { return .failure(.passwordLength) }
         try await store.setPasswordHash(hasher.hash(new), userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)

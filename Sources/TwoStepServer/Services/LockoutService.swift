@@ -2,8 +2,10 @@ import Foundation
 import TwoStepCore
 import TwoStepStore
 
-/// The attempt budgets of accounts (SPEC §2): second-factor codes and recovery codes, each with its
-/// own `LockoutPolicy`, reserved atomically *before* a code is compared, and the operator's unlock.
+/// The attempt budgets (SPEC §2): per account — second-factor codes, recovery codes and the
+/// password, each with its own `LockoutPolicy`, reserved atomically *before* a code or password is
+/// compared — and per source — a client address, an API key — as token buckets of failures, so one
+/// source cannot lock out many accounts (OWASP); and the operator's unlock.
 ///
 /// Every change is a compare-and-set on one row (`ThrottleRepository`): read the state, decide
 /// with the pure policy, write the new state only if nobody changed it meanwhile, else decide
@@ -17,31 +19,99 @@ struct LockoutService: Sendable {
     /// Recovery codes have a budget of their own (OWASP): wrong app codes never stop a right
     /// recovery code, only guessing recovery codes does.
     let recoveryCodes: LockoutPolicy
+    /// Passwords, keyed by the normalised address whether or not an account has it.
+    let passwords: LockoutPolicy
+    let sources: SourceBudgets
     let now: Now
+
+    /// The per-source budgets, as token buckets of failures.
+    struct SourceBudgets: Sendable, Equatable {
+        /// Wrong second-factor codes from one client address (pages and the account API).
+        var codesPerAddress = TokenBucket(capacity: 20, refillInterval: 180)
+        /// Wrong codes through one API key that put an account into a wait: a relying service's
+        /// users mistype all day, but one key pushing account after account into waits is an attack
+        /// (or a compromised key) locking people out.
+        var waitsPerAPIKey = TokenBucket(capacity: 50, refillInterval: 72)
+        /// Wrong passwords from one client address, on every page and API that checks one.
+        var passwordsPerAddress = TokenBucket(capacity: 20, refillInterval: 60)
+
+        init() {}
+    }
+
+    /// Where failures come from.
+    enum Source: Equatable {
+        case codesFromAddress(String)
+        case apiKey(name: String)
+        case passwordsFromAddress(String)
+
+        var key: String {
+            switch self {
+            case .codesFromAddress(let address): "src:code:" + ClientAddress.throttleKey(address)
+            case .apiKey(let name): "src:key:" + name
+            case .passwordsFromAddress(let address): "src:password:" + ClientAddress.throttleKey(address)
+            }
+        }
+    }
+
+    func bucket(_ source: Source) -> TokenBucket {
+        switch source {
+        case .codesFromAddress: sources.codesPerAddress
+        case .apiKey: sources.waitsPerAPIKey
+        case .passwordsFromAddress: sources.passwordsPerAddress
+        }
+    }
+
+    /// Takes one failure token from a source before its attempt may count against an account.
+    /// - Returns: `nil` when taken, else when the source may try again.
+    func take(_ source: Source, at time: Date) async throws -> Date? {
+        let bucket = bucket(source)
+        return try await update(source.key, at: time, busy: time.addingTimeInterval(1)) { stored in
+            switch bucket.take(stored.flatMap(TokenBucket.Level.init(encoded:)), now: time) {
+            case .taken(let level): (level.encoded, nil)
+            case .wait(let retryAt): (stored, retryAt)
+            }
+        }
+    }
+
+    /// The attempt succeeded: it was no failure, so the source gets its token back.
+    func giveBack(_ source: Source, at time: Date) async throws {
+        let bucket = bucket(source)
+        try await update(source.key, at: time, busy: ()) { stored in
+            (bucket.giveBack(stored.flatMap(TokenBucket.Level.init(encoded:)), now: time).encoded, ())
+        }
+    }
 
     /// Which of an account's budgets.
     enum Budget: Equatable {
         case codes(userID: Int64)
         case recoveryCodes(userID: Int64)
+        /// By normalised e-mail address: unknown addresses are throttled exactly like accounts.
+        case password(email: String)
 
         var key: String {
             switch self {
             case .codes(let id): "code:\(id)"
             case .recoveryCodes(let id): "recovery:\(id)"
+            case .password(let email): "password:" + email
             }
         }
+
+        /// An account's password budget: by its address, or by its id when a service named it without one.
+        static func password(of user: User) -> Budget { .password(email: user.email ?? "#\(user.id)") }
     }
 
     func policy(_ budget: Budget) -> LockoutPolicy {
         switch budget {
         case .codes: codes
         case .recoveryCodes: recoveryCodes
+        case .password: passwords
         }
     }
 
     enum Reservation: Equatable {
-        /// The attempt is counted as a failure already; `failures` is what is now stored.
-        case reserved(LockoutPolicy.Failures)
+        /// The attempt is counted as a failure already; `failures` is what is now stored, `previous`
+        /// what was (for ``cancel(_:_:)``).
+        case reserved(LockoutPolicy.Failures, previous: String?)
         /// Not allowed now: the attempt must not be checked.
         case refused(LockoutPolicy.Decision)
     }
@@ -54,11 +124,22 @@ struct LockoutService: Sendable {
             switch policy.decision(failures, now: time) {
             case .allowed:
                 let next = policy.reserving(failures, now: time)
-                return (next.encoded, .reserved(next))
+                return (next.encoded, .reserved(next, previous: stored))
             case let refusal:
                 return (stored, .refused(refusal))
             }
         }
+    }
+
+    /// Takes a reservation back before anything was compared, if nothing was counted since.
+    func cancel(_ budget: Budget, _ reservation: Reservation, at time: Date) async throws {
+        guard case .reserved(let failures, let previous) = reservation else { return }
+        _ = try await store.replaceThrottleState(key: budget.key, expected: failures.encoded, new: previous, at: time.unixTime)
+    }
+
+    /// Whether a failure of this reserved attempt makes the account wait (the per-key budget counts those).
+    func startsWait(_ budget: Budget, reserved failures: LockoutPolicy.Failures) -> Bool {
+        policy(budget).delay(afterFailures: failures.recent.count) > 0
     }
 
     /// What follows a reserved attempt that failed: nothing more to count, only what to tell.
@@ -76,15 +157,16 @@ struct LockoutService: Sendable {
         try await store.throttleState(key: budget.key).flatMap(LockoutPolicy.Failures.init(encoded:)) ?? .none
     }
 
-    /// `twostep user unlock`: clears every wait and lock of the account — code and recovery-code
-    /// budgets — without touching its factors (OWASP: the documented answer to a lockout).
+    /// `twostep user unlock`: clears every wait and lock of the account — code, recovery-code and
+    /// password budgets — without touching its factors (OWASP: the documented answer to a lockout).
     func unlock(_ user: User) async throws {
-        try await clear([.codes(userID: user.id), .recoveryCodes(userID: user.id)])
+        try await clear([.codes(userID: user.id), .recoveryCodes(userID: user.id), .password(of: user)])
     }
 
     /// The compare-and-set loop: `decide` maps the stored state to the state to store and a result;
     /// when another request changed the row first, it decides again on what that request stored.
     /// - Parameter busy: The answer when the row kept changing under us (a flood on one budget).
+    @discardableResult
     func update<Result>(
         _ key: String,
         at time: Date,

@@ -25,7 +25,6 @@ struct Services: Sendable {
     init(_ configuration: ServerConfiguration, parts: ServerParts, now: @escaping Now, passwordHasher: SecretHasher, logger: Logger) {
         let store = parts.store
         self.store = store
-        accounts = AccountService(store: store, hasher: passwordHasher, now: now, signUpOpen: configuration.signUp == .open)
         sessions = SessionService(store: store, now: now)
         devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
         recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
@@ -44,9 +43,12 @@ struct Services: Sendable {
             store: store,
             codes: configuration.lockout,
             recoveryCodes: configuration.recoveryCodeLockout,
+            passwords: configuration.passwordLockout,
+            sources: configuration.sourceBudgets,
             now: now
         )
         self.lockout = lockout
+        accounts = AccountService(store: store, hasher: passwordHasher, lockout: lockout, now: now, signUpOpen: configuration.signUp == .open)
         twoFactor = TwoFactorService(
             store: store,
             keyRing: parts.keyRing,
@@ -55,7 +57,7 @@ struct Services: Sendable {
             attempts: lockout,
             recoveryCodes: recoveryCodes,
             smsCodes: smsCodes,
-            passwordHasher: passwordHasher,
+            passwords: accounts.passwords,
             sessions: sessions,
             now: now
         )

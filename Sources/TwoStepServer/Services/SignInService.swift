@@ -13,6 +13,8 @@ struct SignInService: Sendable {
     enum Outcome {
         /// Wrong e-mail address or password: never which (SPEC F1).
         case refused
+        /// Too many wrong passwords for this address or from this client: not checked (SPEC §2).
+        case tooManyAttempts(retryAt: Date?)
         /// Signed in: `sessionID` is the new session's secret id.
         case signedIn(User, sessionID: String)
         /// The password was right; the half-way session `sessionID` now needs a second factor.
@@ -25,7 +27,12 @@ struct SignInService: Sendable {
     /// Checks the password; signs in at once when 2FA is off or `deviceToken` marks a trusted device
     /// of this account. Any earlier session of the client is replaced (session fixation).
     func signIn(email: String, password: String, deviceToken: String?, userAgent: String, replacing old: Session?) async throws -> Outcome {
-        guard let user = try await accounts.authenticate(email: email, password: password) else { return .refused }
+        let user: User
+        switch try await accounts.authenticate(email: email, password: password) {
+        case .authenticated(let authenticated): user = authenticated
+        case .refused: return .refused
+        case .tooManyAttempts(let retryAt): return .tooManyAttempts(retryAt: retryAt)
+        }
         let method: String
         if user.enrolmentRequired, try await !twoFactor.isEnabled(for: user) {
             try await accounts.recordSignIn(user, method: "password; must set up two-factor authentication")
@@ -78,7 +85,7 @@ struct SignInService: Sendable {
     /// sensitive changes, under a new session id. A factor still being enrolled is never asked
     /// (`verify` checks confirmed factors only), so it cannot vouch for itself.
     func reauthenticate(session: Session, user: User, password: String?, code: String?) async throws -> ReauthenticationResult {
-        let proof = try await twoFactor.prove(user: user, password: password, code: code)
+        let proof = try await twoFactor.prove(user: user, password: password, code: code, for: .reauthentication)
         guard proof == .confirmed else { return .refused(proof) }
         return .confirmed(sessionID: try await sessions.reauthenticated(session))
     }

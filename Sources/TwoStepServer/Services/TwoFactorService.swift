@@ -18,7 +18,7 @@ struct TwoFactorService: Sendable {
     let recoveryCodes: RecoveryCodeService
     let smsCodes: SMSCodeService
     /// Checks the password half of "your password or a current security code".
-    let passwordHasher: SecretHasher
+    let passwords: PasswordCheckService
     /// Turning 2FA off and an operator reset end sessions.
     let sessions: SessionService
     let now: Now
@@ -351,25 +351,54 @@ struct TwoFactorService: Sendable {
     /// account's budget for that kind of code *before* anything is compared (one atomic write, see
     /// `LockoutService`), so concurrent guesses cannot exceed the policy; every failure, replays
     /// included, stays counted, and a success clears the run.
+    ///
+    /// The source is throttled too, so that one source cannot lock out many accounts (OWASP): a
+    /// client address pays a token for every failure, before the account is touched; an API key
+    /// (`/validate`, where every user of a relying service comes through one key) pays one for each
+    /// failure that would put an account into a wait.
     /// - Parameters:
     ///   - user: The account.
     ///   - factors: Its confirmed factors, when the caller read them with the user (validate does).
-    func verify(_ code: String, user: User, factors known: [Factor]? = nil) async throws -> Verification {
+    ///   - apiKey: The relying service's key name on `/validate`; otherwise the source is the
+    ///     request's client address (`RequestOrigin`).
+    func verify(_ code: String, user: User, factors known: [Factor]? = nil, apiKey: String? = nil) async throws -> Verification {
         let time = now()
         let recoveryCode = RecoveryCode(code)
         let budget: LockoutService.Budget = recoveryCode != nil ? .recoveryCodes(userID: user.id) : .codes(userID: user.id)
+        let address = RequestOrigin.clientAddress
+        let source: LockoutService.Source? =
+            if let apiKey { .apiKey(name: apiKey) } else if !address.isEmpty { .codesFromAddress(address) } else { nil }
+        var tokenTaken = false
+        if case .codesFromAddress = source, let source {
+            if let retryAt = try await attempts.take(source, at: time) { return .wait(retryAt: retryAt) }
+            tokenTaken = true
+        }
+        let reservation = try await attempts.reserve(budget, at: time)
         let reserved: LockoutPolicy.Failures
-        switch try await attempts.reserve(budget, at: time) {
-        case .reserved(let failures): reserved = failures
-        case .refused(.wait(let retryAt)): return .wait(retryAt: retryAt)
-        case .refused: return .locked
+        switch reservation {
+        case .reserved(let failures, _): reserved = failures
+        case .refused(let refusal):
+            if tokenTaken, let source { try await attempts.giveBack(source, at: time) }
+            if case .wait(let retryAt) = refusal { return .wait(retryAt: retryAt) }
+            return .locked
+        }
+        if case .apiKey = source, let source, attempts.startsWait(budget, reserved: reserved) {
+            if let retryAt = try await attempts.take(source, at: time) {
+                try await attempts.cancel(budget, reservation, at: time)
+                return .wait(retryAt: retryAt)
+            }
+            tokenTaken = true
+        }
+        func succeeded(_ budgets: [LockoutService.Budget]) async throws {
+            try await attempts.clear(budgets)
+            if tokenTaken, let source { try await attempts.giveBack(source, at: time) }
         }
 
         var replayed = false
         if let recoveryCode {
             if let remaining = try await recoveryCodes.use(recoveryCode, user: user) {
                 // A recovery code also ends a lock of the codes (NIST SP 800-63B §5.2.2).
-                try await attempts.clear([.codes(userID: user.id), .recoveryCodes(userID: user.id)])
+                try await succeeded([.codes(userID: user.id), .recoveryCodes(userID: user.id)])
                 return .accepted(.recoveryCode(remaining: remaining))
             }
         } else {
@@ -378,7 +407,7 @@ struct TwoFactorService: Sendable {
             for factor in factors {
                 switch try await check(code, factor: factor, user: user, at: time) {
                 case .accepted:
-                    try await attempts.clear([budget])
+                    try await succeeded([budget])
                     return .accepted(.factor(factor.kind))
                 case .replayed: replayed = true
                 case .rejected: break
@@ -445,12 +474,18 @@ struct TwoFactorService: Sendable {
         case code(Verification)
         /// Neither a password nor a code was given: never a bare click (SPEC F7).
         case proofMissing
+        case tooManyAttempts(retryAt: Date?)
     }
 
-    /// Checks the password if one is given, else the code (with the lockout and replay guard of sign-in).
-    func prove(user: User, password: String?, code: String?) async throws -> Proof {
+    /// Checks the password if one is given (throttled and logged, `PasswordCheckService`), else the
+    /// code (with the lockout and replay guard of sign-in).
+    func prove(user: User, password: String?, code: String?, for purpose: PasswordCheckService.Purpose) async throws -> Proof {
         if let password, !password.isEmpty {
-            return passwordHasher.verify(password, against: user.passwordHash) ? .confirmed : .wrongPassword
+            switch try await passwords.check(password, against: user.passwordHash, email: user.email ?? "", user: user, purpose: purpose) {
+            case .correct: return .confirmed
+            case .wrong: return .wrongPassword
+            case .tooManyAttempts(let retryAt): return .tooManyAttempts(retryAt: retryAt)
+            }
         }
         guard let code, !code.isEmpty else { return .proofMissing }
         let verification = try await verify(code, user: user)
@@ -469,7 +504,7 @@ struct TwoFactorService: Sendable {
     /// every trusted device and ends every other session (SPEC F14: whoever signed in with the
     /// second factor's help must sign in again under the weaker rule).
     func disable(session: Session, user: User, password: String?, code: String?) async throws -> DisableResult {
-        let proof = try await prove(user: user, password: password, code: code)
+        let proof = try await prove(user: user, password: password, code: code, for: .disable)
         guard proof == .confirmed else { return .refused(proof) }
         try await store.deleteFactors(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)

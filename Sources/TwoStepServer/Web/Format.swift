@@ -88,6 +88,7 @@ extension Format {
         case .wrongPassword: "That password is not right."
         case .code(let verification): refusal(verification, now: now)
         case .proofMissing: "Enter your password or a current security code to confirm."
+        case .tooManyAttempts(let retryAt): SignInController.tooManyAttempts(retryAt: retryAt, now: now)
         }
     }
 }

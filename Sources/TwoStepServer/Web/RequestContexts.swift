@@ -7,7 +7,7 @@ import TwoStepStore
 /// (from the cookie, or the bearer token on the API), the CSRF token for forms, or the API key.
 public struct TwoStepRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The socket's peer: the client, or the proxy in front of the server.
+    /// The socket's peer: the client, or the proxy in front of the server (see `ClientAddressMiddleware`).
     public let remoteAddress: SocketAddress?
     var session: Session?
     var user: User?
@@ -19,6 +19,8 @@ public struct TwoStepRequestContext: RequestContext, RemoteAddressRequestContext
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
     }
+
+    var peerAddress: String? { remoteAddress?.ipAddress }
 
     /// Forms are small; anything larger is refused before it is read (SPEC §2: huge bodies get a 4xx).
     public var maxUploadSize: Int { 64 * 1024 }

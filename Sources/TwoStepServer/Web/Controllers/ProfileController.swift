@@ -63,6 +63,9 @@ struct ProfileController: Sendable {
                 try await profilePage(context, error: "Choose a new password of \(AccountService.passwordRule)."),
                 status: .unprocessableContent
             )
+        case .failure(.tooManyAttempts(let retryAt)):
+            let message = SignInController.tooManyAttempts(retryAt: retryAt, now: accounts.now())
+            return pages.render(try await profilePage(context, error: message), status: .tooManyRequests)
         }
     }
 }

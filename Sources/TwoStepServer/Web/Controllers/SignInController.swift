@@ -94,6 +94,9 @@ struct SignInController: Sendable {
                 signUpOpen: accounts.signUpOpen
             )
             return pages.render(page, status: .unauthorized)
+        case .tooManyAttempts(let retryAt):
+            let message = Self.tooManyAttempts(retryAt: retryAt, now: accounts.now())
+            return pages.render(SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: message), status: .tooManyRequests)
         case .signedIn(_, let id):
             return redirect(to: "/profile", session: id)
         case .secondFactorRequired(_, let id):
@@ -139,6 +142,12 @@ struct SignInController: Sendable {
         response.setCookie(cookies.make(cookies.session, value: id))
         response.setCookie(cookies.make(cookies.csrf, value: RandomToken.generate()))
         return response
+    }
+
+    /// After too many wrong passwords (SPEC §2): the same words whether or not the account exists.
+    static func tooManyAttempts(retryAt: Date?, now: Date) -> String {
+        guard let retryAt else { return "Too many attempts: ask your administrator to unlock your account." }
+        return "Too many attempts. For your security, try again \(Format.inWords(until: retryAt, from: now)) (at \(Format.time(retryAt)))."
     }
 
     private func signOut(_ request: Request, context: TwoStepRequestContext) async throws -> Response {

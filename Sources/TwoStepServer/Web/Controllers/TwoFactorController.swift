@@ -84,6 +84,7 @@ struct TwoFactorController: Sendable {
         case .signedUp: "Account created"
         case .signedIn: "Signed in"
         case .signInFailed: "Failed sign-in"
+        case .passwordFailed: "Wrong password"
         case .twoFactorEnabled: "Two-factor authentication enabled"
         case .twoFactorDisabled: "Two-factor authentication disabled"
         case .secondFactorFailed: "Wrong security code"
