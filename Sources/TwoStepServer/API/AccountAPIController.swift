@@ -230,7 +230,7 @@ struct AccountAPIController: Sendable {
         let events: [EventBody]
 
         init(_ events: [SecurityEvent]) {
-            self.events = events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt)) }
+            self.events = events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt), clientAddress: $0.clientAddress) }
         }
     }
 
@@ -238,5 +238,6 @@ struct AccountAPIController: Sendable {
         let kind: String
         let detail: String
         let at: Date
+        let clientAddress: String
     }
 }
