@@ -77,6 +77,17 @@ import TwoStepStore
             let failed = try #require(events.first { $0.kind == .signInFailed })
             #expect(signedUp.clientAddress == (behindProxy ? "203.0.113.9" : "127.0.0.1"))
             #expect(failed.clientAddress == (behindProxy ? "198.51.100.20" : "127.0.0.1"))
+            // The account API's activity list shows it too (SPEC F10).
+            let token = try #require(
+                (try JSONSerialization.jsonObject(with: Data(String(buffer: created.body).utf8)) as? [String: Any])?["token"] as? String
+            )
+            let listed = try await client.executeRequest(
+                uri: "/api/v1/account/events",
+                method: .get,
+                headers: [.authorization: "Bearer \(token)"],
+                body: nil
+            )
+            #expect(String(buffer: listed.body).contains("\"client_address\":\"\(behindProxy ? "203.0.113.9" : "127.0.0.1")\""))
 
             // The wrong password spent that address's budget (one, here); a forged header only helps behind a trusted proxy.
             let next = try await signIn("y@example.com", "wrong password", from: "198.51.100.21")

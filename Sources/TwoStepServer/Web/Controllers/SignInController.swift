@@ -96,7 +96,10 @@ struct SignInController: Sendable {
             return pages.render(page, status: .unauthorized)
         case .tooManyAttempts(let retryAt):
             let message = Self.tooManyAttempts(retryAt: retryAt, now: accounts.now())
-            return pages.render(SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: message), status: .tooManyRequests)
+            return pages.render(
+                SignInPage(frame: frame(context, title: "Sign in"), emailValue: form.email ?? "", error: message),
+                status: .tooManyRequests
+            )
         case .signedIn(_, let id):
             return redirect(to: "/profile", session: id)
         case .secondFactorRequired(_, let id):

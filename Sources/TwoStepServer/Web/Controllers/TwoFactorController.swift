@@ -71,7 +71,8 @@ struct TwoFactorController: Sendable {
                     when: Format.minute(date),
                     iso: date.ISO8601Format(),
                     what: Self.describe(event.kind),
-                    detail: event.detail.nilIfEmpty
+                    detail: event.detail.nilIfEmpty,
+                    address: event.clientAddress.nilIfEmpty
                 )
             },
             notice: request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }

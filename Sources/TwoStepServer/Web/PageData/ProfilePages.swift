@@ -45,6 +45,8 @@ struct TwoFactorPage: PageContent {
         let what: String
         /// `nil` when there is nothing to add (no dangling dash).
         let detail: String?
+        /// The client address it came from (SPEC F10); `nil` for an operator's command.
+        let address: String?
     }
 }
 
