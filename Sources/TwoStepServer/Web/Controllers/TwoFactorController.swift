@@ -72,7 +72,7 @@ struct TwoFactorController: Sendable {
                     iso: date.ISO8601Format(),
                     what: Self.describe(event.kind),
                     detail: event.detail.nilIfEmpty,
-                    address: event.clientAddress.nilIfEmpty
+                    address: event.clientAddress == ClientAddress.unknown ? nil : event.clientAddress.nilIfEmpty
                 )
             },
             notice: request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
