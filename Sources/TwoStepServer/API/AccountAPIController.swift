@@ -230,7 +230,9 @@ struct AccountAPIController: Sendable {
         let events: [EventBody]
 
         init(_ events: [SecurityEvent]) {
-            self.events = events.map { EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt), clientAddress: $0.clientAddress) }
+            self.events = events.map {
+                EventBody(kind: $0.kind.rawValue, detail: $0.detail, at: Date(unixTime: $0.createdAt), clientAddress: $0.clientAddress)
+            }
         }
     }
 
