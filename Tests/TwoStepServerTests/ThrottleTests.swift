@@ -73,6 +73,7 @@ import TwoStepStore
             var api = APIClient(client: client)
             let signUp = try await api.call(.post, "/api/v1/account", ["email": "rae@example.com", "password": "correct horse battery"])
             api.token = try #require(signUp["token"] as? String)
+            try await api.reauthenticate()  // adding a method needs it (SPEC §2)
             let enrolment = try await api.call(.post, "/api/v1/account/two-factor/app")
             let totp = try TOTP(secret: try Base32.decode(try #require(enrolment["secret"] as? String)))
             #expect(try await api.call(.post, "/api/v1/account/two-factor/app/confirm", ["code": totp.code(at: server.clock.now)]).status == .ok)
