@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The validate benchmark: a release `twostep serve` on SQLite with N imported users, driven by
-# Benchmarks/validate/loadgen.c over 64 keep-alive connections on this machine.
+# The validate benchmark: a release `twostep serve` on SQLite (or PostgreSQL) with N imported users,
+# driven by Benchmarks/validate/loadgen.c over 64 keep-alive connections on this machine.
 #
 #   Benchmarks/validate/run.sh                 N = 1,000 and 1,000,000, 20-second runs
 #   Benchmarks/validate/run.sh --users 50000   one N
 #   Benchmarks/validate/run.sh --smoke         CI: the debug build, 200 users, 2-second runs
+#   Benchmarks/validate/run.sh --database postgres [--pool-size 8]
+#                                              the same on a throw-away PostgreSQL cluster (.ci/postgres)
+#                                              on this machine, one database per N
 #
 # For each N: a no-op route (GET /health) as the framework's ceiling, valid codes, wrong codes.
 # Prints checks/s, p50/p99 latency, status counts and the server's peak RSS; exits 1 if any valid
@@ -15,8 +18,12 @@ users_list=(1000 1000000)
 seconds=20
 connections=64
 configuration=release
+database=sqlite
+pool_size=""
 while (($#)); do
     case "$1" in
+        --database) database="$2"; shift ;;
+        --pool-size) pool_size="$2"; shift ;;
         --smoke) users_list=(200); seconds=2; configuration=debug ;;
         --users) users_list=("$2"); shift ;;
         --seconds) seconds="$2"; shift ;;
@@ -24,18 +31,27 @@ while (($#)); do
     esac
     shift
 done
+[[ "$database" == sqlite || "$database" == postgres ]] || { echo "--database must be sqlite or postgres" >&2; exit 2; }
 ((seconds <= 25)) || { echo "--seconds must be at most 25: valid codes must not outlive their time step" >&2; exit 2; }
 
 work="$(mktemp -d)"
 server=""
 sampler=""
+pg_dir=""
 cleanup() {
     [[ -n "$sampler" ]] && kill "$sampler" 2>/dev/null
     [[ -n "$server" ]] && kill "$server" 2>/dev/null
     wait 2>/dev/null || true
+    [[ -n "$pg_dir" ]] && { .ci/postgres stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_dir" "$pg_dir.initdb.log"; }
     rm -rf "$work"
 }
 trap cleanup EXIT
+[[ -n "$pool_size" ]] && export TWOSTEP_DATABASE_POOL_SIZE="$pool_size"
+if [[ "$database" == postgres ]]; then
+    pg_dir="$(mktemp -d /tmp/twostep-bench-postgres.XXXXXX)"
+    pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    pg_admin="$(.ci/postgres start "$pg_dir" "$pg_port")"
+fi
 
 echo "== building ($configuration) and the load generator"
 swift build -c "$configuration" --product twostep 2>&1 | tail -1
@@ -45,7 +61,7 @@ python=.venv/bin/python3
 if ! "$python" -c 'import pyotp' 2>/dev/null; then
     python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check pyotp
 fi
-echo "machine: $(nproc) cores, $(uname -m); load generator on the same machine"
+echo "machine: $(nproc) cores, $(uname -m); load generator on the same machine; database: $database${pool_size:+, pool $pool_size}"
 
 # RSS of the server, sampled every 0.2 s into $work/rss (kB).
 sample_rss() { while kill -0 "$server" 2>/dev/null; do ps -o rss= -p "$server" >>"$work/rss" 2>/dev/null || true; sleep 0.2; done; }
@@ -69,6 +85,10 @@ for users in "${users_list[@]}"; do
     data="$work/data-$users"
     echo
     echo "== N = $users users"
+    if [[ "$database" == postgres ]]; then
+        psql -q "${pg_admin%%\?*}" -c "CREATE DATABASE bench_$users" >/dev/null
+        export TWOSTEP_DATABASE="${pg_admin/\/postgres\?/\/bench_$users?}"
+    fi
     "$python" Benchmarks/validate/bench.py users "$users" >"$work/users.csv"
     started=$(date +%s%N)
     "$binary" user import "$work/users.csv" --data-dir "$data"

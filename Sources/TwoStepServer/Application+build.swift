@@ -21,7 +21,7 @@ public func openServerParts(_ configuration: ServerConfiguration, logger: Logger
         attributes: [.posixPermissions: 0o700]
     )
     let keyRing = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyPath)
-    let database = try await Database.open(url: configuration.resolvedDatabaseURL, logger: logger)
+    let database = try await Database.open(url: configuration.resolvedDatabaseURL, poolSize: configuration.databasePoolSize, logger: logger)
     do {
         try await database.migrate()
     } catch {
@@ -77,6 +77,7 @@ public func buildRouter(
     // and an unknown /api/ path (JSON 404) or a known one with another method (JSON 405 with Allow)
     // matches none of them.
     router.add(middleware: APIErrorMiddleware(routes: apiRoutes))
+    router.add(middleware: DatabaseOutageMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.get("/static/app.css") { _, _ in
         Response(

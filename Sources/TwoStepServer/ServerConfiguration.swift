@@ -8,8 +8,10 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// Holds the SQLite database and the master key file unless told otherwise.
     public var dataDirectory = "./twostep-data"
-    /// `sqlite:PATH`; by default `sqlite:<data directory>/twostep.sqlite`.
+    /// `sqlite:PATH` or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`; by default `sqlite:<data directory>/twostep.sqlite`.
     public var databaseURL: String?
+    /// PostgreSQL: the most connections this instance opens.
+    public var databasePoolSize = Database.defaultPoolSize
     /// Shown by authenticator apps above the code.
     public var issuer = "TwoStep"
     /// How long "Trust this device" lasts (SPEC F6).

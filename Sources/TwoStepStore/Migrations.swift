@@ -199,14 +199,18 @@ enum Migrations {
 }
 
 extension Database {
-    /// Applies the steps not applied yet; running it again changes nothing.
+    /// Applies the steps not applied yet; running it again changes nothing. On PostgreSQL several
+    /// instances may start at once: an advisory lock lets one migrate while the others wait, then
+    /// find nothing left to do (PostgreSQL's DDL is transactional, so a failed step leaves no trace).
     /// - Returns: The versions applied by this call.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        let sql = primary
-        try await sql.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
-        try await sql.raw("BEGIN IMMEDIATE").run()
-        do {
+        let dialect = dialect
+        return try await transaction { sql in
+            if dialect == .postgres {
+                try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Database.exclusiveLock + 1))").run()
+            }
+            try await sql.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
             let done = Set(try await sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self))
             var applied: [Int] = []
             for step in Migrations.steps(dialect) where !done.contains(step.version) {
@@ -223,11 +227,7 @@ extension Database {
                 ).run()
                 applied.append(step.version)
             }
-            try await sql.raw("COMMIT").run()
             return applied
-        } catch {
-            try? await sql.raw("ROLLBACK").run()
-            throw error
         }
     }
 }

@@ -242,7 +242,7 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .duplicate: "the value is already taken"
-        case .unsupportedDatabase: "unsupported database URL \(detail): use sqlite:PATH"
+        case .unsupportedDatabase: "unsupported database URL \(detail): use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
         }
     }
 }

@@ -34,8 +34,9 @@ extension SQLStore {
     }
 
     public func deleteThrottles(prefix: String, updatedBefore time: UnixTime) async throws {
+        // The CAST: PostgreSQL has no substr(text, integer, bigint), and a bound Int is a bigint there.
         try await database.writer.raw(
-            "DELETE FROM throttles WHERE substr(key, 1, \(bind: prefix.count)) = \(bind: prefix) AND updated_at < \(bind: time)"
+            "DELETE FROM throttles WHERE substr(key, 1, CAST(\(bind: prefix.count) AS INTEGER)) = \(bind: prefix) AND updated_at < \(bind: time)"
         ).run()
     }
 }

@@ -420,9 +420,11 @@ public struct SQLStore: Store {
     // MARK: SMS send log
 
     public func recordSMSSend(userID: Int64, phone: String, purpose: String, at time: UnixTime, limits: SMSLimits) async throws -> SMSLimit? {
-        // One statement: the counts and the insert happen under SQLite's single writer (PostgreSQL:
-        // the same statement under SERIALIZABLE), so a burst of requests cannot all see "4 sent".
-        let recorded = try await writer.raw(
+        // One statement, run `exclusively`: the counts and the insert happen under SQLite's single
+        // writer, and on PostgreSQL after the previous send committed (an advisory lock), so a burst
+        // of requests on any number of instances cannot all see "4 sent".
+        let recorded = try await database.exclusively { writer in
+            try await writer.raw(
             """
             INSERT INTO sms_sends (user_id, phone, purpose, sent_at)
             SELECT \(bind: userID), \(bind: phone), \(bind: purpose), \(bind: time)
@@ -435,7 +437,8 @@ public struct SQLStore: Store {
             AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverDayWindow)) < \(bind: limits.serverPerDay)
             RETURNING id
             """
-        ).first()
+            ).first()
+        }
         if recorded != nil { return nil }
 
         // Refused: say which limit, and when it lifts (the moment the oldest counted message leaves the window).

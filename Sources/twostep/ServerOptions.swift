@@ -10,8 +10,15 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and master key [TWOSTEP_DATA_DIR] (default: ./twostep-data).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("database"), help: "Database URL, sqlite:PATH [TWOSTEP_DATABASE] (default: sqlite:<data dir>/twostep.sqlite).")
+    @Option(
+        name: .customLong("database"),
+        help:
+            "Database URL, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require] [TWOSTEP_DATABASE] (default: sqlite:<data dir>/twostep.sqlite). Prefer the variable for a password: flags show in ps."
+    )
     var databaseURL: String?
+
+    @Option(name: .customLong("database-pool-size"), help: "PostgreSQL connections per instance [TWOSTEP_DATABASE_POOL_SIZE] (default: 8).")
+    var databasePoolSize: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [TWOSTEP_LOG_LEVEL] (default: info).")
     var logLevel: String?
@@ -19,6 +26,8 @@ struct DataOptions: ParsableArguments {
     func apply(to configuration: inout ServerConfiguration) throws {
         if let value = dataDirectory ?? environment("DATA_DIR") { configuration.dataDirectory = value }
         if let value = databaseURL ?? environment("DATABASE") { configuration.databaseURL = value }
+        if let value = try setting(databasePoolSize, "DATABASE_POOL_SIZE", Int.init) { configuration.databasePoolSize = value }
+        guard (1...500).contains(configuration.databasePoolSize) else { throw ValidationError("--database-pool-size must be 1 to 500") }
     }
 
     func logger() throws -> Logger {

@@ -6,7 +6,9 @@ struct TwoStepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "twostep",
         abstract: "A self-hosted two-factor authentication server and toolkit.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, UserCommand.self, APIKeyCommand.self, KeysCommand.self, OTPCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, UserCommand.self, APIKeyCommand.self, KeysCommand.self, OTPCommand.self, DatabaseCommand.self,
+        ]
     )
 
     /// Runs the command. A mistake in the input (a bad flag, bad base32, 12 digits) ends with one

@@ -70,6 +70,7 @@ struct TestServer {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory.path
         configuration.port = 0
+        if TestDatabase.usePostgres { configuration.databaseURL = try await TestDatabase.freshPostgresURL() }
         adjust(&configuration)
         let logs = LogCapture()
         let parts = try await openServerParts(configuration, logger: logs.logger())

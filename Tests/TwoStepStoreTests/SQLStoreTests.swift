@@ -11,7 +11,8 @@ struct SQLStoreTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let database = try await Database.open(url: "sqlite:" + directory.appendingPathComponent("t.sqlite").path, logger: Logger(label: "test"))
+        let url = try await TestDatabase.url(sqlitePath: directory.appendingPathComponent("t.sqlite").path)
+        let database = try await Database.open(url: url, logger: Logger(label: "test"))
         try await database.migrate()
         do {
             try await body(SQLStore(database: database))
@@ -27,6 +28,7 @@ struct SQLStoreTests {
             #expect(try await store.database.migrate() == [], "already applied")
             let versions = try await store.database.sql.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self)
             #expect(versions == Array(1...versions.count), "every step, in order")
+            guard store.database.dialect == .sqlite else { return }
             let mode = try await store.database.sql.raw("PRAGMA journal_mode").first(decodingColumn: "journal_mode", as: String.self)
             #expect(mode == "wal")
         }

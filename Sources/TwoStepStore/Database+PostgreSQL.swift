@@ -1,0 +1,247 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import Synchronization
+
+/// A `postgres://user:password@host:port/database?sslmode=…` URL, read once. Its description
+/// never includes the password.
+struct PostgresURL: Sendable, CustomStringConvertible {
+    enum TLSMode: String, Sendable {
+        /// Plain TCP (a database on the same host or a private network).
+        case disable
+        /// TLS when the server offers it (libpq's default).
+        case prefer
+        /// TLS or nothing. postgres-nio always verifies the certificate chain and host name, so
+        /// `verify-ca` and `verify-full` mean the same.
+        case require
+    }
+
+    var host: String
+    var port: Int
+    var username: String
+    var password: String?
+    var database: String?
+    var tls: TLSMode
+    /// `?search_path=NAME`: the schema the tables live in (tests give each run a fresh one).
+    var searchPath: String?
+
+    var description: String { "PostgreSQL at \(host):\(port)" }
+
+    init(_ text: String) throws(DatabaseError) {
+        guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
+            throw .badURL("expected postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+        guard let host = url.host, !host.isEmpty else { throw .badURL("no host name (postgres://USER:PASSWORD@HOST:PORT/DATABASE)") }
+        guard let user = url.user, !user.isEmpty else { throw .badURL("no user name (postgres://USER:PASSWORD@HOST:PORT/DATABASE)") }
+        self.host = host
+        port = url.port ?? 5432
+        username = user
+        password = url.password
+        let path = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        database = path.isEmpty ? nil : path
+        tls = .prefer
+        for item in url.queryItems ?? [] {
+            switch (item.name, item.value ?? "") {
+            case ("sslmode", "disable"), ("tlsmode", "disable"): tls = .disable
+            case ("sslmode", "prefer"), ("sslmode", "allow"), ("tlsmode", "prefer"): tls = .prefer
+            case ("sslmode", "require"), ("sslmode", "verify-ca"), ("sslmode", "verify-full"), ("tlsmode", "require"): tls = .require
+            case ("sslmode", let other), ("tlsmode", let other):
+                throw .badURL("sslmode must be disable, prefer, require, verify-ca or verify-full, not '\(other)'")
+            case ("search_path", let value) where !value.isEmpty: searchPath = value
+            case (let name, _): throw .badURL("unknown parameter '\(name)' (known: sslmode, search_path)")
+            }
+        }
+    }
+
+    var startupParameters: [(String, String)] {
+        [("application_name", "twostep")] + (searchPath.map { [("search_path", $0)] } ?? [])
+    }
+
+    func clientConfiguration(poolSize: Int) throws -> PostgresClient.Configuration {
+        let tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+        let tls: PostgresClient.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(tlsConfiguration)
+            case .require: .require(tlsConfiguration)
+            }
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = min(2, poolSize - 1)
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = startupParameters
+        return configuration
+    }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = startupParameters
+        return configuration
+    }
+
+    /// What went wrong connecting, in one line for the operator: the server's own reason when it
+    /// answered (`password authentication failed for user "x"`, `database "y" does not exist`),
+    /// else why nothing answered. The password is in none of them.
+    func explain(_ error: any Error) -> DatabaseError {
+        guard let error = error as? PSQLError else { return .unreachable("cannot reach \(self): \(Self.firstLine(error))") }
+        switch error.code {
+        case .server:
+            let message = error.serverInfo?[.message] ?? "refused"
+            let state = error.serverInfo?[.sqlState] ?? ""
+            if state.hasPrefix("57") || state.hasPrefix("08") || state == "53300" {
+                return .unreachable("\(self) is not accepting connections: \(message)")
+            }
+            return .refused("\(self) refused the connection: \(message)")
+        case .sslUnsupported:
+            return .refused("\(self) does not offer TLS, and the URL requires it (sslmode=\(tls.rawValue))")
+        case .authMechanismRequiresPassword:
+            return .refused("\(self) asks for a password, and the URL has none")
+        default:
+            let cause = error.underlying.map(Self.firstLine) ?? "\(error.code)"
+            return .unreachable("cannot reach \(self): \(cause)")
+        }
+    }
+
+    private static func firstLine(_ error: any Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(type(of: error))"
+    }
+}
+
+extension Database {
+    /// Opens a pool of up to `poolSize` connections to PostgreSQL. One connection is made first,
+    /// directly, so a wrong URL, password or database fails here with the server's reason instead
+    /// of queueing requests behind a pool that retries.
+    ///
+    /// The pool (`PostgresClient`, a `ServiceLifecycle.Service`) runs from here until `close()`:
+    /// migrations and operator commands need it before any application exists; `serve` closes it
+    /// through its `DatabaseCloser` service after the HTTP server has stopped.
+    /// - Parameter queryTimeout: How long a statement may wait for a connection before the request
+    ///   fails as ``DatabaseError/unavailable`` (503). While PostgreSQL is down the pool keeps
+    ///   retrying to connect and would hold requests a minute before failing them.
+    static func postgres(url text: String, poolSize: Int, queryTimeout: Duration, logger: Logger) async throws -> Database {
+        let url = try PostgresURL(text)
+        guard poolSize >= 1 else { throw DatabaseError.badURL("the pool needs at least one connection") }
+        do {
+            let probe = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: try url.connectionConfiguration(),
+                id: 0,
+                logger: logger
+            )
+            try await probe.close()
+        } catch {
+            throw url.explain(error)
+        }
+        // The pool logs each failed reconnection attempt (several a second while the database is
+        // down) and each connection it drops on close: only its errors belong in the server's log;
+        // requests that fail meanwhile are logged as they answer 503.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: try url.clientConfiguration(poolSize: poolSize), backgroundLogger: poolLogger)
+        let running = Task { await client.run() }
+        let pool = PostgresPoolSQLDatabase(client: client, logger: logger, timeout: queryTimeout)
+        return Database(
+            dialect: .postgres,
+            writer: pool,
+            readers: [pool],
+            close: {
+                running.cancel()
+                await running.value
+            },
+            withDedicated: { body in
+                try await pool.leasing { connection in try await body(connection.sql(queryLogLevel: nil)) }
+            }
+        )
+    }
+}
+
+/// SQLKit over the pool: each statement leases a connection for its own length, so one statement
+/// is one round trip (a transaction would need the connection held across statements; the rules
+/// need none, see `Database`).
+struct PostgresPoolSQLDatabase: SQLDatabase {
+    let client: PostgresClient
+    let logger: Logger
+    let timeout: Duration
+
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var dialect: any SQLDialect { PostgresDialect() }
+    // SQLKit would log every statement with its bindings (password hashes, sealed keys): never.
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await self.execute(sql: query, onRow) }
+        return promise.futureResult
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try await leasing { connection in try await connection.sql(queryLogLevel: nil).execute(sql: query, onRow) }
+    }
+
+    /// Runs `body` on a leased connection, failing as ``DatabaseError/unavailable`` when no
+    /// connection comes within the timeout or the connection breaks (the database stopped).
+    func leasing<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.value.store(true, ordering: .relaxed)
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    // A statement already running is left to finish: only the wait for a connection is bounded.
+                    if leased.value.load(ordering: .relaxed) { return nil }
+                    throw DatabaseError.unavailable
+                }
+                while let result = try await group.next() {
+                    guard let result else { continue }
+                    group.cancelAll()
+                    return result
+                }
+                throw DatabaseError.unavailable
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Connection failures become ``DatabaseError/unavailable``; SQL errors pass through.
+    static func translate(_ error: any Error) -> any Error {
+        if error is DatabaseError { return error }
+        if let error = error as? PSQLError {
+            switch error.code {
+            case .server:
+                // Class 08 connection exceptions, 57P01-57P03 shutdown / starting up, 53300 too many connections.
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" ? DatabaseError.unavailable : error
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .sslUnsupported,
+                .failedToAddSSLHandler:
+                return DatabaseError.unavailable
+            default:
+                return error
+            }
+        }
+        // The pool's own errors (circuit breaker open, shut down) live in a module of postgres-nio's own.
+        if String(reflecting: type(of: error)).contains("ConnectionPoolError") { return DatabaseError.unavailable }
+        return error
+    }
+}
+
+private final class LeaseFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}

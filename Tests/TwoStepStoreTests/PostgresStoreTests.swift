@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import SQLKit
+import Testing
+import TwoStepStore
+
+/// PostgreSQL as several instances use it: two `Database`s (two pools, as two `twostep serve`
+/// processes have) on one schema. The rules that are one conditional statement must hold across
+/// them; so must the SMS limits, which count then insert. Skipped unless
+/// `TWOSTEP_TEST_POSTGRES_URL` names a server (CI always sets it).
+@Suite("PostgreSQL store", .enabled(if: TestDatabase.postgresURL != nil, "set TWOSTEP_TEST_POSTGRES_URL to run"))
+struct PostgresStoreTests {
+    /// Two instances' stores on one fresh schema.
+    static func withTwoInstances(
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: (SQLStore, SQLStore) async throws -> Void
+    ) async throws {
+        let url = try await TestDatabase.freshPostgresURL()
+        let first = try await Database.open(url: url, poolSize: 8, logger: Logger(label: "test"))
+        let second: Database
+        do {
+            second = try await Database.open(url: url, poolSize: 8, logger: Logger(label: "test"))
+        } catch {
+            try? await first.close()
+            throw error
+        }
+        do {
+            // Both start at once, as two instances deployed together do: one migrates, the other waits.
+            async let a = first.migrate()
+            async let b = second.migrate()
+            let applied = try await [a, b]
+            #expect(
+                applied.filter(\.isEmpty).count == 1 && applied.contains { !$0.isEmpty },
+                "exactly one instance migrated: \(applied)",
+                sourceLocation: sourceLocation
+            )
+            try await body(SQLStore(database: first), SQLStore(database: second))
+        } catch {
+            try? await first.close()
+            try? await second.close()
+            throw error
+        }
+        try await first.close()
+        try await second.close()
+    }
+
+    static func factor(_ store: SQLStore, email: String = "a@example.com") async throws -> (User, Factor) {
+        let user = try await store.createUser(email: email, passwordHash: "h", at: 1)
+        let factor = try await store.createFactor(
+            userID: user.id,
+            kind: .totp,
+            sealedSecret: "s",
+            phone: nil,
+            algorithm: "SHA1",
+            digits: 6,
+            period: 30,
+            at: 1
+        )
+        return (user, factor)
+    }
+
+    /// RFC 6238 §5.2 across instances: 40 claims of one step, half on each instance, one wins.
+    @Test func aStepIsClaimedOnceAcrossInstances() async throws {
+        try await Self.withTwoInstances { a, b in
+            let (_, factor) = try await Self.factor(a)
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<40 { group.addTask { try await (index % 2 == 0 ? a : b).claimStep(100, factorID: factor.id) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+            #expect(try await b.claimStep(100, factorID: factor.id) == false)
+            #expect(try await a.claimStep(101, factorID: factor.id) == true)
+        }
+    }
+
+    @Test func aRecoveryCodeIsUsedOnceAcrossInstances() async throws {
+        try await Self.withTwoInstances { a, b in
+            let (user, _) = try await Self.factor(a)
+            try await a.replaceRecoveryCodes(userID: user.id, codes: [(hash: "h1", sealed: "s1"), (hash: "h2", sealed: "s2")], at: 1)
+            let code = try #require(try await b.recoveryCodes(userID: user.id).first)
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<40 { group.addTask { try await (index % 2 == 0 ? a : b).consumeRecoveryCode(id: code.id, at: 5) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+            #expect(try await a.recoveryCodes(userID: user.id).filter { $0.usedAt != nil }.count == 1)
+        }
+    }
+
+    /// Lockout budgets are compare-and-swap rows: of concurrent reservations on both instances,
+    /// exactly one moves the state on, so wrong codes on any instance add up.
+    @Test func attemptBudgetsAreSwappedOnceAcrossInstances() async throws {
+        try await Self.withTwoInstances { a, b in
+            func race(expected: String?, new: String) async throws -> Int {
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for index in 0..<40 {
+                        group.addTask { try await (index % 2 == 0 ? a : b).replaceThrottleState(key: "code:1", expected: expected, new: new, at: 10) }
+                    }
+                    return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                }
+            }
+            #expect(try await race(expected: nil, new: "1") == 1, "the first attempt")
+            #expect(try await race(expected: "1", new: "2") == 1, "the next")
+            #expect(try await b.throttleState(key: "code:1") == "2")
+            try await a.deleteThrottles(prefix: "code:", updatedBefore: 11)
+            #expect(try await b.throttleState(key: "code:1") == nil, "swept by prefix")
+        }
+    }
+
+    /// The SMS limits count, then insert. Without the advisory lock, concurrent sends on
+    /// PostgreSQL all counted the same rows and all went out; with it, each limit holds across
+    /// instances: one a minute per account, and the server-wide budget.
+    @Test func smsLimitsHoldAcrossInstances() async throws {
+        try await Self.withTwoInstances { a, b in
+            var limits = SMSLimits()
+            limits.cooldown = 60
+            let cooldown = limits
+            let oneAccount = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await (index % 2 == 0 ? a : b).recordSMSSend(userID: 7, phone: "+31612345678", purpose: "sign_in", at: 1_000, limits: cooldown)
+                            == nil
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(oneAccount == 1)
+
+            limits.cooldown = 0
+            limits.perAccountPerHour = 1_000
+            limits.perPhonePerDay = 1_000
+            limits.serverPerHour = 7
+            let budget = limits
+            let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        try await (index % 2 == 0 ? a : b).recordSMSSend(
+                            userID: Int64(index % 20),
+                            phone: "+3161234\(1000 + index)",
+                            purpose: "sign_in",
+                            at: 2_000,
+                            limits: budget
+                        ) == nil
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(recorded == 6, "7 an hour, one already sent")
+        }
+    }
+
+    /// A fresh schema has no tables: migrating it twice applies every step once.
+    @Test func migrationsCreateTheSchema() async throws {
+        let url = try await TestDatabase.freshPostgresURL()
+        let database = try await Database.open(url: url, logger: Logger(label: "test"))
+        let applied = try await database.migrate()
+        #expect(applied == Array(1...applied.count) && applied.count >= 4)
+        #expect(try await database.migrate() == [])
+        let tables = try await database.sql.raw(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+        ).all(decodingColumn: "table_name", as: String.self)
+        #expect(tables.contains("users") && tables.contains("factors") && tables.contains("schema_migrations"))
+        try await database.close()
+    }
+
+    // MARK: Bad input: one clear line, never the password
+
+    static func openError(_ url: String, sourceLocation: SourceLocation = #_sourceLocation) async -> String {
+        do {
+            let database = try await Database.open(url: url, logger: Logger(label: "test"))
+            try? await database.close()
+            Issue.record("opened \(url)", sourceLocation: sourceLocation)
+            return ""
+        } catch {
+            let text = String(describing: error)
+            #expect(!text.contains("\n"), "one line: \(text)", sourceLocation: sourceLocation)
+            return text
+        }
+    }
+
+    /// The test server's URL with one part changed.
+    static func variant(sourceLocation: SourceLocation = #_sourceLocation, _ change: (inout URLComponents) -> Void) throws -> String {
+        let base = try #require(TestDatabase.postgresURL, sourceLocation: sourceLocation)
+        var parts = try #require(URLComponents(string: base), sourceLocation: sourceLocation)
+        change(&parts)
+        return try #require(parts.string, sourceLocation: sourceLocation)
+    }
+
+    @Test func aWrongPasswordIsNamedWithoutThePassword() async throws {
+        let message = await Self.openError(try Self.variant { $0.password = "Wr0ng-Secret-x" })
+        #expect(message.contains("password authentication failed"), "\(message)")
+        #expect(!message.contains("Wr0ng-Secret-x"))
+    }
+
+    @Test func aMissingDatabaseIsNamed() async throws {
+        let message = await Self.openError(try Self.variant { $0.path = "/no_such_database" })
+        #expect(message.contains("database \"no_such_database\" does not exist"), "\(message)")
+    }
+
+    @Test func nothingListeningIsNamed() async throws {
+        // The discard port: nothing listens there on this machine.
+        let message = await Self.openError(try Self.variant { $0.port = 9 })
+        #expect(message.contains("cannot reach PostgreSQL at 127.0.0.1:9"), "\(message)")
+        #expect(!message.contains("twostep-test"))
+    }
+
+    @Test func badURLsAreNamed() async throws {
+        #expect(await Self.openError("postgres://127.0.0.1/db").contains("no user name"))
+        #expect(await Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=sometimes").contains("sslmode must be"))
+        #expect(await !Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=sometimes").contains("Secret-1"))
+        #expect(await Self.openError("postgres://u:p@127.0.0.1/db?colour=blue").contains("unknown parameter 'colour'"))
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+import SQLKit
+import TwoStepStore
+
+/// Which database the store tests run on. SQLite always; PostgreSQL when the environment names a
+/// server, as postgres-nio's integration tests do:
+/// - `TWOSTEP_TEST_POSTGRES_URL`: a server the tests may create schemas on (`.ci/postgres` starts
+///   one). Unset: the PostgreSQL-only tests are skipped.
+/// - `TWOSTEP_TEST_DATABASE=postgres`: every store test runs on PostgreSQL instead of SQLite
+///   (CI runs the suites once each way).
+enum TestDatabase {
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["TWOSTEP_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var usePostgres: Bool {
+        ProcessInfo.processInfo.environment["TWOSTEP_TEST_DATABASE"] == "postgres" && postgresURL != nil
+    }
+
+    /// A URL for a schema of its own, so tests running at once never see each other's rows.
+    static func freshPostgresURL() async throws -> String {
+        guard let base = postgresURL else { throw TestDatabaseError.noPostgres }
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try await Database.open(url: base, poolSize: 1, logger: Logger(label: "test"))
+        do {
+            try await admin.writer.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
+        } catch {
+            try? await admin.close()
+            throw error
+        }
+        try await admin.close()
+        return base + (base.contains("?") ? "&" : "?") + "search_path=" + schema
+    }
+
+    /// A database URL for a test: a fresh PostgreSQL schema, or the SQLite file `path`.
+    static func url(sqlitePath path: String) async throws -> String {
+        usePostgres ? try await freshPostgresURL() : "sqlite:" + path
+    }
+}
+
+enum TestDatabaseError: Error { case noPostgres }
