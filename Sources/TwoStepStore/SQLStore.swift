@@ -425,18 +425,18 @@ public struct SQLStore: Store {
         // of requests on any number of instances cannot all see "4 sent".
         let recorded = try await database.exclusively { writer in
             try await writer.raw(
-            """
-            INSERT INTO sms_sends (user_id, phone, purpose, sent_at)
-            SELECT \(bind: userID), \(bind: phone), \(bind: purpose), \(bind: time)
-            WHERE NOT EXISTS (SELECT 1 FROM sms_sends WHERE user_id = \(bind: userID) AND sent_at > \(bind: time - limits.cooldown))
-            AND (SELECT COUNT(*) FROM sms_sends WHERE user_id = \(bind: userID) AND sent_at > \(bind: time - limits.accountWindow))
-                < \(bind: limits.perAccountPerHour)
-            AND (SELECT COUNT(*) FROM sms_sends WHERE phone = \(bind: phone) AND sent_at > \(bind: time - limits.phoneWindow))
-                < \(bind: limits.perPhonePerDay)
-            AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverHourWindow)) < \(bind: limits.serverPerHour)
-            AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverDayWindow)) < \(bind: limits.serverPerDay)
-            RETURNING id
-            """
+                """
+                INSERT INTO sms_sends (user_id, phone, purpose, sent_at)
+                SELECT \(bind: userID), \(bind: phone), \(bind: purpose), \(bind: time)
+                WHERE NOT EXISTS (SELECT 1 FROM sms_sends WHERE user_id = \(bind: userID) AND sent_at > \(bind: time - limits.cooldown))
+                AND (SELECT COUNT(*) FROM sms_sends WHERE user_id = \(bind: userID) AND sent_at > \(bind: time - limits.accountWindow))
+                    < \(bind: limits.perAccountPerHour)
+                AND (SELECT COUNT(*) FROM sms_sends WHERE phone = \(bind: phone) AND sent_at > \(bind: time - limits.phoneWindow))
+                    < \(bind: limits.perPhonePerDay)
+                AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverHourWindow)) < \(bind: limits.serverPerHour)
+                AND (SELECT COUNT(*) FROM sms_sends WHERE sent_at > \(bind: time - limits.serverDayWindow)) < \(bind: limits.serverPerDay)
+                RETURNING id
+                """
             ).first()
         }
         if recorded != nil { return nil }

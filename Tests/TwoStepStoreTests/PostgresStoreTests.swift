@@ -118,7 +118,13 @@ struct PostgresStoreTests {
             let oneAccount = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<20 {
                     group.addTask {
-                        try await (index % 2 == 0 ? a : b).recordSMSSend(userID: 7, phone: "+31612345678", purpose: "sign_in", at: 1_000, limits: cooldown)
+                        try await (index % 2 == 0 ? a : b).recordSMSSend(
+                            userID: 7,
+                            phone: "+31612345678",
+                            purpose: "sign_in",
+                            at: 1_000,
+                            limits: cooldown
+                        )
                             == nil
                     }
                 }
