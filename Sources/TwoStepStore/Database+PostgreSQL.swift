@@ -134,9 +134,11 @@ extension Database {
     /// The pool (`PostgresClient`, a `ServiceLifecycle.Service`) runs from here until `close()`:
     /// migrations and operator commands need it before any application exists; `serve` closes it
     /// through its `DatabaseCloser` service after the HTTP server has stopped.
-    /// - Parameter queryTimeout: How long a statement may wait for a connection before the request
-    ///   fails as ``DatabaseError/unavailable`` (503). While PostgreSQL is down the pool keeps
-    ///   retrying to connect and would hold requests a minute before failing them.
+    /// - Parameter queryTimeout: How long a statement may wait for a connection while PostgreSQL
+    ///   answers (a burst on a small pool). While it does not (stopped, restarting, cut off), the
+    ///   pool keeps retrying and would hold requests a minute: a wait past a second probes the
+    ///   server with a connection of its own, and fails the statement as
+    ///   ``DatabaseError/unavailable`` (503) when nothing answers.
     static func postgres(url text: String, poolSize: Int, queryTimeout: Duration, logger: Logger) async throws -> Database {
         let url = try PostgresURL(text)
         guard poolSize >= 1 else { throw DatabaseError.badURL("the pool needs at least one connection") }
@@ -158,7 +160,12 @@ extension Database {
         poolLogger.logLevel = max(logger.logLevel, .error)
         let client = PostgresClient(configuration: try url.clientConfiguration(poolSize: poolSize), backgroundLogger: poolLogger)
         let running = Task { await client.run() }
-        let pool = PostgresPoolSQLDatabase(client: client, logger: logger, timeout: queryTimeout)
+        let pool = PostgresPoolSQLDatabase(
+            client: client,
+            logger: logger,
+            timeout: queryTimeout,
+            probe: ReachabilityProbe(url: url, logger: poolLogger)
+        )
         return Database(
             dialect: .postgres,
             writer: pool,
@@ -181,6 +188,7 @@ struct PostgresPoolSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let logger: Logger
     let timeout: Duration
+    let probe: ReachabilityProbe
 
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { PostgresDialect() }
@@ -210,10 +218,15 @@ struct PostgresPoolSQLDatabase: SQLDatabase {
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
                     // A statement already running is left to finish: only the wait for a connection is bounded.
-                    if leased.value.load(ordering: .relaxed) { return nil }
-                    throw DatabaseError.unavailable
+                    let clock = ContinuousClock()
+                    let deadline = clock.now.advanced(by: timeout)
+                    while true {
+                        try await Task.sleep(for: .seconds(1))
+                        if leased.value.load(ordering: .relaxed) { return nil }
+                        if clock.now >= deadline { throw DatabaseError.unavailable }
+                        if await !probe.reachable() { throw DatabaseError.unavailable }
+                    }
                 }
                 while let result = try await group.next() {
                     guard let result else { continue }
@@ -251,4 +264,70 @@ struct PostgresPoolSQLDatabase: SQLDatabase {
 
 private final class LeaseFlag: Sendable {
     let value = Atomic<Bool>(false)
+}
+
+/// Tells a busy pool from an unreachable server: a connection of its own, made at most once a
+/// second however many requests ask, shared by all of them.
+final class ReachabilityProbe: Sendable {
+    private struct State {
+        var checked: ContinuousClock.Instant?
+        var reachable = true
+        var running: Task<Bool, Never>?
+    }
+
+    private let url: PostgresURL
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(url: PostgresURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    func reachable() async -> Bool {
+        let now = ContinuousClock.now
+        let task: Task<Bool, Never> = state.withLock { state in
+            if let running = state.running { return running }
+            if let checked = state.checked, checked.duration(to: now) < .seconds(1) {
+                let answer = state.reachable
+                return Task { answer }
+            }
+            let (url, logger) = (url, logger)
+            let running = Task {
+                do {
+                    var configuration = try url.connectionConfiguration()
+                    configuration.options.connectTimeout = .seconds(2)
+                    let connection = try await PostgresConnection.connect(
+                        on: MultiThreadedEventLoopGroup.singleton.any(),
+                        configuration: configuration,
+                        id: 0,
+                        logger: logger
+                    )
+                    try? await connection.close()
+                    return true
+                } catch {
+                    // Only a definite "nothing answers" (refused, shutting down) counts. A connection
+                    // that timed out is what a machine too busy to answer its own loopback in time
+                    // looks like too (seen under test load): the statement's own deadline covers it.
+                    if let psql = error as? PSQLError, let underlying = psql.underlying as? ChannelError,
+                        case .connectTimeout = underlying
+                    {
+                        return true
+                    }
+                    return !url.explain(error).isUnavailable
+                }
+            }
+            state.running = running
+            return running
+        }
+        let answer = await task.value
+        state.withLock { state in
+            if state.running == task {
+                state.running = nil
+                state.checked = ContinuousClock.now
+                state.reachable = answer
+            }
+        }
+        return answer
+    }
 }

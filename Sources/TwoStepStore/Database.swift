@@ -117,11 +117,12 @@ public final class Database: Sendable {
     /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable|prefer|require`.
     /// - Parameters:
     ///   - poolSize: PostgreSQL: the most connections this instance opens.
-    ///   - queryTimeout: PostgreSQL: the longest a statement waits for a connection (see ``DatabaseError/unavailable``).
+    ///   - queryTimeout: PostgreSQL: the longest a statement waits for a connection while the server
+    ///     answers (see ``DatabaseError/unavailable``; an unreachable one fails it within a second).
     public static func open(
         url: String,
         poolSize: Int = Database.defaultPoolSize,
-        queryTimeout: Duration = .seconds(5),
+        queryTimeout: Duration = .seconds(30),
         logger: Logger
     ) async throws -> Database {
         if url.hasPrefix("sqlite:") { return try await sqlite(path: String(url.dropFirst("sqlite:".count)), logger: logger) }

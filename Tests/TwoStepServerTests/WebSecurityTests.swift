@@ -40,6 +40,17 @@ struct WebSecurityTests {
     /// Every row of every table, to show that a refused request changed nothing.
     static func snapshot(_ store: SQLStore) async throws -> [String: [String]] {
         let sql = store.database.sql
+        if store.database.dialect == .postgres {
+            let tables = try await sql.raw(
+                "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+            ).all(decodingColumn: "name", as: String.self)
+            var rows: [String: [String]] = [:]
+            for table in tables {
+                // A row cast to text is every column, quoted where needed, as `quote()` gives on SQLite.
+                rows[table] = try await sql.raw("SELECT t::text AS row FROM \(ident: table) t ORDER BY 1").all(decodingColumn: "row", as: String.self)
+            }
+            return rows
+        }
         let tables = try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             .all(decodingColumn: "name", as: String.self)
         var rows: [String: [String]] = [:]
