@@ -247,6 +247,8 @@ extension Database.Dialect {
                 "UPDATE sqlite_schema SET sql = replace(sql, '\(column)', '\(becomes)') WHERE type = 'table' AND name = '\(table)'",
                 "PRAGMA writable_schema = OFF",
             ]
+        case .postgres:
+            ["ALTER TABLE \(table) ALTER COLUMN \(column.prefix(while: { $0 != " " })) DROP NOT NULL"]
         }
     }
 }

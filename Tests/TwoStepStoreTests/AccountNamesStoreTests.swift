@@ -55,6 +55,8 @@ struct AccountNamesStoreTests {
             #expect(try await store.linkAPIKey(id: vpn.id, userID: signedUp.id, at: 2))
             #expect(try await store.linkAPIKey(id: vpn.id, userID: signedUp.id, at: 3) == false)
             #expect(try await store.isLinked(apiKeyID: vpn.id, userID: signedUp.id))
+            // SQLite's schema was edited in place (dropNotNull); PostgreSQL altered the column.
+            guard store.database.dialect == .sqlite else { return }
             let integrity = try await store.database.sql.raw("PRAGMA integrity_check").first(decodingColumn: "integrity_check", as: String.self)
             #expect(integrity == "ok", "the edited schema is sound")
         }
