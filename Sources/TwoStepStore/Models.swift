@@ -35,6 +35,22 @@ public struct User: Sendable, Equatable, Decodable {
     }
 }
 
+extension User {
+    /// Flags are stored as INTEGER 0/1, the one boolean spelling SQLite and PostgreSQL share (a
+    /// PostgreSQL INTEGER does not decode as `Bool`), so they are read as numbers here.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        id = try values.decode(Int64.self, forKey: .id)
+        email = try values.decodeIfPresent(String.self, forKey: .email)
+        passwordHash = try values.decode(String.self, forKey: .passwordHash)
+        createdAt = try values.decode(UnixTime.self, forKey: .createdAt)
+        origin = try values.decodeIfPresent(AccountOrigin.self, forKey: .origin)
+        apiKeyID = try values.decodeIfPresent(Int64.self, forKey: .apiKeyID)
+        externalID = try values.decodeIfPresent(String.self, forKey: .externalID)
+        enrolmentRequired = try values.decode(Int.self, forKey: .enrolmentRequired) != 0
+    }
+}
+
 /// How an account came to exist (issue 12: relying services must not trust an address anyone could sign up with).
 public enum AccountOrigin: String, Sendable, Codable {
     /// The person signed up on the pages or the account API.

@@ -70,7 +70,11 @@ struct TestServer {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory.path
         configuration.port = 0
-        if TestDatabase.usePostgres { configuration.databaseURL = try await TestDatabase.freshPostgresURL() }
+        if TestDatabase.usePostgres {
+            configuration.databaseURL = try await TestDatabase.freshPostgresURL()
+            // Every test runs at once, each with its own pool: small pools keep them under the server's connection limit.
+            configuration.databasePoolSize = 3
+        }
         adjust(&configuration)
         let logs = LogCapture()
         let parts = try await openServerParts(configuration, logger: logs.logger())

@@ -12,7 +12,7 @@ struct SQLStoreTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try await TestDatabase.url(sqlitePath: directory.appendingPathComponent("t.sqlite").path)
-        let database = try await Database.open(url: url, logger: Logger(label: "test"))
+        let database = try await Database.open(url: url, poolSize: 4, logger: Logger(label: "test"))
         try await database.migrate()
         do {
             try await body(SQLStore(database: database))
