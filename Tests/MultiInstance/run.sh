@@ -38,8 +38,8 @@ cp -p "$work/a/master.key" "$work/b/master.key"
 key="$("$binary" apikey create --name multi --data-dir "$work/a")"
 
 start_instance() { # NAME PORT
-    TWOSTEP_SMS_GATEWAY=outbox "$binary" serve --data-dir "$work/$1" --host 127.0.0.1 --port "$2" --dev-mode true \
-        --log-level warning >>"$work/$1.log" 2>&1 &
+    TWOSTEP_SMS_GATEWAY=outbox "$binary" serve --data-dir "$work/$1" --host 127.0.0.1 --port "$2" --insecure-cookies true \
+        --trusted-proxy 127.0.0.1 --log-level warning >>"$work/$1.log" 2>&1 &
     echo $!
 }
 pid_a=$(start_instance a "$port_a")

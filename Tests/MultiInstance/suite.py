@@ -164,6 +164,10 @@ def sessions_shared():
     status, body, _ = call(A, "POST", "/api/v1/account", {"email": email, "password": PASSWORD}, token=None)
     assert status in (200, 201), f"sign-up on A: {status} {body}"
     token = body["token"]
+    # Adding a method needs a fresh password: given on B, honoured on B for A's session.
+    status, body, _ = call(B, "POST", "/api/v1/account/reauthenticate", {"password": PASSWORD}, token=token)
+    assert status in (200, 204), f"re-authentication on B: {status} {body}"
+    token = body.get("token", token)  # re-authentication rotates the token
     status, body, _ = call(B, "POST", "/api/v1/account/two-factor/app", token=token)
     assert status in (200, 201), f"app on B with A's session: {status} {body}"
     secret = body["secret"]
@@ -191,6 +195,9 @@ def sms_limits_shared():
     email = f"p{secrets.token_hex(6)}@example.com"
     status, body, _ = call(A, "POST", "/api/v1/account", {"email": email, "password": PASSWORD}, token=None)
     token = body["token"]
+    status, body, _ = call(B, "POST", "/api/v1/account/reauthenticate", {"password": PASSWORD}, token=token)
+    assert status in (200, 204), f"re-authentication on B: {status} {body}"
+    token = body.get("token", token)  # re-authentication rotates the token
     phone = "+3161234" + str(secrets.randbelow(9000) + 1000)
     status, body, _ = call(A, "POST", "/api/v1/account/two-factor/sms", {"phone": phone}, token=token)
     assert status in (200, 201, 202), f"first SMS on A: {status} {body}"
