@@ -194,6 +194,55 @@ enum Migrations {
                     "ALTER TABLE security_events ADD COLUMN client_address TEXT NOT NULL DEFAULT ''"
                 ]
             ),
+            (
+                10,
+                [
+                    // Issue 14: how each sign-in was proven (RFC 8176 `amr`), for ID tokens and forward-auth.
+                    "ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT ''",
+                    // OpenID Connect clients. A NULL secret is a public client, which must use PKCE (RFC 7636).
+                    """
+                    CREATE TABLE oidc_clients (
+                        id \(id),
+                        client_id TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL UNIQUE,
+                        secret_hash TEXT,
+                        redirect_uris TEXT NOT NULL,
+                        post_logout_redirect_uris TEXT NOT NULL,
+                        two_factors_required INTEGER NOT NULL DEFAULT 0,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    // Kept after use until the tokens they issued expire, so a second use is recognised
+                    // and revokes those tokens (RFC 6749 §4.1.2).
+                    """
+                    CREATE TABLE oidc_codes (
+                        code_hash TEXT PRIMARY KEY,
+                        client_id TEXT NOT NULL REFERENCES oidc_clients (client_id) ON DELETE CASCADE,
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        redirect_uri TEXT NOT NULL,
+                        code_challenge TEXT,
+                        nonce TEXT,
+                        scope TEXT NOT NULL,
+                        amr TEXT NOT NULL,
+                        auth_time BIGINT NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        expires_at BIGINT NOT NULL,
+                        used_at BIGINT,
+                        reused_at BIGINT
+                    )
+                    """,
+                    """
+                    CREATE TABLE oidc_access_tokens (
+                        token_hash TEXT PRIMARY KEY,
+                        code_hash TEXT NOT NULL REFERENCES oidc_codes (code_hash) ON DELETE CASCADE,
+                        expires_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX oidc_access_tokens_code ON oidc_access_tokens (code_hash)",
+                    // ID-token signing keys, sealed under the master key like every other secret.
+                    "CREATE TABLE oidc_signing_keys (kid TEXT PRIMARY KEY, sealed_key TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT)",
+                ]
+            ),
         ]
     }
 }

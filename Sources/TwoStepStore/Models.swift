@@ -121,6 +121,14 @@ public struct Session: Sendable, Equatable, Decodable {
     public var userAgent: String
     /// Until when sensitive changes are allowed without asking for the password again ("sudo mode").
     public var reauthenticatedUntil: UnixTime?
+    /// How the sign-in that made the session was proven, as RFC 8176 method references separated
+    /// by spaces (`pwd otp mfa`); empty for sessions made before this was recorded. ID tokens
+    /// (`amr`) and forward-auth (`Remote-Methods`) report it, and both refuse a session without a
+    /// second factor where two are demanded.
+    public var amr: String
+
+    /// The method references as a list.
+    public var methods: [String] { amr.split(separator: " ").map(String.init) }
 
     public init(
         idHash: String,
@@ -129,7 +137,8 @@ public struct Session: Sendable, Equatable, Decodable {
         createdAt: UnixTime,
         lastSeenAt: UnixTime,
         userAgent: String,
-        reauthenticatedUntil: UnixTime? = nil
+        reauthenticatedUntil: UnixTime? = nil,
+        methods: [String] = []
     ) {
         self.idHash = idHash
         self.userID = userID
@@ -138,6 +147,7 @@ public struct Session: Sendable, Equatable, Decodable {
         self.lastSeenAt = lastSeenAt
         self.userAgent = userAgent
         self.reauthenticatedUntil = reauthenticatedUntil
+        self.amr = methods.joined(separator: " ")
     }
 
     enum CodingKeys: String, CodingKey {
@@ -148,6 +158,7 @@ public struct Session: Sendable, Equatable, Decodable {
         case lastSeenAt = "last_seen_at"
         case userAgent = "user_agent"
         case reauthenticatedUntil = "reauthenticated_until"
+        case amr
     }
 }
 

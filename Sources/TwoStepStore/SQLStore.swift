@@ -241,14 +241,14 @@ public struct SQLStore: Store {
 
     // MARK: Sessions
 
-    private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent, reauthenticated_until"
+    private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent, reauthenticated_until, amr"
 
     public func createSession(_ session: Session) async throws {
         try await writer.raw(
             """
-            INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent)
+            INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent, amr)
             VALUES (\(bind: session.idHash), \(bind: session.userID), \(bind: session.stage.rawValue), \(bind: session.createdAt),
-            \(bind: session.lastSeenAt), \(bind: session.userAgent))
+            \(bind: session.lastSeenAt), \(bind: session.userAgent), \(bind: session.amr))
             """
         ).run()
     }
