@@ -64,7 +64,7 @@ public func buildRouter(
     logger: Logger = Logger(label: "twostep"),
     apiRoutes: APIRouteList = APIRouteList()
 ) throws -> Router<TwoStepRequestContext> {
-    let cookies = CookieNames(secure: !configuration.insecureCookies)
+    let cookies = CookieNames(secure: !configuration.insecureCookies, domain: configuration.cookieDomain)
     let services = Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
     let (accounts, sessions, devices, twoFactor) = (services.accounts, services.sessions, services.devices, services.twoFactor)
     let pages = try Pages()
@@ -108,10 +108,20 @@ public func buildRouter(
         to: APIRoutes(group: api.group(context: ServiceAPIContext.self), prefix: "/api/v1", list: apiRoutes)
     )
 
+    // OpenID Connect (issue 14): the relying party's server calls these with no cookie and no form token.
+    let continuation = SignInContinuation(cookies: cookies, policy: services.returnAddresses)
+    let oidc = OIDCController(oidc: services.oidc, sessions: sessions, pages: pages, cookies: cookies, continuation: continuation)
+    oidc.addRoutes(backChannel: router.group())
+    // Forward-auth: the proxy passes the browser's cookies on; nothing is changed, so no CSRF token.
+    ForwardAuthController(forwardAuth: services.forwardAuth).addRoutes(
+        to: router.group().add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
+    )
+
     // The pages: a session in a cookie, so every form carries the CSRF token.
     let web = router.group()
         .add(middleware: SessionMiddleware(sessions: sessions, store: parts.store, cookies: cookies))
         .add(middleware: CSRFMiddleware(cookies: cookies))
+    oidc.addRoutes(browser: web)
     SignInController(
         accounts: accounts,
         sessions: sessions,
@@ -119,7 +129,8 @@ public func buildRouter(
         devices: devices,
         signIns: services.signIns,
         pages: pages,
-        cookies: cookies
+        cookies: cookies,
+        continuation: continuation
     )
     .addRoutes(to: web)
     let profile = web.group("/profile", context: SignedInContext.self).add(middleware: EnrolmentGate.Pages())
@@ -164,7 +175,9 @@ private struct DatabaseCloser: Service {
 /// day and SMS send-log entries older than the longest SMS limit window, so those tables hold only
 /// what can still matter. Age is the only thing that shortens the send log.
 private struct ExpiredRecordSweeper: Service {
-    let store: any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository & ThrottleRepository
+    let store:
+        any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository & ThrottleRepository
+            & OIDCRepository
     let smsLimits: SMSLimits
     let now: Now
 
@@ -181,6 +194,7 @@ private struct ExpiredRecordSweeper: Service {
                 try? await store.deleteSMSSends(sentBefore: time.unixTime - smsLimits.retention)
                 // Per-source budgets (client addresses, API keys) are full again long before a day.
                 try? await store.deleteThrottles(prefix: "src:", updatedBefore: time.addingTimeInterval(-86_400).unixTime)
+                try? await store.deleteExpiredOIDCRecords(before: time.unixTime)
                 try await Task.sleep(for: .seconds(600))
             }
         }

@@ -11,6 +11,8 @@ public struct OperatorActions: Sendable {
     private let store: SQLStore
     private let parts: ServerParts
     private let configuration: ServerConfiguration
+    /// `twostep client …` (issue 14).
+    let oidc: OIDCService
 
     public init(parts: ServerParts, configuration: ServerConfiguration = ServerConfiguration()) {
         let services = Services(configuration, parts: parts, now: { Date() }, passwordHasher: .passwords, logger: Logger(label: "twostep"))
@@ -20,6 +22,7 @@ public struct OperatorActions: Sendable {
         accounts = services.accounts
         twoFactor = services.twoFactor
         apiKeys = services.apiKeys
+        oidc = services.oidc
     }
 
     public func addUser(email: String, password: String) async throws -> String {
@@ -104,9 +107,17 @@ extension OperatorActions {
                 resealed += 1
             }
         }
+        // The ID-token signing keys: re-sealed, then replaced by a new one; the old ones stay
+        // published until the tokens they signed expire (issue 14).
+        for key in try await store.signingKeys() where ring.needsResealing(key.sealedKey) {
+            let context = OIDCService.sealContext(key.kid)
+            try await store.setSealedSigningKey(ring.seal(try ring.open(key.sealedKey, context: context), context: context), kid: key.kid)
+            resealed += 1
+        }
+        let signingKey = try await OIDCService(store: store, twoFactor: twoFactor, keyRing: ring, issuer: nil, now: { Date() }).rotateSigningKey()
         if dropRetired { try MasterKeyFile.write([newKey], to: path) }
         let kept = dropRetired ? "old keys removed" : "old keys kept for opening (\(old.keys.map(\.id).joined(separator: ", ")))"
-        return "new master key \(newKey.id); re-sealed \(resealed) secrets; \(kept)"
+        return "new master key \(newKey.id); re-sealed \(resealed) secrets; \(kept); new ID-token signing key \(signingKey)"
     }
 }
 

@@ -50,6 +50,17 @@ public struct ServerConfiguration: Sendable {
     /// Whether people may make their own accounts (`--signup open|off`).
     public var signUp = SignUpMode.open
 
+    /// The address people and applications reach this server at (`--public-url https://auth.example.com`,
+    /// no trailing slash): the OpenID Connect issuer and where `/auth/verify` sends strangers to sign
+    /// in. Without it the OpenID Connect provider is off.
+    public var publicURL: String?
+    /// The domain the session cookie covers (`--cookie-domain example.com`), so that forward-auth sees
+    /// a sign-in on `auth.example.com` from `app.example.com`; also the hosts `rd` may return to.
+    public var cookieDomain: String?
+    /// Whether `/auth/verify` admits an account that has no second factor at all (never a session
+    /// that still owes one). Off: such accounts are sent to set one up first.
+    public var forwardAuthAllowsPasswordOnly = false
+
     public init() {}
 
     public var resolvedDatabaseURL: String {

@@ -71,6 +71,24 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var trustedProxies: [String] = []
 
+    @Option(
+        name: .customLong("public-url"),
+        help:
+            "The address browsers and applications reach TwoStep at, e.g. https://auth.example.com: the OpenID Connect issuer [TWOSTEP_PUBLIC_URL] (default: none; OpenID Connect off)."
+    )
+    var publicURL: String?
+
+    @Option(
+        help:
+            "Share the sign-in with every host under this domain, for forward-auth, e.g. example.com [TWOSTEP_COOKIE_DOMAIN] (default: none: TwoStep's host only)."
+    )
+    var cookieDomain: String?
+
+    @Option(
+        help: "Let /auth/verify admit accounts that have no second factor on their password [TWOSTEP_FORWARD_AUTH_PASSWORD_ONLY] (default: false)."
+    )
+    var forwardAuthPasswordOnly: Bool?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -103,6 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard let range = IPRange(text) else { throw ValidationError("--trusted-proxy '\(text)' is not an IP address or CIDR range") }
             return range
         }
+        try applySignInForApps(to: &configuration)
         configuration.smsGateway = try smsGateway()
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
             guard let prefixes = SMSDestinationPolicy.prefixes(value) else {
@@ -135,6 +154,32 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// `--public-url`, `--cookie-domain` and `--forward-auth-password-only` (issue 14).
+    func applySignInForApps(to configuration: inout ServerConfiguration) throws {
+        if let value = try setting(publicURL, "PUBLIC_URL", { $0 }) {
+            let trimmed = value.hasSuffix("/") ? String(value.dropLast()) : value
+            guard let url = URLComponents(string: trimmed), url.scheme == "https" || url.scheme == "http", url.host?.isEmpty == false,
+                url.query == nil, url.fragment == nil, url.user == nil
+            else { throw ValidationError("--public-url must be an address such as https://auth.example.com") }
+            configuration.publicURL = trimmed
+        }
+        if let value = try setting(cookieDomain, "COOKIE_DOMAIN", { $0 }) {
+            let domain = (value.hasPrefix(".") ? String(value.dropFirst()) : value).lowercased()
+            guard domain.contains("."), !domain.hasSuffix("."),
+                domain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+            else { throw ValidationError("--cookie-domain must be a domain such as example.com") }
+            if let host = configuration.publicURL.flatMap({ URLComponents(string: $0)?.host?.lowercased() }), host != domain,
+                !host.hasSuffix("." + domain)
+            {
+                throw ValidationError("--public-url's host must be under --cookie-domain, or browsers refuse the cookie")
+            }
+            configuration.cookieDomain = domain
+        }
+        if let value = try setting(forwardAuthPasswordOnly, "FORWARD_AUTH_PASSWORD_ONLY", Bool.init) {
+            configuration.forwardAuthAllowsPasswordOnly = value
+        }
+    }
+
     /// The SMS gateway from `TWOSTEP_SMS_GATEWAY` (outbox, twilio, webhook) and its settings, read
     /// from the environment only, so credentials never appear in `ps` or shell history.
     func smsGateway() throws -> (any SMSGateway)? {

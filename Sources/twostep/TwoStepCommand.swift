@@ -8,6 +8,7 @@ struct TwoStepCommand: AsyncParsableCommand {
         abstract: "A self-hosted two-factor authentication server and toolkit.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UserCommand.self, APIKeyCommand.self, KeysCommand.self, OTPCommand.self, DatabaseCommand.self,
+            ClientCommand.self,
         ]
     )
 

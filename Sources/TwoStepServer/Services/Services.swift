@@ -21,6 +21,11 @@ struct Services: Sendable {
     let enrolments: EnrolmentService
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
+    /// The OpenID Connect provider and reverse-proxy forward-auth (issue 14).
+    let oidc: OIDCService
+    let forwardAuth: ForwardAuthService
+    /// Where a browser may be sent after signing in: the one check (`rd`, authorization requests).
+    let returnAddresses: ReturnAddressPolicy
 
     init(_ configuration: ServerConfiguration, parts: ServerParts, now: @escaping Now, passwordHasher: SecretHasher, logger: Logger) {
         let store = parts.store
@@ -65,5 +70,13 @@ struct Services: Sendable {
         apiKeys = APIKeyService(store: store, now: now)
         serviceAccounts = ServiceAccountService(store: store, accounts: accounts)
         enrolments = EnrolmentService(twoFactor: twoFactor, devices: devices, sessions: sessions)
+        oidc = OIDCService(store: store, twoFactor: twoFactor, keyRing: parts.keyRing, issuer: configuration.publicURL, now: now)
+        returnAddresses = ReturnAddressPolicy(cookieDomain: configuration.cookieDomain, allowHTTP: configuration.insecureCookies)
+        forwardAuth = ForwardAuthService(
+            twoFactor: twoFactor,
+            returnAddresses: returnAddresses,
+            signInURL: (configuration.publicURL ?? "") + "/signin",
+            allowsPasswordOnly: configuration.forwardAuthAllowsPasswordOnly
+        )
     }
 }

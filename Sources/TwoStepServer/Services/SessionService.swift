@@ -17,7 +17,8 @@ struct SessionService: Sendable {
 
     /// Starts a session and returns the id for the cookie. Any session the browser had is ended
     /// first, so the id changes at sign-in (session fixation).
-    func start(userID: Int64, stage: SessionStage, userAgent: String, replacing old: Session?) async throws -> String {
+    /// - Parameter methods: How the sign-in was proven (RFC 8176 `amr` values, see `SignInService.methods`).
+    func start(userID: Int64, stage: SessionStage, methods: [String] = [], userAgent: String, replacing old: Session?) async throws -> String {
         if let old { try await store.deleteSession(idHash: old.idHash) }
         let id = RandomToken.generate()
         let time = now().unixTime
@@ -28,7 +29,8 @@ struct SessionService: Sendable {
                 stage: stage,
                 createdAt: time,
                 lastSeenAt: time,
-                userAgent: String(userAgent.prefix(256))
+                userAgent: String(userAgent.prefix(256)),
+                methods: methods
             )
         )
         return id

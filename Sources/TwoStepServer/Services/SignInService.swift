@@ -34,20 +34,61 @@ struct SignInService: Sendable {
         case .tooManyAttempts(let retryAt): return .tooManyAttempts(retryAt: retryAt)
         }
         let method: String
+        let methods: [String]
         if user.enrolmentRequired, try await !twoFactor.isEnabled(for: user) {
             try await accounts.recordSignIn(user, method: "password; must set up two-factor authentication")
-            let id = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: userAgent, replacing: old)
+            let id = try await sessions.start(userID: user.id, stage: .signedIn, methods: Self.passwordOnly, userAgent: userAgent, replacing: old)
             return .enrolmentRequired(user, sessionID: id)
         } else if try await !twoFactor.isEnabled(for: user) {
-            method = "password"
+            (method, methods) = ("password", Self.passwordOnly)
         } else if try await devices.isTrusted(token: deviceToken, user: user) {
-            method = "password and trusted device"
+            // The device was trusted after a second factor (SPEC F6): the session counts as two-factor,
+            // but claims no specific method it did not see.
+            (method, methods) = ("password and trusted device", ["pwd", Self.multiFactor])
         } else {
-            let id = try await sessions.start(userID: user.id, stage: .awaitingSecondFactor, userAgent: userAgent, replacing: old)
+            let id = try await sessions.start(
+                userID: user.id,
+                stage: .awaitingSecondFactor,
+                methods: Self.passwordOnly,
+                userAgent: userAgent,
+                replacing: old
+            )
             return .secondFactorRequired(user, sessionID: id)
         }
         try await accounts.recordSignIn(user, method: method)
-        return .signedIn(user, sessionID: try await sessions.start(userID: user.id, stage: .signedIn, userAgent: userAgent, replacing: old))
+        return .signedIn(
+            user,
+            sessionID: try await sessions.start(userID: user.id, stage: .signedIn, methods: methods, userAgent: userAgent, replacing: old)
+        )
+    }
+
+    /// RFC 8176 method references: `pwd`, then `otp` for an app or recovery code (both one-time
+    /// passwords), `sms` for a texted code, and `mfa` whenever a second factor was passed.
+    static let passwordOnly = ["pwd"]
+    static let multiFactor = "mfa"
+
+    static func methods(_ method: TwoFactorService.Method) -> [String] {
+        switch method {
+        case .factor(.totp), .recoveryCode: ["pwd", "otp", multiFactor]
+        case .factor(.sms), .factor(.recoveryPhone): ["pwd", "sms", multiFactor]
+        }
+    }
+
+    enum Return: Equatable {
+        /// Show the sign-in form (not signed in, or a second factor is owed for this address).
+        case signIn
+        /// Signed in with two factors already: go on to the address.
+        case continueNow
+        /// Signed in on the password alone and the account has no second factor: set one up first
+        /// (forward-auth and clients that demand two factors will not take the password alone).
+        case enrolFirst
+    }
+
+    /// What the sign-in page does when it is given a return address (issue 14).
+    func returning(session: Session?, user: User?) async throws -> Return {
+        guard let session, session.stage == .signedIn, let user else { return .signIn }
+        if session.methods.contains(Self.multiFactor) { return .continueNow }
+        return try await twoFactor.isEnabled(for: user) ? .signIn : .enrolFirst
     }
 
     enum CodeOutcome {
@@ -60,7 +101,7 @@ struct SignInService: Sendable {
     func completeSecondFactor(session: Session, user: User, code: String, trustDevice: Bool, userAgent: String) async throws -> CodeOutcome {
         let verification = try await twoFactor.verify(code, user: user)
         guard case .accepted(let method) = verification else { return .refused(verification) }
-        let id = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: userAgent, replacing: session)
+        let id = try await sessions.start(userID: user.id, stage: .signedIn, methods: Self.methods(method), userAgent: userAgent, replacing: session)
         try await accounts.recordSignIn(user, method: "password and " + Self.describe(method))
         let deviceToken = trustDevice ? try await devices.trust(user: user, userAgent: userAgent) : nil
         return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)

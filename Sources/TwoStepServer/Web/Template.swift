@@ -9,6 +9,8 @@ enum Template: String, CaseIterable, Sendable {
     // The profile.
     case profile, twoFactor = "two-factor", enable, app, disable, confirm, phone, phoneVerify = "phone-verify"
     case recoveryCodes = "recovery-codes", recoveryPrint = "recovery-print"
+    // Signing in for other applications (issue 14).
+    case message, `continue`, signOutConfirm = "signout-confirm"
     // Development only.
     case outbox
 
@@ -36,6 +38,9 @@ enum Template: String, CaseIterable, Sendable {
         case .recoveryCodes: PackageResources.recovery_codes_mustache
         case .recoveryPrint: PackageResources.recovery_print_mustache
         case .outbox: PackageResources.outbox_mustache
+        case .message: PackageResources.message_mustache
+        case .continue: PackageResources.continue_mustache
+        case .signOutConfirm: PackageResources.signout_confirm_mustache
         }
     }
 

@@ -68,7 +68,12 @@ struct AppEnrolmentController: Sendable {
         )
         switch activation {
         case .activated(let deviceToken):
-            var response = Response.redirect(to: "/profile/two-factor?done=enabled", type: .normal)
+            // Back to the application whose sign-in sent the account here to set up a method (issue 14).
+            let next = SignInContinuation(cookies: cookies, policy: services.returnAddresses).next(
+                request,
+                fallback: "/profile/two-factor?done=enabled"
+            )
+            var response = Response.redirect(to: next, type: .normal)
             if let deviceToken { response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime))) }
             return response
         case .wrongCode:

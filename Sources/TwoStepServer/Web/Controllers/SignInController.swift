@@ -12,6 +12,7 @@ struct SignInController: Sendable {
     let signIns: SignInService
     let pages: Pages
     let cookies: CookieNames
+    let continuation: SignInContinuation
 
     func addRoutes(to router: RouterGroup<TwoStepRequestContext>) {
         router.get("/") { _, context in
@@ -22,16 +23,9 @@ struct SignInController: Sendable {
             return pages.render(page, status: accounts.signUpOpen ? .ok : .forbidden)
         }
         router.post("/signup", use: signUp)
-        router.get("/signin") { request, context in
-            let notice: String? =
-                switch request.uri.queryParameters["done"] {
-                case "signed-out": "You are signed out."
-                case "signed-out-everywhere": "You are signed out on every device and every API token has ended."
-                default: nil
-                }
-            return pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice, signUpOpen: accounts.signUpOpen))
-        }
+        router.get("/signin", use: signInPage)
         router.post("/signin", use: signIn)
+        router.get("/signin/continue", use: continuePage)
         router.post("/signout", use: signOut)
 
         let secondStep = router.group("/signin", context: SecondFactorContext.self)
@@ -46,6 +40,57 @@ struct SignInController: Sendable {
     private struct Credentials: Decodable {
         let email: String?
         let password: String?
+        /// Where to go afterwards (issue 14): checked by `ReturnAddressPolicy`.
+        let rd: String?
+    }
+
+    private func signInPage(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        let notice: String? =
+            switch request.uri.queryParameters["done"] {
+            case "signed-out": "You are signed out."
+            case "signed-out-everywhere": "You are signed out on every device and every API token has ended."
+            default: nil
+            }
+        let rd = request.uri.queryParameters["rd"].map(String.init)
+        guard rd == nil || continuation.policy.validated(rd) != nil else { return refusedReturnAddress(context) }
+        if rd != nil {
+            var response: Response
+            switch try await signIns.returning(session: context.session, user: context.user) {
+            case .signIn: response = signInForm(context, notice: notice, returnTo: rd)
+            case .continueNow: response = Response.redirect(to: "/signin/continue", type: .normal)
+            case .enrolFirst: response = Response.redirect(to: "/profile/two-factor/enable", type: .normal)
+            }
+            continuation.remember(rd, in: &response)
+            return response
+        }
+        return signInForm(context, notice: notice, returnTo: nil)
+    }
+
+    private func signInForm(_ context: TwoStepRequestContext, notice: String?, returnTo: String?) -> Response {
+        pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice, signUpOpen: accounts.signUpOpen, returnTo: returnTo))
+    }
+
+    /// A return address the policy refuses: said plainly, with no link to it (issue 14, open redirects).
+    private func refusedReturnAddress(_ context: TwoStepRequestContext) -> Response {
+        let page = MessagePage(
+            frame: frame(context, title: "Address refused"),
+            heading: "This sign-in link is not allowed",
+            message: "The link that brought you here would send you on to an address this server does not sign in for. "
+                + "Nothing was done. Go back to the application you came from and try again, or sign in to TwoStep directly.",
+            link: MessagePage.Link(href: "/signin", label: "Sign in to TwoStep")
+        )
+        return pages.render(page, status: .badRequest)
+    }
+
+    /// After the sign-in: on to the remembered address, once (the cookie is spent here).
+    private func continuePage(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        guard context.session?.stage == .signedIn, let address = continuation.address(request) else {
+            return Response.redirect(to: context.session?.stage == .signedIn ? "/profile" : "/signin", type: .normal)
+        }
+        let host = URLComponents(string: address)?.host ?? "TwoStep"
+        var response = pages.render(ContinuePage(frame: frame(context, title: "Signed in"), address: address, destination: host))
+        response.setCookie(cookies.expired(cookies.returnAddress))
+        return response
     }
 
     static let signUpClosed = "Sign-up is closed on this server. Ask its administrator for an account."
@@ -58,6 +103,7 @@ struct SignInController: Sendable {
             let id = try await sessions.start(
                 userID: user.id,
                 stage: .signedIn,
+                methods: SignInService.passwordOnly,
                 userAgent: request.headers[.userAgent] ?? "",
                 replacing: context.session
             )
@@ -77,6 +123,7 @@ struct SignInController: Sendable {
 
     private func signIn(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeForm(as: Credentials.self, context: context)
+        guard form.rd == nil || form.rd == "" || continuation.policy.validated(form.rd) != nil else { return refusedReturnAddress(context) }
         let outcome = try await signIns.signIn(
             email: form.email ?? "",
             password: form.password ?? "",
@@ -91,7 +138,8 @@ struct SignInController: Sendable {
                 frame: frame(context, title: "Sign in"),
                 emailValue: form.email ?? "",
                 error: "Wrong e-mail address or password.",
-                signUpOpen: accounts.signUpOpen
+                signUpOpen: accounts.signUpOpen,
+                returnTo: continuation.policy.validated(form.rd)
             )
             return pages.render(page, status: .unauthorized)
         case .tooManyAttempts(let retryAt):
@@ -101,11 +149,17 @@ struct SignInController: Sendable {
                 status: .tooManyRequests
             )
         case .signedIn(_, let id):
-            return redirect(to: "/profile", session: id)
+            var response = redirect(to: continuation.policy.validated(form.rd) == nil ? "/profile" : "/signin/continue", session: id)
+            continuation.remember(form.rd, in: &response)
+            return response
         case .secondFactorRequired(_, let id):
-            return redirect(to: "/signin/code", session: id)
+            var response = redirect(to: "/signin/code", session: id)
+            continuation.remember(form.rd, in: &response)
+            return response
         case .enrolmentRequired(_, let id):
-            return redirect(to: "/profile/two-factor/enable", session: id)
+            var response = redirect(to: "/profile/two-factor/enable", session: id)
+            continuation.remember(form.rd, in: &response)
+            return response
         }
     }
 
@@ -126,7 +180,8 @@ struct SignInController: Sendable {
         switch outcome {
         case .signedIn(let id, let method, let deviceToken):
             let usedRecoveryCode = if case .recoveryCode = method { true } else { false }
-            var response = redirect(to: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile", session: id)
+            let next = continuation.next(request, fallback: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile")
+            var response = redirect(to: next, session: id)
             if let deviceToken {
                 response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime)))
             }

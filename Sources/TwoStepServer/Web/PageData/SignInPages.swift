@@ -17,6 +17,8 @@ struct SignInPage: PageContent {
     var error: String? = nil
     /// Whether to link to the sign-up page (`--signup open`).
     var signUpOpen = true
+    /// Where to go once signed in (`rd`, already validated by `ReturnAddressPolicy`).
+    var returnTo: String? = nil
 }
 
 /// The second step (SPEC F2): **Security code**, or a recovery code in its place.
@@ -37,4 +39,39 @@ struct SecurityCodePage: PageContent {
     let recoveryPhone: String?
     var notice: String? = nil
     var error: String? = nil
+}
+
+/// A page that only says something: a refused return address, an unknown application.
+struct MessagePage: PageContent {
+    var template: Template { .message }
+    let frame: PageFrame
+    let heading: String
+    let message: String
+    var link: Link? = nil
+
+    struct Link: Sendable {
+        let href: String
+        let label: String
+    }
+}
+
+/// After signing in, on to the address the sign-in was for. A page with a refresh rather than a
+/// redirect: the CSP's `form-action 'self'` also covers redirects that follow a form (CSP 3), and
+/// the address may be another host under the cookie domain.
+struct ContinuePage: PageContent {
+    var template: Template { .continue }
+    let frame: PageFrame
+    let address: String
+    /// The host (or "TwoStep") named on the link.
+    let destination: String
+}
+
+/// RP-initiated logout that does not prove which application asked (OpenID Connect RP-Initiated Logout §2).
+struct SignOutConfirmPage: PageContent {
+    var template: Template { .signOutConfirm }
+    let frame: PageFrame
+    /// Sent back with the form, and checked again then.
+    let redirectURI: String?
+    let clientID: String?
+    let state: String?
 }
