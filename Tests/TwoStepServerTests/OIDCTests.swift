@@ -137,21 +137,25 @@ struct OIDCTests {
         _ token: String,
         client: any TestClientProtocol,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws
-        -> [String: Any]
-    {
+    ) async throws -> [String: Any] {
         let parts = token.split(separator: ".").map(String.init)
         try #require(parts.count == 3, sourceLocation: sourceLocation)
-        let header = try JSONSerialization.jsonObject(with: try #require(base64URL(parts[0]))) as? [String: Any] ?? [:]
+        let decoded = parts.map(base64URL)
+        let (headerBytes, payload, signatureBytes) = (
+            try #require(decoded[0], sourceLocation: sourceLocation), try #require(decoded[1], sourceLocation: sourceLocation),
+            try #require(decoded[2], sourceLocation: sourceLocation)
+        )
+        let header = try JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] ?? [:]
         #expect(header["alg"] as? String == "ES256", sourceLocation: sourceLocation)
         let jwks = try json(try await client.executeRequest(uri: "/oauth2/jwks", method: .get, headers: [:], body: nil))
         let keys = jwks["keys"] as? [[String: Any]] ?? []
         let key = try #require(keys.first { $0["kid"] as? String == header["kid"] as? String }, "kid not in the JWKS", sourceLocation: sourceLocation)
-        let raw = try #require(base64URL(key["x"] as? String ?? "")) + (try #require(base64URL(key["y"] as? String ?? "")))
-        let publicKey = try P256.Signing.PublicKey(rawRepresentation: raw)
-        let signature = try P256.Signing.ECDSASignature(rawRepresentation: try #require(base64URL(parts[2])))
+        let x = try #require(base64URL(key["x"] as? String ?? ""), sourceLocation: sourceLocation)
+        let y = try #require(base64URL(key["y"] as? String ?? ""), sourceLocation: sourceLocation)
+        let publicKey = try P256.Signing.PublicKey(rawRepresentation: x + y)
+        let signature = try P256.Signing.ECDSASignature(rawRepresentation: signatureBytes)
         #expect(publicKey.isValidSignature(signature, for: Data((parts[0] + "." + parts[1]).utf8)), "ES256 signature", sourceLocation: sourceLocation)
-        return try JSONSerialization.jsonObject(with: try #require(base64URL(parts[1]))) as? [String: Any] ?? [:]
+        return try JSONSerialization.jsonObject(with: payload) as? [String: Any] ?? [:]
     }
 
     static func base64URL(_ text: String) -> Data? {
@@ -218,6 +222,22 @@ struct OIDCTests {
             #expect(info.status == .ok)
             #expect(try Self.json(info)["sub"] as? String == "1")
             #expect(try await Self.userInfo("not-a-token", on: client).headers[.wwwAuthenticate] == "Bearer error=\"invalid_token\"")
+        }
+    }
+
+    /// Query parameters are form-encoded (RFC 6749 Appendix B): `scope=openid+email` is two scopes,
+    /// as Authlib and most clients send it; a parameter given twice counts as missing (RFC 6749 §3.1).
+    @Test func authorizationQueriesAreFormEncoded() async throws {
+        let server = try await Self.makeServer()
+        try await server.run { client in
+            let browser = Browser(client)
+            _ = try await Self.signedInWithApp(browser, server)
+            let party = try await RelyingParty.register(server)
+            let path = party.authorizePath().replacingOccurrences(of: "scope=openid%20email", with: "scope=openid+email")
+            let location = try #require(try await browser.get(path).location)
+            #expect(Self.query(location)["code"] != nil, "\(location)")
+            let twice = try await browser.get(party.authorizePath() + "&client_id=" + party.client.clientID)
+            #expect(twice.status == .badRequest && twice.location == nil)
         }
     }
 

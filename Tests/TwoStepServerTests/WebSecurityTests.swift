@@ -19,7 +19,12 @@ struct WebSecurityTests {
     ) throws -> [(method: HTTPRequest.Method, path: String)] {
         let router = try buildRouter(server.configuration, parts: server.parts, passwordHasher: TestServer.hasher)
         let safe: Set<HTTPRequest.Method> = [.get, .head, .options]
-        return try router.routes.filter { !safe.contains($0.method) && !$0.path.description.hasPrefix("/api/") }.map { route in
+        // OAuth back-channel endpoints (issue 14) read no cookie: the client's secret, PKCE verifier or
+        // bearer token is the proof, so a forged browser request has nothing to ride on.
+        let backChannel: Set<String> = ["/oauth2/token", "/oauth2/userinfo"]
+        return try router.routes.filter {
+            !safe.contains($0.method) && !$0.path.description.hasPrefix("/api/") && !backChannel.contains($0.path.description)
+        }.map { route in
             // A path parameter gets a value that names nothing: the CSRF check comes before any lookup.
             let segments = try route.path.components.map { segment in
                 let text = segment.description

@@ -36,8 +36,8 @@ struct OIDCController: Sendable {
     }
 
     private func authorize(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        func value(_ name: String) -> String? { query[Substring(name)].map(String.init) }
+        let query = Self.formQuery(request.uri.query)
+        func value(_ name: String) -> String? { query[name] }
         let parameters = OIDCService.AuthorizationRequest(
             responseType: value("response_type"),
             clientID: value("client_id"),
@@ -149,8 +149,8 @@ struct OIDCController: Sendable {
         if request.method == .post {
             parameters = try await request.decodeForm(as: LogoutForm.self, context: context)
         } else {
-            let query = request.uri.queryParameters
-            func value(_ name: String) -> String? { query[Substring(name)].map(String.init) }
+            let query = Self.formQuery(request.uri.query)
+            func value(_ name: String) -> String? { query[name] }
             parameters = LogoutForm(
                 id_token_hint: value("id_token_hint"),
                 client_id: value("client_id"),
@@ -183,6 +183,22 @@ struct OIDCController: Sendable {
             response.setCookie(cookies.expired(cookies.session))
             return response
         }
+    }
+
+    /// The query as `application/x-www-form-urlencoded` (RFC 6749 Appendix B): `+` is a space, as
+    /// OAuth clients send `scope=openid+email`. A parameter given twice is refused as absent (RFC 6749 §3.1).
+    static func formQuery(_ query: String?) -> [String: String] {
+        var values: [String: String] = [:]
+        var repeated: Set<String> = []
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String? { String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decode(parts[0]), let value = parts.count > 1 ? decode(parts[1]) : "" else { continue }
+            if values[name] != nil { repeated.insert(name) }
+            values[name] = value
+        }
+        for name in repeated { values[name] = nil }
+        return values
     }
 
     private static let encoder: JSONEncoder = {
