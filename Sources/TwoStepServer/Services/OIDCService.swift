@@ -529,7 +529,7 @@ struct OIDCService: Sendable {
             "token_endpoint_auth_methods_supported": .list(["client_secret_basic", "client_secret_post", "none"]),
             "code_challenge_methods_supported": .list(["S256"]),
             "acr_values_supported": .list([Self.passwordACR, Self.twoFactorACR]),
-            "prompt_values_supported": .list(["none", "login"]),
+            "prompt_values_supported": .list(["none"]),
             "authorization_response_iss_parameter_supported": .flag(true),
             "claims_parameter_supported": .flag(false),
             "request_parameter_supported": .flag(false),
