@@ -456,6 +456,30 @@ struct OIDCTests {
         }
     }
 
+    /// The SMS method set up for a demanding client returns to it; a texted code gives `amr` sms.
+    @Test func anSMSEnrolmentReturnsToTheClientAndSignsInWithSMS() async throws {
+        let server = try await Self.makeServer()
+        try await server.run { client in
+            let browser = Browser(client)
+            try await browser.signUp("gus@example.com")
+            let strict = try await RelyingParty.register(server, twoFactors: true)
+            #expect(try await browser.get(strict.authorizePath()).location == "/profile/two-factor/enable")
+            try await browser.reauthenticate(next: "/profile/two-factor/enable")
+            #expect(try await browser.post("/profile/two-factor/sms", ["phone": "+31 6 1234 5678"]).status == .ok)
+            let activated = try await browser.post("/profile/two-factor/sms/activate", ["code": try server.lastCode()])
+            #expect(activated.location == "/signin/continue")
+
+            try await browser.signOut()
+            #expect(try await browser.signIn("gus@example.com").location == "/signin/code")
+            server.clock.advance(61)
+            #expect(try await browser.post("/signin/sms").status == .ok)
+            #expect(try await browser.post("/signin/code", ["code": try server.lastCode()]).location == "/profile")
+            let tokens = try Self.json(try await strict.redeem(try await strict.code(browser), on: client))
+            let claims = try await Self.verifiedClaims(try #require(tokens["id_token"] as? String), client: client)
+            #expect(claims["amr"] as? [String] == ["pwd", "sms", "mfa"])
+        }
+    }
+
     /// After an operator reset the account may only enrol: no code on the password alone.
     @Test func anAccountThatMustEnrolGetsNoCode() async throws {
         let server = try await Self.makeServer()

@@ -70,10 +70,10 @@ struct PhoneEnrolmentController: Sendable {
             )
             switch activation {
             case .activated(let deviceToken):
-                var response = Response.redirect(
-                    to: kind == .sms ? "/profile/two-factor?done=enabled" : "/profile/two-factor?done=recovery-phone",
-                    type: .normal
-                )
+                // An SMS method set up for an application's sign-in goes back to it (issue 14); a recovery phone is no method.
+                let done = kind == .sms ? "/profile/two-factor?done=enabled" : "/profile/two-factor?done=recovery-phone"
+                let next = kind == .sms ? SignInContinuation(cookies: cookies, policy: services.returnAddresses).next(request, fallback: done) : done
+                var response = Response.redirect(to: next, type: .normal)
                 if let deviceToken { response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime))) }
                 return response
             case .wrongCode:

@@ -212,6 +212,8 @@ struct SignInController: Sendable {
         if let session = context.session { try await sessions.end(session) }
         var response = Response.redirect(to: "/signin?done=signed-out", type: .normal)
         response.setCookie(cookies.expired(cookies.session))
+        // A pending return address belongs to the sign-in that is ending (issue 14).
+        response.setCookie(cookies.expired(cookies.returnAddress))
         response.setCookie(cookies.make(cookies.csrf, value: RandomToken.generate()))
         return response
     }
