@@ -42,7 +42,7 @@ cleanup() {
     [[ -n "$sampler" ]] && kill "$sampler" 2>/dev/null
     [[ -n "$server" ]] && kill "$server" 2>/dev/null
     wait 2>/dev/null || true
-    [[ -n "$pg_dir" ]] && { .ci/postgres stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_dir" "$pg_dir.initdb.log"; }
+    [[ -n "$pg_dir" ]] && { .ci/postgres stop "$pg_dir" 2>/dev/null || true; rm -rf "$pg_dir" "$pg_dir".*; }
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -16,7 +16,9 @@ struct PostgresURL: Sendable, CustomStringConvertible {
         case disable
         /// TLS when the server offers it (libpq's default).
         case prefer
-        /// TLS or nothing. postgres-nio always verifies the certificate chain and host name, so
+        /// TLS or nothing. The certificate chain and host name are always verified (stricter than
+        /// libpq's `require`, which checks neither): a database reached over a network it does not
+        /// own is exactly where a man in the middle reads password hashes and sealed secrets.
         /// `verify-ca` and `verify-full` mean the same.
         case require
     }
@@ -29,6 +31,9 @@ struct PostgresURL: Sendable, CustomStringConvertible {
     var tls: TLSMode
     /// `?search_path=NAME`: the schema the tables live in (tests give each run a fresh one).
     var searchPath: String?
+    /// `?sslrootcert=PATH` (libpq's name): a PEM file of the certificate authorities to trust
+    /// instead of the system's, for a database whose certificate a private CA signed.
+    var rootCertificates: String?
 
     var description: String { "PostgreSQL at \(host):\(port)" }
 
@@ -53,7 +58,8 @@ struct PostgresURL: Sendable, CustomStringConvertible {
             case ("sslmode", let other), ("tlsmode", let other):
                 throw .badURL("sslmode must be disable, prefer, require, verify-ca or verify-full, not '\(other)'")
             case ("search_path", let value) where !value.isEmpty: searchPath = value
-            case (let name, _): throw .badURL("unknown parameter '\(name)' (known: sslmode, search_path)")
+            case ("sslrootcert", let value) where !value.isEmpty: rootCertificates = value
+            case (let name, _): throw .badURL("unknown parameter '\(name)' (known: sslmode, sslrootcert, search_path)")
             }
         }
     }
@@ -62,8 +68,21 @@ struct PostgresURL: Sendable, CustomStringConvertible {
         [("application_name", "twostep")] + (searchPath.map { [("search_path", $0)] } ?? [])
     }
 
+    /// The TLS settings both the pool and single connections use.
+    func tlsConfiguration() throws(DatabaseError) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificates {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rootCertificates))
+            } catch {
+                throw .badURL("sslrootcert \(rootCertificates) is not a readable PEM file of certificates")
+            }
+        }
+        return configuration
+    }
+
     func clientConfiguration(poolSize: Int) throws -> PostgresClient.Configuration {
-        let tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+        let tlsConfiguration = try tlsConfiguration()
         let tls: PostgresClient.Configuration.TLS =
             switch self.tls {
             case .disable: .disable
@@ -82,8 +101,8 @@ struct PostgresURL: Sendable, CustomStringConvertible {
         let tls: PostgresConnection.Configuration.TLS =
             switch self.tls {
             case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .prefer: .prefer(try NIOSSLContext(configuration: try tlsConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: try tlsConfiguration()))
             }
         var configuration = PostgresConnection.Configuration(
             host: host,
@@ -102,6 +121,7 @@ struct PostgresURL: Sendable, CustomStringConvertible {
     /// answered (`password authentication failed for user "x"`, `database "y" does not exist`),
     /// else why nothing answered. The password is in none of them.
     func explain(_ error: any Error) -> DatabaseError {
+        if let refusal = certificateRefusal(error) { return .refused("\(self) refused: \(refusal)") }
         guard let error = error as? PSQLError else { return .unreachable("cannot reach \(self): \(Self.firstLine(error))") }
         switch error.code {
         case .server:
@@ -118,6 +138,20 @@ struct PostgresURL: Sendable, CustomStringConvertible {
         default:
             let cause = error.underlying.map(Self.firstLine) ?? "\(error.code)"
             return .unreachable("cannot reach \(self): \(cause)")
+        }
+    }
+
+    /// Why TLS failed, when it did, and what to do about it.
+    private func certificateRefusal(_ error: any Error) -> String? {
+        switch (error as? PSQLError)?.underlying ?? error {
+        case NIOSSLError.handshakeFailed:
+            return "its TLS certificate is not signed by a CA this machine trusts (name that CA with sslrootcert=PATH)"
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return "its TLS certificate is not for the host name \(host) (use the name the certificate was made for)"
+        case let error as NIOSSLExtraError:
+            return "its TLS certificate was not accepted (\(Self.firstLine(error)))"
+        default:
+            return nil
         }
     }
 
@@ -142,10 +176,11 @@ extension Database {
     static func postgres(url text: String, poolSize: Int, queryTimeout: Duration, logger: Logger) async throws -> Database {
         let url = try PostgresURL(text)
         guard poolSize >= 1 else { throw DatabaseError.badURL("the pool needs at least one connection") }
+        let configuration = try url.connectionConfiguration()
         do {
             let probe = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(),
-                configuration: try url.connectionConfiguration(),
+                configuration: configuration,
                 id: 0,
                 logger: logger
             )

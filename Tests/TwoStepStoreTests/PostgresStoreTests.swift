@@ -216,4 +216,49 @@ struct PostgresStoreTests {
         #expect(await !Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=sometimes").contains("Secret-1"))
         #expect(await Self.openError("postgres://u:p@127.0.0.1/db?colour=blue").contains("unknown parameter 'colour'"))
     }
+
+    // MARK: TLS (the test cluster offers it with a certificate for "localhost" from a CA of its own)
+
+    /// That CA's PEM file: `.ci/postgres` makes it beside the cluster, CI names it.
+    static var testCA: String? {
+        ProcessInfo.processInfo.environment["TWOSTEP_TEST_POSTGRES_CA"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The test server's URL asking for TLS (`sslmode=require`), trusting `ca` if given.
+    static func tlsURL(host: String? = nil, ca: String?, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try variant(sourceLocation: sourceLocation) { parts in
+            if let host { parts.host = host }
+            parts.queryItems = [URLQueryItem(name: "sslmode", value: "require")] + (ca.map { [URLQueryItem(name: "sslrootcert", value: $0)] } ?? [])
+        }
+    }
+
+    @Test(.enabled(if: testCA != nil, "set TWOSTEP_TEST_POSTGRES_CA to run"))
+    func tlsWithTheServersCAEncryptsEveryConnection() async throws {
+        let database = try await Database.open(url: try Self.tlsURL(host: "localhost", ca: Self.testCA), poolSize: 2, logger: Logger(label: "test"))
+        let encrypted = try await database.sql.raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .first(decodingColumn: "ssl", as: Bool.self)
+        try await database.close()
+        #expect(encrypted == true)
+    }
+
+    /// `sslmode=require` verifies (libpq's does not): a certificate no trusted CA signed is a
+    /// man in the middle as far as TwoStep can tell.
+    @Test(.enabled(if: testCA != nil, "set TWOSTEP_TEST_POSTGRES_CA to run"))
+    func aCertificateFromAnUnknownCAIsRefused() async throws {
+        let message = await Self.openError(try Self.tlsURL(host: "localhost", ca: nil))
+        #expect(message.contains("not signed by a CA this machine trusts") && message.contains("sslrootcert"), "\(message)")
+        #expect(!message.contains("twostep-test"))
+    }
+
+    @Test(.enabled(if: testCA != nil, "set TWOSTEP_TEST_POSTGRES_CA to run"))
+    func aCertificateForAnotherHostIsRefused() async throws {
+        // The certificate names "localhost"; 127.0.0.1 is the same server under another name.
+        let message = await Self.openError(try Self.tlsURL(host: "127.0.0.1", ca: Self.testCA))
+        #expect(message.contains("certificate is not for the host name 127.0.0.1"), "\(message)")
+    }
+
+    @Test func anUnreadableCAFileIsNamed() async throws {
+        let message = await Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=require&sslrootcert=/no/such/ca.pem")
+        #expect(message.contains("sslrootcert /no/such/ca.pem is not a readable PEM file"), "\(message)")
+    }
 }
