@@ -165,6 +165,11 @@ struct LockoutService: Sendable {
 
     /// The compare-and-set loop: `decide` maps the stored state to the state to store and a result;
     /// when another request changed the row first, it decides again on what that request stored.
+    ///
+    /// Most budgets have no row (no recent failures), so the first try assumes none and skips the
+    /// read: the insert succeeds only if no row exists, which proves the assumption. A row that
+    /// exists makes it fail like any lost race, and the loop reads and decides again. One round
+    /// trip less per check on the common path, which matters on PostgreSQL (issue 13).
     /// - Parameter busy: The answer when the row kept changing under us (a flood on one budget).
     @discardableResult
     func update<Result>(
@@ -173,6 +178,8 @@ struct LockoutService: Sendable {
         busy: Result,
         decide: (String?) -> (String?, Result)
     ) async throws -> Result {
+        let (new, result) = decide(nil)
+        if let new, try await store.replaceThrottleState(key: key, expected: nil, new: new, at: time.unixTime) { return result }
         var stored = try await store.throttleState(key: key)
         for _ in 0..<64 {
             let (new, result) = decide(stored)
