@@ -12,8 +12,11 @@ import TwoStepStore
     import Glibc
 #endif
 
-/// A raw TCP client, to be as slow as an attacker likes.
-final class SlowSocket {
+/// A raw TCP client, to be as slow as an attacker likes. Its waits block a thread of their own,
+/// never one of the cooperative pool's: on a 2-core machine that pool has 2 threads, and two tests
+/// blocked in `recv` there would starve the very server they wait for (seen: an answer that never
+/// came in 30 s while the whole suite ran).
+final class SlowSocket: @unchecked Sendable {
     private let fd: Int32
 
     init(port: Int) throws {
@@ -35,7 +38,11 @@ final class SlowSocket {
     }
 
     /// What the server sent within 30 seconds (a loaded test machine is slow, not a slow client).
-    func receive() -> String {
+    func receive() async -> String {
+        await offThePool { self.receiveNow() }
+    }
+
+    private func receiveNow() -> String {
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -45,7 +52,11 @@ final class SlowSocket {
 
     /// Seconds until the server closes the connection (reading and discarding any answer), or `nil`
     /// if it is still open after `limit` seconds.
-    func secondsUntilClosed(limit: Double) -> Double? {
+    func secondsUntilClosed(limit: Double) async -> Double? {
+        await offThePool { self.secondsUntilClosedNow(limit: limit) }
+    }
+
+    private func secondsUntilClosedNow(limit: Double) -> Double? {
         let start = Date()
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -55,6 +66,12 @@ final class SlowSocket {
             if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return Date().timeIntervalSince(start) }
         }
         return nil
+    }
+
+    private func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: body()) }
+        }
     }
 }
 
@@ -75,18 +92,18 @@ struct HardeningTests {
             // Headers trickled a line at a time: closed at the header timeout, not whenever the client stops.
             let headers = try SlowSocket(port: port)
             headers.send("GET /health HTTP/1.1\r\n")
-            let headerClose = headers.secondsUntilClosed(limit: 8)
+            let headerClose = await headers.secondsUntilClosed(limit: 8)
             #expect(headerClose != nil && headerClose! < 4, "header timeout: \(String(describing: headerClose))")
 
             // A body announced and never finished.
             let body = try SlowSocket(port: port)
             body.send("POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\"")
-            let bodyClose = body.secondsUntilClosed(limit: 8)
+            let bodyClose = await body.secondsUntilClosed(limit: 8)
             #expect(bodyClose != nil && bodyClose! < 4, "body timeout: \(String(describing: bodyClose))")
 
             // A connection that never says anything.
             let idle = try SlowSocket(port: port)
-            let idleClose = idle.secondsUntilClosed(limit: 10)
+            let idleClose = await idle.secondsUntilClosed(limit: 10)
             #expect(idleClose != nil && idleClose! < 6, "idle timeout: \(String(describing: idleClose))")
 
         }
@@ -102,7 +119,7 @@ struct HardeningTests {
             let normal = try SlowSocket(port: port)
             for _ in 1...2 {
                 normal.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                let answer = normal.receive()
+                let answer = await normal.receive()
                 #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
             }
         }
