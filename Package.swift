@@ -101,15 +101,25 @@ let package = Package(
             dependencies: ["TwoStepCore"],
             swiftSettings: swiftSettings
         ),
+        // What both the store and the server tests need: which database they run on.
+        .target(
+            name: "TwoStepTestSupport",
+            dependencies: ["TwoStepStore", .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TwoStepTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TwoStepStoreTests",
-            dependencies: ["TwoStepStore", .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TwoStepStore", "TwoStepTestSupport", .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TwoStepServerTests",
             dependencies: [
                 "TwoStepServer",
+                "TwoStepTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),

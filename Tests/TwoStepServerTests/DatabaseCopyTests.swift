@@ -5,6 +5,7 @@ import Logging
 import Testing
 import TwoStepCore
 import TwoStepStore
+import TwoStepTestSupport
 
 @testable import TwoStepServer
 

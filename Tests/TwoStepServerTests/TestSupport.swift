@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 import TwoStepCore
 import TwoStepStore
+import TwoStepTestSupport
 
 @testable import TwoStepServer
 

@@ -3,6 +3,7 @@ import Logging
 import SQLKit
 import Testing
 import TwoStepStore
+import TwoStepTestSupport
 
 /// PostgreSQL as several instances use it: two `Database`s (two pools, as two `twostep serve`
 /// processes have) on one schema. The rules that are one conditional statement must hold across

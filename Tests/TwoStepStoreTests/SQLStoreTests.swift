@@ -3,6 +3,7 @@ import Logging
 import SQLKit
 import Testing
 import TwoStepStore
+import TwoStepTestSupport
 
 /// The store against a real SQLite file (WAL, several connections), as the server uses it.
 @Suite("SQL store")

@@ -3,23 +3,23 @@ import Logging
 import SQLKit
 import TwoStepStore
 
-/// Which database the server tests run on (the same as in TwoStepStoreTests). SQLite always; PostgreSQL when the environment names a
+/// Which database the store and server tests run on (one copy for both test targets). SQLite always; PostgreSQL when the environment names a
 /// server, as postgres-nio's integration tests do:
 /// - `TWOSTEP_TEST_POSTGRES_URL`: a server the tests may create schemas on (`.ci/postgres` starts
 ///   one). Unset: the PostgreSQL-only tests are skipped.
-/// - `TWOSTEP_TEST_DATABASE=postgres`: every server test runs on PostgreSQL instead of SQLite
+/// - `TWOSTEP_TEST_DATABASE=postgres`: every store and server test runs on PostgreSQL instead of SQLite
 ///   (CI runs the suites once each way).
-enum TestDatabase {
-    static var postgresURL: String? {
+public enum TestDatabase {
+    public static var postgresURL: String? {
         ProcessInfo.processInfo.environment["TWOSTEP_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    static var usePostgres: Bool {
+    public static var usePostgres: Bool {
         ProcessInfo.processInfo.environment["TWOSTEP_TEST_DATABASE"] == "postgres" && postgresURL != nil
     }
 
     /// A URL for a schema of its own, so tests running at once never see each other's rows.
-    static func freshPostgresURL() async throws -> String {
+    public static func freshPostgresURL() async throws -> String {
         guard let base = postgresURL else { throw TestDatabaseError.noPostgres }
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = try await Database.open(url: base, poolSize: 1, logger: Logger(label: "test"))
@@ -34,9 +34,9 @@ enum TestDatabase {
     }
 
     /// A database URL for a test: a fresh PostgreSQL schema, or the SQLite file `path`.
-    static func url(sqlitePath path: String) async throws -> String {
+    public static func url(sqlitePath path: String) async throws -> String {
         usePostgres ? try await freshPostgresURL() : "sqlite:" + path
     }
 }
 
-enum TestDatabaseError: Error { case noPostgres }
+public enum TestDatabaseError: Error { case noPostgres }
