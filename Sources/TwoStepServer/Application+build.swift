@@ -1,6 +1,7 @@
 public import Foundation
 public import Hummingbird
 public import Logging
+public import NIOCore
 import ServiceLifecycle
 public import TwoStepCore
 public import TwoStepStore
@@ -10,6 +11,8 @@ public struct ServerParts: Sendable {
     public let database: Database
     public let store: SQLStore
     public let keyRing: KeyRing
+    /// Turns `/health/ready` to 503 once a graceful shutdown begins (`ShutdownDrain`).
+    public let readiness = Readiness()
 }
 
 /// Opens (creating on first run) the data directory, database and master key, and migrates.
@@ -40,7 +43,8 @@ public func buildApplication(
     parts: ServerParts,
     logger: Logger,
     now: @escaping Now = { Date() },
-    passwordHasher: SecretHasher = .passwords
+    passwordHasher: SecretHasher = .passwords,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger)
     let timeouts = configuration.timeouts
@@ -51,6 +55,7 @@ public func buildApplication(
         services: [
             ExpiredRecordSweeper(store: parts.store, smsLimits: configuration.smsLimits, now: now), DatabaseCloser(database: parts.database),
         ],
+        onServerRunning: onServerRunning,
         logger: logger
     )
 }
@@ -86,7 +91,7 @@ public func buildRouter(
             body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.app_css))
         )
     }
-    router.get("/health") { _, _ in "ok" }
+    HealthRoutes(database: parts.database, readiness: parts.readiness, deadline: configuration.readinessDeadline).addRoutes(to: router)
 
     // The JSON API: bearer tokens, not cookies, so neither the cookie session nor CSRF applies.
     let api = router.group("/api/v1")

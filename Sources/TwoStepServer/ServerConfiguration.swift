@@ -47,6 +47,12 @@ public struct ServerConfiguration: Sendable {
     /// Which numbers are texted at all: the country allow-list and the special ranges allowed.
     public var smsDestinations = SMSDestinationPolicy()
 
+    /// How long `/health/ready` waits for the database before answering 503.
+    public var readinessDeadline: Duration = .seconds(2)
+    /// After SIGTERM, how long `/health/ready` answers 503 while requests are still served, so a
+    /// load balancer stops sending traffic before the server stops (`--drain-seconds`).
+    public var drainDelay: Duration = .seconds(5)
+
     /// Whether people may make their own accounts (`--signup open|off`).
     public var signUp = SignUpMode.open
 

@@ -366,3 +366,13 @@ final class ReachabilityProbe: Sendable {
         return answer
     }
 }
+
+extension Database {
+    /// Which database a URL names, for the start-up line: `SQLite at PATH` or `PostgreSQL at
+    /// HOST:PORT/NAME`, never the password.
+    public static func describe(url: String) -> String {
+        if url.hasPrefix("sqlite:") { return "SQLite at " + url.dropFirst("sqlite:".count) }
+        guard let parsed = try? PostgresURL(url) else { return "an unreadable database URL" }
+        return parsed.description + (parsed.database.map { "/" + $0 } ?? "")
+    }
+}

@@ -249,6 +249,11 @@ public final class Database: Sendable {
         }
     }
 
+    /// One trivial query on a reader: whether the database answers at all (`/health/ready`).
+    public func ping() async throws {
+        _ = try await sql.raw("SELECT 1 AS one").first()
+    }
+
     public func close() async throws {
         try await closeConnections()
     }

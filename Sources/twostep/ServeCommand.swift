@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import TwoStepCore
 import TwoStepServer
 import TwoStepStore
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,6 +92,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var forwardAuthPasswordOnly: Bool?
 
+    @Option(
+        help:
+            "Seconds /health/ready answers 503 after SIGTERM before the server stops, so load balancers drain it [TWOSTEP_DRAIN_SECONDS] (default: 5)."
+    )
+    var drainSeconds: Int?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -140,16 +149,35 @@ struct ServeCommand: AsyncParsableCommand {
         guard configuration.smsLimits.serverPerHour >= 1, configuration.smsLimits.serverPerDay >= 1 else {
             throw ValidationError("--sms-per-hour and --sms-per-day must be at least 1")
         }
+        if let seconds = try setting(drainSeconds, "DRAIN_SECONDS", Int.init) {
+            guard (0...300).contains(seconds) else { throw ValidationError("--drain-seconds must be 0 to 300") }
+            configuration.drainDelay = .seconds(seconds)
+        }
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (1...365).contains(configuration.trustDeviceDays) else { throw ValidationError("--trust-device-days must be 1 to 365") }
 
         let logger = try data.logger()
+        for warning in StartupReport.warnings(configuration) { logger.warning("\(warning)") }
         let parts = try await openServerParts(configuration, logger: logger)
-        let app = try buildApplication(configuration, parts: parts, logger: logger)
-        let banner =
-            "TwoStep is running at http://\(configuration.host):\(configuration.port)/ (data in \(configuration.dataDirectory)\(configuration.insecureCookies ? ", insecure cookies" : "")\(configuration.devOutbox ? ", dev outbox" : ""))\n"
-        FileHandle.standardOutput.write(Data(banner.utf8))
-        try await app.runService()
+        let app = try buildApplication(
+            configuration,
+            parts: parts,
+            logger: logger,
+            onServerRunning: { [configuration] channel in
+                let line = StartupReport.banner(configuration, port: channel.localAddress?.port ?? configuration.port)
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+        )
+        // The drain comes after the application: a group stops its services in reverse order, so it
+        // hears of SIGTERM first and holds the server open while /health/ready answers 503.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, ShutdownDrain(readiness: parts.readiness, delay: configuration.drainDelay, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
     }
 }
 

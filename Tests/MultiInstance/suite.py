@@ -210,12 +210,19 @@ def postgres(action):
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
 
 
-@check("PostgreSQL stopped under the servers: 503 (JSON on the API, a page on the web); back by itself when it returns")
+@check("PostgreSQL stopped under the servers: 503 (JSON on the API, a page on the web), not ready; back by itself when it returns")
 def database_outage():
     email, secret = make_user()
+    for base in (A, B):
+        status, body, _ = call(base, "GET", "/health/ready", token=None)
+        assert status == 200 and body == {"status": "ready"}, f"ready on {base} before: {status} {body}"
     postgres("stop")
     try:
         for base in (A, B):
+            status, body, _ = call(base, "GET", "/health/ready", token=None)
+            assert status == 503 and body == {"status": "unavailable", "reason": "database_unavailable"}, f"ready on {base}: {status} {body}"
+            status, body, _ = call(base, "GET", "/health/live", token=None)
+            assert status == 200, f"live on {base} while the database is away: {status} {body}"
             status, body, headers = validate(base, email, "000000")
             assert status == 503 and body["error"]["code"] == "database_unavailable", f"API on {base}: {status} {body}"
             assert headers.get("Retry-After"), "no Retry-After"
@@ -229,7 +236,8 @@ def database_outage():
     for base in (A, B):
         while True:
             status, body, _ = call(base, "GET", f"/api/v1/users/{email}")
-            if status == 200:
+            ready, _, _ = call(base, "GET", "/health/ready", token=None)
+            if status == 200 and ready == 200:
                 break
             assert time.time() < deadline, f"{base} still answers {status} {body} 30 s after PostgreSQL returned"
             time.sleep(0.25)
@@ -268,7 +276,11 @@ def kill_one_under_load():
         futures = [pool.submit(worker, index) for index in range(8)]
         time.sleep(3)
         os.kill(PID_A, signal.SIGTERM)
-        time.sleep(1)
+        # The drain: A says it is not ready (so a load balancer would stop sending) while it still serves.
+        time.sleep(0.2)
+        status, body, _ = call(A, "GET", "/health/ready", token=None, timeout=0.7)
+        drained = (status, body)
+        time.sleep(0.1)
         try:
             os.kill(PID_A, signal.SIGKILL)
         except ProcessLookupError:
@@ -277,6 +289,7 @@ def kill_one_under_load():
         for future in futures:
             future.result()
 
+    assert drained[0] == 503 and drained[1] == {"status": "unavailable", "reason": "shutting_down"}, f"A after SIGTERM: {drained}"
     late = [failure for failure in failures if failure[0] > dead_at[0] + 0.5]
     assert not late, f"{len(late)} failures after instance A was gone: {late[:5]}"
     codes = [(email, code) for email, code, _ in accepted]
