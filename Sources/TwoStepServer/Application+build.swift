@@ -11,6 +11,8 @@ public struct ServerParts: Sendable {
     public let database: Database
     public let store: SQLStore
     public let keyRing: KeyRing
+    /// What `/metrics` serves (`--metrics-port`).
+    public let metrics: ServerMetrics
     /// Turns `/health/ready` to 503 once a graceful shutdown begins (`ShutdownDrain`).
     public let readiness = Readiness()
 }
@@ -24,14 +26,16 @@ public func openServerParts(_ configuration: ServerConfiguration, logger: Logger
         attributes: [.posixPermissions: 0o700]
     )
     let keyRing = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyPath)
+    let metrics = ServerMetrics()
     let database = try await Database.open(url: configuration.resolvedDatabaseURL, poolSize: configuration.databasePoolSize, logger: logger)
+        .timed { metrics.databaseQuery($0) }
     do {
         try await database.migrate()
     } catch {
         try? await database.close()
         throw error
     }
-    return ServerParts(database: database, store: SQLStore(database: database), keyRing: keyRing)
+    return ServerParts(database: database, store: SQLStore(database: database), keyRing: keyRing, metrics: metrics)
 }
 
 /// Builds the web application: `twostep serve` runs it, tests call it with a temporary directory.
@@ -76,6 +80,7 @@ public func buildRouter(
     accounts.prepareDecoy()
 
     let router = Router(context: TwoStepRequestContext.self)
+    router.add(middleware: HTTPMetricsMiddleware(metrics: parts.metrics))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: !configuration.insecureCookies))
     // On the whole router, not the API group: a group's middleware runs only for the group's own routes,

@@ -47,6 +47,10 @@ public struct ServerConfiguration: Sendable {
     /// Which numbers are texted at all: the country allow-list and the special ranges allowed.
     public var smsDestinations = SMSDestinationPolicy()
 
+    /// Where Prometheus scrapes `/metrics`; `nil` (the default) serves no metrics.
+    public var metricsPort: Int?
+    /// The metrics listener's address: loopback unless an operator opens it on purpose.
+    public var metricsHost = "127.0.0.1"
     /// How long `/health/ready` waits for the database before answering 503.
     public var readinessDeadline: Duration = .seconds(2)
     /// After SIGTERM, how long `/health/ready` answers 503 while requests are still served, so a

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import NIOCore
 import NIOPosix
 public import SQLKit
 import SQLiteKit
@@ -262,4 +263,43 @@ public final class Database: Sendable {
 /// Carries a transaction's result out of the closure that ran it.
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?
+}
+
+extension Database {
+    /// The same connections, with every statement's duration handed to `observe` (the server's
+    /// `twostep_database_query_duration_seconds`). Transactions on a dedicated connection (imports,
+    /// migrations, copies) are bulk work and are not timed.
+    public func timed(by observe: @escaping @Sendable (Duration) -> Void) -> Database {
+        Database(
+            dialect: dialect,
+            writer: TimedSQLDatabase(base: writer, observe: observe),
+            readers: readers.map { TimedSQLDatabase(base: $0, observe: observe) },
+            close: closeConnections,
+            withDedicated: withDedicated
+        )
+    }
+}
+
+/// Times each statement of another `SQLDatabase`, from sending it to its last row.
+struct TimedSQLDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let observe: @Sendable (Duration) -> Void
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        let started = ContinuousClock.now
+        let observe = observe
+        return base.execute(sql: query, onRow).always { _ in observe(ContinuousClock.now - started) }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        let started = ContinuousClock.now
+        defer { observe(ContinuousClock.now - started) }
+        try await base.execute(sql: query, onRow)
+    }
 }

@@ -98,6 +98,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var drainSeconds: Int?
 
+    @Option(help: "Serve Prometheus metrics at /metrics on this port [TWOSTEP_METRICS_PORT] (default: none: no metrics).")
+    var metricsPort: Int?
+
+    @Option(help: "Address of the metrics listener [TWOSTEP_METRICS_HOST] (default: 127.0.0.1).")
+    var metricsHost: String?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -153,6 +159,11 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...300).contains(seconds) else { throw ValidationError("--drain-seconds must be 0 to 300") }
             configuration.drainDelay = .seconds(seconds)
         }
+        if let value = try setting(metricsPort, "METRICS_PORT", Int.init) {
+            guard (0...65_535).contains(value) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+            configuration.metricsPort = value
+        }
+        if let value = try setting(metricsHost, "METRICS_HOST", { $0 }) { configuration.metricsHost = value }
         guard (0...65_535).contains(configuration.port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (1...365).contains(configuration.trustDeviceDays) else { throw ValidationError("--trust-device-days must be 1 to 365") }
 
@@ -170,9 +181,20 @@ struct ServeCommand: AsyncParsableCommand {
         )
         // The drain comes after the application: a group stops its services in reverse order, so it
         // hears of SIGTERM first and holds the server open while /health/ready answers 503.
+        var services: [any Service] = [app, ShutdownDrain(readiness: parts.readiness, delay: configuration.drainDelay, logger: logger)]
+        if let metricsPort = configuration.metricsPort {
+            // First in the group, so the last to stop: the drain and the final requests are still counted.
+            services.insert(
+                buildMetricsApplication(configuration, port: metricsPort, parts: parts, logger: logger) { [configuration] channel in
+                    let port = channel.localAddress?.port ?? metricsPort
+                    FileHandle.standardOutput.write(Data("TwoStep metrics on http://\(configuration.metricsHost):\(port)/metrics\n".utf8))
+                },
+                at: 0
+            )
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [app, ShutdownDrain(readiness: parts.readiness, delay: configuration.drainDelay, logger: logger)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -29,10 +29,10 @@ struct AccountService: Sendable {
     /// address takes as long as a wrong password and answers do not reveal who has an account.
     private let decoy: Decoy
 
-    init(store: any Storage, hasher: SecretHasher, lockout: LockoutService, now: @escaping Now, signUpOpen: Bool = true) {
+    init(store: any Storage, hasher: SecretHasher, lockout: LockoutService, metrics: ServerMetrics, now: @escaping Now, signUpOpen: Bool = true) {
         self.store = store
         self.hasher = hasher
-        self.passwords = PasswordCheckService(store: store, hasher: hasher, lockout: lockout, now: now)
+        self.passwords = PasswordCheckService(store: store, hasher: hasher, lockout: lockout, metrics: metrics, now: now)
         self.now = now
         self.signUpOpen = signUpOpen
         self.sessions = SessionService(store: store, now: now)

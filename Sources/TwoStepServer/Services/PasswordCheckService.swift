@@ -16,6 +16,7 @@ struct PasswordCheckService: Sendable {
     let store: any SecurityEventRepository
     let hasher: SecretHasher
     let lockout: LockoutService
+    let metrics: ServerMetrics
     let now: Now
 
     /// What the password was checked for (the security event says it).
@@ -40,6 +41,18 @@ struct PasswordCheckService: Sendable {
     ///   - email: The address as typed or stored; the per-account budget is keyed by its normal form.
     ///   - user: The account, if there is one (its failures are security events).
     func check(_ password: String, against hash: String, email: String, user: User?, purpose: Purpose) async throws -> Result {
+        let result = try await checkUncounted(password, against: hash, email: email, user: user, purpose: purpose)
+        if purpose == .signIn {
+            switch result {
+            case .correct: metrics.passwordSignIn(.success)
+            case .wrong: metrics.passwordSignIn(.wrong)
+            case .tooManyAttempts: metrics.passwordSignIn(.throttled)
+            }
+        }
+        return result
+    }
+
+    private func checkUncounted(_ password: String, against hash: String, email: String, user: User?, purpose: Purpose) async throws -> Result {
         let time = now()
         let address = RequestOrigin.clientAddress
         let source: LockoutService.Source? = address.isEmpty ? nil : .passwordsFromAddress(address)
@@ -54,6 +67,9 @@ struct PasswordCheckService: Sendable {
             return .tooManyAttempts(retryAt: nil)
         }
         guard hasher.verify(password, against: hash) else {
+            let lockoutStarted: Bool
+            if case .wait = lockout.afterFailure(budget, reserved: reserved, at: time) { lockoutStarted = true } else { lockoutStarted = false }
+            if lockoutStarted { metrics.lockoutStarted(.passwords) }
             guard let user else { return .wrong }
             try await store.recordEvent(
                 userID: user.id,
@@ -61,7 +77,7 @@ struct PasswordCheckService: Sendable {
                 detail: "wrong password (\(purpose.rawValue))",
                 at: time.unixTime
             )
-            if case .wait = lockout.afterFailure(budget, reserved: reserved, at: time) {
+            if lockoutStarted {
                 try await store.recordEvent(
                     userID: user.id,
                     kind: .lockedOut,

@@ -13,6 +13,7 @@ struct RecoveryCodeService: Sendable {
     let store: any Storage
     let keyRing: KeyRing
     let hasher: SecretHasher
+    let metrics: ServerMetrics
     let now: Now
 
     /// At or below this many unused codes (but not none) the set is low (SPEC F9: warn at ≤ 3).
@@ -88,6 +89,7 @@ struct RecoveryCodeService: Sendable {
             try await store.consumeRecoveryCode(id: unused[index].id, at: now().unixTime)
         else { return nil }
         let remaining = unused.count - 1
+        metrics.recoveryCodeUsed()
         try await store.recordEvent(userID: user.id, kind: .recoveryCodeUsed, detail: "\(remaining) left", at: now().unixTime)
         return remaining
     }

@@ -17,6 +17,7 @@ struct SMSCodeService: Sendable {
     let gateway: any SMSGateway
     let limits: SMSLimits
     let destinations: SMSDestinationPolicy
+    let metrics: ServerMetrics
     let now: Now
     let logger: Logger
 
@@ -40,7 +41,10 @@ struct SMSCodeService: Sendable {
         guard let phoneText = factor.phone, let phone = PhoneNumber(phoneText) else { return .failed("no phone number") }
         var random = SystemRandomNumberGenerator()  // the OS CSPRNG; random(in:) has no modulo bias
         let code = String(format: "%06d", UInt32.random(in: 0..<1_000_000, using: &random))
-        if let refusal = destinations.refusal(for: phone) { return .destinationRefused(refusal) }
+        if let refusal = destinations.refusal(for: phone) {
+            metrics.sms(.destinationRefused)
+            return .destinationRefused(refusal)
+        }
         let time = now()
         if let limit = try await store.recordSMSSend(
             userID: factor.userID,
@@ -54,6 +58,7 @@ struct SMSCodeService: Sendable {
                 logger.warning("SMS budget of the server spent", metadata: ["limit": "\(limit)", "purpose": "\(purpose.rawValue)"])
             default: break
             }
+            metrics.sms(.limited)
             return .limited(limit)
         }
         let challenge = try await store.createSMSChallenge(
@@ -71,8 +76,10 @@ struct SMSCodeService: Sendable {
             // The gateway's reason (never the code or a credential) is for the operator.
             logger.error("SMS not sent", metadata: ["reason": "\(error.description)", "kind": "\(error.kind)", "purpose": "\(purpose.rawValue)"])
             try await store.deleteSMSChallenge(id: challenge.id)
+            metrics.sms(.gatewayFailed)
             return .failed(error.description)
         }
+        metrics.sms(.sent)
         return .sent(masked: phone.masked)
     }
 

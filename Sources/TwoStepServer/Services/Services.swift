@@ -32,7 +32,7 @@ struct Services: Sendable {
         self.store = store
         sessions = SessionService(store: store, now: now)
         devices = TrustedDeviceService(store: store, trustDays: configuration.trustDeviceDays, now: now)
-        recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, now: now)
+        recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, metrics: parts.metrics, now: now)
         let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
         self.outbox = outbox
         smsCodes = SMSCodeService(
@@ -41,6 +41,7 @@ struct Services: Sendable {
             gateway: configuration.smsGateway ?? outbox!,
             limits: configuration.smsLimits,
             destinations: configuration.smsDestinations,
+            metrics: parts.metrics,
             now: now,
             logger: logger
         )
@@ -53,7 +54,14 @@ struct Services: Sendable {
             now: now
         )
         self.lockout = lockout
-        accounts = AccountService(store: store, hasher: passwordHasher, lockout: lockout, now: now, signUpOpen: configuration.signUp == .open)
+        accounts = AccountService(
+            store: store,
+            hasher: passwordHasher,
+            lockout: lockout,
+            metrics: parts.metrics,
+            now: now,
+            signUpOpen: configuration.signUp == .open
+        )
         twoFactor = TwoFactorService(
             store: store,
             keyRing: parts.keyRing,
@@ -64,6 +72,7 @@ struct Services: Sendable {
             smsCodes: smsCodes,
             passwords: accounts.passwords,
             sessions: sessions,
+            metrics: parts.metrics,
             now: now
         )
         signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)

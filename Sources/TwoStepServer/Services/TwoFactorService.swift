@@ -21,6 +21,7 @@ struct TwoFactorService: Sendable {
     let passwords: PasswordCheckService
     /// Turning 2FA off and an operator reset end sessions.
     let sessions: SessionService
+    let metrics: ServerMetrics
     let now: Now
 
     /// How long a shown QR code stays usable before the key must be made again.
@@ -199,6 +200,7 @@ struct TwoFactorService: Sendable {
         )
         try await store.confirmFactor(id: factor.id, lastUsedStep: nil, at: now().unixTime)
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app (key imported)", at: now().unixTime)
+        metrics.enrolled(.totp)
     }
 
     enum ActivationResult: Equatable {
@@ -218,6 +220,7 @@ struct TwoFactorService: Sendable {
         try await attempts.clear([.codes(userID: user.id)])
         try await methodEnrolled(user)
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app", at: now().unixTime)
+        metrics.enrolled(.totp)
         return .activated
     }
 
@@ -299,6 +302,7 @@ struct TwoFactorService: Sendable {
             try await methodEnrolled(user)
             try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "SMS to \(masked)", at: now().unixTime)
         }
+        metrics.enrolled(kind == .recoveryPhone ? .recoveryPhone : .sms)
         return .activated
     }
 
@@ -364,13 +368,19 @@ struct TwoFactorService: Sendable {
     func verify(_ code: String, user: User, factors known: [Factor]? = nil, apiKey: String? = nil) async throws -> Verification {
         let time = now()
         let recoveryCode = RecoveryCode(code)
+        // Each outcome is counted once, by method and result (issue 16: twostep_second_factor_checks_total).
+        var method: ServerMetrics.Method = recoveryCode != nil ? .recoveryCode : .unknown
+        func counted(_ verification: Verification, _ result: ServerMetrics.CheckResult) -> Verification {
+            metrics.secondFactorCheck(method, result)
+            return verification
+        }
         let budget: LockoutService.Budget = recoveryCode != nil ? .recoveryCodes(userID: user.id) : .codes(userID: user.id)
         let address = RequestOrigin.clientAddress
         let source: LockoutService.Source? =
             if let apiKey { .apiKey(name: apiKey) } else if !address.isEmpty { .codesFromAddress(address) } else { nil }
         var tokenTaken = false
         if case .codesFromAddress = source, let source {
-            if let retryAt = try await attempts.take(source, at: time) { return .wait(retryAt: retryAt) }
+            if let retryAt = try await attempts.take(source, at: time) { return counted(.wait(retryAt: retryAt), .waiting) }
             tokenTaken = true
         }
         let reservation = try await attempts.reserve(budget, at: time)
@@ -379,13 +389,13 @@ struct TwoFactorService: Sendable {
         case .reserved(let failures, _): reserved = failures
         case .refused(let refusal):
             if tokenTaken, let source { try await attempts.giveBack(source, at: time) }
-            if case .wait(let retryAt) = refusal { return .wait(retryAt: retryAt) }
-            return .locked
+            if case .wait(let retryAt) = refusal { return counted(.wait(retryAt: retryAt), .waiting) }
+            return counted(.locked, .locked)
         }
         if case .apiKey = source, let source, attempts.startsWait(budget, reserved: reserved) {
             if let retryAt = try await attempts.take(source, at: time) {
                 try await attempts.cancel(budget, reservation, at: time)
-                return .wait(retryAt: retryAt)
+                return counted(.wait(retryAt: retryAt), .waiting)
             }
             tokenTaken = true
         }
@@ -399,16 +409,19 @@ struct TwoFactorService: Sendable {
             if let remaining = try await recoveryCodes.use(recoveryCode, user: user) {
                 // A recovery code also ends a lock of the codes (NIST SP 800-63B §5.2.2).
                 try await succeeded([.codes(userID: user.id), .recoveryCodes(userID: user.id)])
-                return .accepted(.recoveryCode(remaining: remaining))
+                return counted(.accepted(.recoveryCode(remaining: remaining)), .valid)
             }
         } else {
             let factors: [Factor]
             if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
+            let methods = Set(factors.map { $0.kind == .totp ? ServerMetrics.Method.totp : .sms })
+            if methods.count == 1, let only = methods.first { method = only }
             for factor in factors {
                 switch try await check(code, factor: factor, user: user, at: time) {
                 case .accepted:
                     try await succeeded([budget])
-                    return .accepted(.factor(factor.kind))
+                    method = factor.kind == .totp ? .totp : .sms
+                    return counted(.accepted(.factor(factor.kind)), .valid)
                 case .replayed: replayed = true
                 case .rejected: break
                 }
@@ -422,20 +435,23 @@ struct TwoFactorService: Sendable {
             at: time.unixTime
         )
         let what = recoveryCode != nil ? "wrong recovery codes" : "wrong codes"
+        let result: ServerMetrics.CheckResult = replayed ? .replayed : .wrong
         switch attempts.afterFailure(budget, reserved: reserved, at: time) {
         case .allowed:
-            return .rejected(retryAt: nil)
+            return counted(.rejected(retryAt: nil), result)
         case .wait(let retryAt):
+            metrics.lockoutStarted(recoveryCode != nil ? .recoveryCodes : .codes)
             try await store.recordEvent(
                 userID: user.id,
                 kind: .lockedOut,
                 detail: "\(reserved.recent.count) \(what) within a day",
                 at: time.unixTime
             )
-            return .rejected(retryAt: retryAt)
+            return counted(.rejected(retryAt: retryAt), result)
         case .locked:
+            metrics.lockoutStarted(recoveryCode != nil ? .recoveryCodes : .codes)
             try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(reserved.consecutive) \(what): locked", at: time.unixTime)
-            return .locked
+            return counted(.locked, result)
         }
     }
 
