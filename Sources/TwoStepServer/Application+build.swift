@@ -81,6 +81,7 @@ public func buildRouter(
 
     let router = Router(context: TwoStepRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware(metrics: parts.metrics))
+    router.add(middleware: RequestLogMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
     router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: !configuration.insecureCookies))
     // On the whole router, not the API group: a group's middleware runs only for the group's own routes,
@@ -88,7 +89,6 @@ public func buildRouter(
     // matches none of them.
     router.add(middleware: APIErrorMiddleware(routes: apiRoutes))
     router.add(middleware: DatabaseOutageMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
     router.get("/static/app.css") { _, _ in
         Response(
             status: .ok,

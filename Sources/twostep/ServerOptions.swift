@@ -23,6 +23,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [TWOSTEP_LOG_LEVEL] (default: info).")
     var logLevel: String?
 
+    @Option(help: "Log lines as json (one object per line) or text [TWOSTEP_LOG_FORMAT] (default: text).")
+    var logFormat: String?
+
     func apply(to configuration: inout ServerConfiguration) throws {
         if let value = dataDirectory ?? environment("DATA_DIR") { configuration.dataDirectory = value }
         if let value = databaseURL ?? environment("DATABASE") { configuration.databaseURL = value }
@@ -31,6 +34,11 @@ struct DataOptions: ParsableArguments {
     }
 
     func logger() throws -> Logger {
+        switch logFormat ?? environment("LOG_FORMAT") ?? "text" {
+        case "text": break
+        case "json": _ = bootstrapJSONLogs
+        case let other: throw ValidationError("--log-format must be json or text, not '\(other)'")
+        }
         var logger = Logger(label: "twostep")
         let name = logLevel ?? environment("LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: name) else { throw ValidationError("unknown log level '\(name)'") }
@@ -38,6 +46,10 @@ struct DataOptions: ParsableArguments {
         return logger
     }
 }
+
+/// Every logger of the process, the libraries' too, writes JSON lines (once per process: swift-log
+/// allows one bootstrap).
+private let bootstrapJSONLogs: Void = LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
 
 func environment(_ name: String) -> String? {
     ProcessInfo.processInfo.environment["TWOSTEP_" + name].flatMap { $0.isEmpty ? nil : $0 }

@@ -27,13 +27,21 @@ final class TestClock: @unchecked Sendable {
 final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
+    /// Lines as `--log-format json` writes them (`JSONLogHandler`), rather than `level message metadata`.
+    let json: Bool
+
+    init(json: Bool = false) { self.json = json }
 
     var text: String { lock.withLock { lines.joined(separator: "\n") } }
+    var allLines: [String] { lock.withLock { lines } }
 
     func append(_ line: String) { lock.withLock { lines.append(line) } }
 
     func logger() -> Logger {
-        var logger = Logger(label: "test") { _ in CapturingHandler(capture: self) }
+        var logger = Logger(label: "test") { label -> any LogHandler in
+            if self.json { return JSONLogHandler(label: label) { line in self.append(String(line.dropLast())) } }
+            return CapturingHandler(capture: self)
+        }
         logger.logLevel = .trace
         return logger
     }
@@ -66,7 +74,7 @@ struct TestServer {
     /// Cheap hashing keeps the suite fast; the production cost is tested in TwoStepCoreTests.
     static let hasher = SecretHasher(parameters: .init(logN: 10, blockSize: 8, parallelism: 1))
 
-    static func make(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+    static func make(jsonLogs: Bool = false, _ adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-test-\(UUID().uuidString)")
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory.path
@@ -77,7 +85,7 @@ struct TestServer {
             configuration.databasePoolSize = 3
         }
         adjust(&configuration)
-        let logs = LogCapture()
+        let logs = LogCapture(json: jsonLogs)
         let parts = try await openServerParts(configuration, logger: logs.logger())
         return TestServer(directory: directory, configuration: configuration, parts: parts, logs: logs)
     }

@@ -179,11 +179,15 @@ struct WebSecurityTests {
         }
     }
 
-    /// SPEC §2: no password, secret or code in any log line, even at trace level.
+    /// SPEC §2 and issue 16: no password, secret, code, token, API key or full phone number in any
+    /// log line, even at trace level, over a session that touches every kind of secret; and every
+    /// line is one JSON object (`--log-format json`) with the request's id, route, status and duration.
     @Test func logsHoldNoSecrets() async throws {
-        let server = try await TestServer.make()
+        let server = try await TestServer.make(jsonLogs: true)
+        let apiKey = try await server.apiKey("logcheck")
         let password = "Sup3r-secret passphrase"
-        let secrets = Locked<[String]>([password])
+        let phone = "+31612345699"
+        let secrets = Locked<[String]>([password, apiKey, phone, "612345699"])
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("dave@example.com", password: password)
@@ -195,8 +199,21 @@ struct WebSecurityTests {
             _ = try await browser.post("/profile/two-factor/app/activate", ["code": activation, "trust": "on"])
             let device = try #require(browser.cookies[Browser.deviceCookie], "the device is trusted")
             secrets.withValue { $0 += [key, key.replacingOccurrences(of: " ", with: ""), activation, device] }
+            // The recovery phone: a texted code, the full number.
+            let sent = try await browser.post("/profile/two-factor/recovery-phone", ["phone": phone])
+            #expect(sent.text.contains("We sent a code"), "\(sent.text.prefix(300))")
+            let texted = try server.lastCode()
+            secrets.withValue { $0 += [texted] }
+            _ = try await browser.post("/profile/two-factor/recovery-phone/activate", ["code": texted])
+            // Recovery codes: generated, shown, one used to sign in.
+            let codes = RecoveryCodeTests.codes(in: try await browser.post("/profile/two-factor/recovery-codes"))
+            #expect(codes.count == 10)
+            secrets.withValue { $0 += codes }
             try await browser.signOut()
             browser.cookies[Browser.deviceCookie] = nil
+            _ = try await browser.signIn("dave@example.com", password: password)
+            _ = try await browser.post("/signin/code", ["code": codes[0]])
+            try await browser.signOut()
             _ = try await browser.signIn("dave@example.com", password: password)
             server.clock.advance(30)
             let code = totp.code(at: server.clock.now)
@@ -204,15 +221,44 @@ struct WebSecurityTests {
             let session = try #require(browser.cookies[Browser.sessionCookie], "signed in")
             let csrf = try #require(browser.cookies[Browser.csrfCookie])
             secrets.withValue { $0 += [code, session, csrf] }
+            // The API: a session token, and a relying service's key validating a code.
+            let api = APIClient(client: client)
+            let first = try await api.call(.post, "/api/v1/session", ["email": "dave@example.com", "password": password])
+            let challenge = try #require(first["challenge"] as? String, "\(first.text)")
+            server.clock.advance(30)
+            let apiCode = totp.code(at: server.clock.now)
+            let signedIn = try await api.call(.post, "/api/v1/session/second-factor", ["challenge": challenge, "code": apiCode])
+            let token = try #require(signedIn["token"] as? String, "\(signedIn.text)")
+            secrets.withValue { $0 += [challenge, token] }
+            #expect(try await api.call(.get, "/api/v1/account", token: token).status == .ok)
+            server.clock.advance(30)
+            let validated = totp.code(at: server.clock.now)
+            secrets.withValue { $0 += [apiCode, validated] }
+            let service = APIClient(client: client, token: apiKey)
+            #expect(try await service.call(.post, "/api/v1/validate", ["user": "dave@example.com", "code": validated])["valid"] as? Bool == true)
             _ = try await browser.post("/profile/two-factor/disable", ["password": password])
         }
-        let logs = server.logs.text
-        #expect(!logs.isEmpty, "the request log is captured")
+        let lines = server.logs.allLines
+        #expect(lines.count >= 18, "the request log is captured")
+        let logs = lines.joined(separator: "\n")
         for secret in secrets.value {
             #expect(!secret.isEmpty)
             #expect(!logs.contains(secret), "a secret reached the log")
         }
         #expect(!logs.contains("v1."), "no sealed value either")
+        var requestLines = 0
+        var withUser = 0
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            #expect(object != nil, "not one JSON object: \(line)")
+            guard let object else { continue }
+            #expect(object["time"] != nil && object["level"] != nil && object["message"] != nil, "\(line)")
+            guard object["message"] == "request" else { continue }
+            requestLines += 1
+            #expect(object["request_id"]?.count == 32 && object["route"] != nil && object["status"] != nil && object["duration_ms"] != nil, "\(line)")
+            if object["user_id"] != nil { withUser += 1 }
+        }
+        #expect(requestLines >= 18 && withUser > 5, "\(requestLines) request lines, \(withUser) with the account")
     }
 
     @Test(

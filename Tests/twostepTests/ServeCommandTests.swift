@@ -41,6 +41,31 @@ struct ServeCommandTests {
         #expect(Date().timeIntervalSince(signalled) >= 3, "the server waited the drain out before stopping")
     }
 
+    /// `--log-format json`: every line the process logs, start to stop, is one JSON object.
+    @Test func jsonLogsParseLineByLine() async throws {
+        let directory = temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try ServeProcess.start(directory: directory, ["--log-format", "json", "--drain-seconds", "1"])
+        defer { server.stop() }
+        let answer = try await server.request("GET", "/health/ready", headers: ["X-Request-Id": "not-trusted"])
+        #expect(answer.status == 200 && answer.headers["x-request-id"]?.count == 32)
+        #expect(
+            try await server.request("POST", "/api/v1/session", json: ["email": "nobody@example.com", "password": "wrong wrong wrong"]).status == 401
+        )
+        server.terminate()
+        #expect(server.wait(timeout: 30) == 0)
+        let lines = server.stderr.split(separator: "\n")
+        #expect(lines.count >= 3, "\(server.stderr)")
+        var routes: [String] = []
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            #expect(object?["time"] != nil && object?["level"] != nil && object?["message"] != nil, "not a JSON log line: \(line)")
+            if object?["message"] == "request", let route = object?["route"] { routes.append(route) }
+        }
+        #expect(routes == ["/health/ready", "/api/v1/session"])
+        #expect(!server.stderr.contains("wrong wrong wrong"))
+    }
+
     @Test func refusesAMasterKeyOthersCanRead() throws {
         let directory = temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

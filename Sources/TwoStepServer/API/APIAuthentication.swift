@@ -18,9 +18,11 @@ struct BearerMiddleware: RouterMiddleware {
             let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
             if token.hasPrefix(APIKeyService.prefix) {
                 context.apiKey = try await apiKeys.authenticate(token)
+                if let key = context.apiKey { RequestOrigin.trace?.identify(apiKeyName: key.name) }
             } else if !token.isEmpty, let session = try await sessions.resolve(token), let user = try await store.user(id: session.userID) {
                 context.session = session
                 context.user = user
+                RequestOrigin.trace?.identify(userID: user.id)
             }
         }
         return try await next(request, context)

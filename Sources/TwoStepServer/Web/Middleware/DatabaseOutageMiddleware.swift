@@ -16,7 +16,8 @@ struct DatabaseOutageMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as DatabaseError where error.isUnavailable {
-            context.logger.warning("database unavailable", metadata: ["path": "\(request.uri.path)"])
+            // The route template, not the path: a path can hold an account's address (OWASP Logging Cheat Sheet).
+            context.logger.warning("database unavailable", metadata: ["route": "\(context.endpointPath ?? "unmatched")"])
             if request.uri.path.hasPrefix("/api/") {
                 let now = Date()
                 throw APIError(

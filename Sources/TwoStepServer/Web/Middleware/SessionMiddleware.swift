@@ -16,6 +16,7 @@ struct SessionMiddleware: RouterMiddleware {
         if let session = try await sessions.resolve(id), let user = try await store.user(id: session.userID) {
             context.session = session
             context.user = user
+            RequestOrigin.trace?.identify(userID: user.id)
             return try await next(request, context)
         }
         var response = try await Self.response(next, request, context)
