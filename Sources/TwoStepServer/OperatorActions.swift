@@ -8,6 +8,7 @@ public struct OperatorActions: Sendable {
     private let accounts: AccountService
     private let twoFactor: TwoFactorService
     private let apiKeys: APIKeyService
+    private let audit: AuditService
     private let store: SQLStore
     private let parts: ServerParts
     private let configuration: ServerConfiguration
@@ -23,6 +24,7 @@ public struct OperatorActions: Sendable {
         twoFactor = services.twoFactor
         apiKeys = services.apiKeys
         oidc = services.oidc
+        audit = services.audit
     }
 
     public func addUser(email: String, password: String) async throws -> String {
@@ -117,6 +119,13 @@ extension OperatorActions {
         let signingKey = try await OIDCService(store: store, twoFactor: twoFactor, keyRing: ring, issuer: nil, now: { Date() }).rotateSigningKey()
         if dropRetired { try MasterKeyFile.write([newKey], to: path) }
         let kept = dropRetired ? "old keys removed" : "old keys kept for opening (\(old.keys.map(\.id).joined(separator: ", ")))"
+        try await store.recordEvent(
+            userID: nil,
+            kind: .masterKeyRotated,
+            detail: "new master key \(newKey.id); \(resealed) secrets re-sealed; \(kept); new ID-token signing key \(signingKey)",
+            outcome: .success,
+            at: Date().unixTime
+        )
         return "new master key \(newKey.id); re-sealed \(resealed) secrets; \(kept); new ID-token signing key \(signingKey)"
     }
 }
@@ -157,6 +166,13 @@ extension OperatorActions {
             if batch.count == 10_000 { try await flush() }
         }
         try await flush()
+        try await store.recordEvent(
+            userID: nil,
+            kind: .usersImported,
+            detail: "\(added) added, \(read - added) skipped (already had accounts)",
+            outcome: .success,
+            at: Date().unixTime
+        )
         return "added \(added) users with authenticator apps; skipped \(read - added) that already had accounts"
     }
 
@@ -232,6 +248,38 @@ extension OperatorActions {
         case .failure(.noSuchKey): throw OperatorError("no live key is named \(name)")
         case .failure(.alreadyLinked): throw OperatorError("\(user.name) is linked to \(name) already")
         }
+    }
+}
+
+extension OperatorActions {
+    /// `twostep audit`: the newest events first, as text lines or JSON lines.
+    /// - Parameters:
+    ///   - email: Only this account's events.
+    ///   - since: Only events at most this many seconds old.
+    public func auditTrail(email: String?, since: Double?, limit: Int, json: Bool) async throws -> [String] {
+        let events: [AuditEvent]
+        switch try await audit.page(email: email, since: since.map { Date().addingTimeInterval(-$0) }, before: nil, limit: limit) {
+        case .success(let page): events = page
+        case .failure(.noSuchUser): throw OperatorError("no account has the e-mail address \(email ?? "")")
+        }
+        if json {
+            return try events.map { String(decoding: try API.encoder.encode(AuditEventBody($0)), as: UTF8.self) }
+        }
+        return ["time\tevent\toutcome\tactor\taccount\tfrom\tdetail"]
+            + events.map { event in
+                let body = AuditEventBody(event)
+                let actor = [body.actor.kind, body.actor.name].compactMap { $0 }.joined(separator: " ")
+                let account = event.email ?? event.userID.map { "id \($0)" } ?? "-"
+                let from = [body.clientAddress, body.userAgent.map(BrowserName.describe)].compactMap { $0 }.joined(separator: ", ")
+                return
+                    "\(Format.minute(body.at))\t\(event.kind)\t\(event.outcome)\t\(actor)\t\(account)\t\(from.isEmpty ? "-" : from)\t\(event.detail)"
+            }
+    }
+
+    /// `twostep audit prune`: deletes events older than `age` seconds.
+    public func pruneAuditTrail(olderThan age: Double) async throws -> String {
+        let deleted = try await audit.prune(olderThan: age)
+        return "deleted \(deleted) events older than \(Int(age / 86_400)) days"
     }
 }
 

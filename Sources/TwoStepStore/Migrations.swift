@@ -243,6 +243,26 @@ enum Migrations {
                     "CREATE TABLE oidc_signing_keys (kid TEXT PRIMARY KEY, sealed_key TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT)",
                 ]
             ),
+            (
+                11,
+                [
+                    // The operator audit trail (issue 16) is the security events, with who acted, from
+                    // which browser, in which request, and how it ended. Operator actions on no account
+                    // (API keys, key rotation, imports) have no user.
+                ]
+                    + dialect.dropNotNull(
+                        table: "security_events",
+                        column: "user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE",
+                        becomes: "user_id BIGINT REFERENCES users (id) ON DELETE CASCADE"
+                    ) + [
+                        "ALTER TABLE security_events ADD COLUMN actor_kind TEXT NOT NULL DEFAULT ''",
+                        "ALTER TABLE security_events ADD COLUMN actor_name TEXT NOT NULL DEFAULT ''",
+                        "ALTER TABLE security_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''",
+                        "ALTER TABLE security_events ADD COLUMN outcome TEXT NOT NULL DEFAULT 'success'",
+                        "ALTER TABLE security_events ADD COLUMN request_id TEXT NOT NULL DEFAULT ''",
+                        "CREATE INDEX security_events_time ON security_events (created_at)",
+                    ]
+            ),
         ]
     }
 }

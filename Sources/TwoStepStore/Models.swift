@@ -272,6 +272,71 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case apiKeyLinked = "api_key_linked"
     case signedOutEverywhere = "signed_out_everywhere"
     case operatorUnlock = "operator_unlock"
+    /// Operator actions on no account (issue 16: the audit trail).
+    case apiKeyCreated = "api_key_created"
+    case apiKeyRevoked = "api_key_revoked"
+    case masterKeyRotated = "master_key_rotated"
+    case usersImported = "users_imported"
+
+    /// How an event of this kind ended unless the recorder says otherwise: refusals and failures
+    /// are what an auditor filters for.
+    public var defaultOutcome: EventOutcome {
+        switch self {
+        case .signInFailed, .passwordFailed, .secondFactorFailed, .secondFactorReplayed: .failure
+        case .lockedOut: .refused
+        default: .success
+        }
+    }
+}
+
+/// How a recorded action ended.
+public enum EventOutcome: String, Sendable, Codable, CaseIterable {
+    case success
+    /// A wrong password or code.
+    case failure
+    /// Not attempted: a wait or a lock.
+    case refused
+}
+
+/// Who acted, for the audit trail.
+public enum ActorKind: String, Sendable, Codable, CaseIterable {
+    /// Someone at the pages or the account API, as the account holder (signed in or signing in).
+    case accountHolder = "account_holder"
+    /// A relying service, by its key's name.
+    case apiKey = "api_key"
+    /// `twostep …` on the server, by the operator's login or `--operator` name.
+    case `operator`
+    /// The server itself (no request, no operator).
+    case system
+}
+
+/// A row of the audit trail: a security event with everything recorded about it.
+public struct AuditEvent: Sendable, Equatable, Decodable {
+    public var id: Int64
+    /// `nil` for operator actions on no account.
+    public var userID: Int64?
+    /// The account's address at the time of reading, if it has one.
+    public var email: String?
+    public var kind: String
+    public var detail: String
+    public var createdAt: UnixTime
+    public var clientAddress: String
+    public var userAgent: String
+    public var actorKind: String
+    public var actorName: String
+    public var outcome: String
+    public var requestID: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, kind, detail, outcome
+        case userID = "user_id"
+        case createdAt = "created_at"
+        case clientAddress = "client_address"
+        case userAgent = "user_agent"
+        case actorKind = "actor_kind"
+        case actorName = "actor_name"
+        case requestID = "request_id"
+    }
 }
 
 /// What an API key may do: each service route belongs to one scope.

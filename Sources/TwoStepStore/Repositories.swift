@@ -202,10 +202,29 @@ public protocol SMSChallengeRepository: Sendable {
     func deleteSMSChallenges(createdBefore time: UnixTime) async throws
 }
 
+/// The security events: each account's activity list (SPEC F10) and, with who acted and how it
+/// ended, the operator audit trail (issue 16). One table, one recording path: every event is both.
 public protocol SecurityEventRepository: Sendable {
-    func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws
+    /// Records an event. Who acted, from where and in which request come from `RequestOrigin`.
+    /// - Parameter userID: The account, or `nil` for an operator action on none.
+    func recordEvent(userID: Int64?, kind: SecurityEventKind, detail: String, outcome: EventOutcome, at time: UnixTime) async throws
     /// The newest events first.
     func events(userID: Int64, limit: Int) async throws -> [SecurityEvent]
+    /// The audit trail, newest first, one page.
+    /// - Parameters:
+    ///   - userID: Only this account's events.
+    ///   - since: Only events at or after this time.
+    ///   - beforeID: The page after the one that ended with this id.
+    func auditEvents(userID: Int64?, since: UnixTime?, beforeID: Int64?, limit: Int) async throws -> [AuditEvent]
+    /// Deletes events older than `time`. - Returns: how many.
+    func deleteEvents(createdBefore time: UnixTime) async throws -> Int
+}
+
+extension SecurityEventRepository {
+    /// Records an event of an account with its kind's usual outcome.
+    public func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws {
+        try await recordEvent(userID: userID, kind: kind, detail: detail, outcome: kind.defaultOutcome, at: time)
+    }
 }
 
 public protocol APIKeyRepository: Sendable {

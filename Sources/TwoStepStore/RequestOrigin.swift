@@ -10,6 +10,18 @@ public enum RequestOrigin {
 }
 
 extension RequestOrigin {
+    /// The operator running a `twostep` command (their login, or `--operator`); `nil` in the server.
+    @TaskLocal public static var operatorName: String?
+
+    /// Who is acting, for the audit trail: the operator of a command; else, in a request, the
+    /// relying service's key or the account holder; else the server itself.
+    public static var actor: (kind: ActorKind, name: String) {
+        if let operatorName { return (.operator, operatorName) }
+        guard let trace else { return (.system, "") }
+        if let key = trace.apiKeyName { return (.apiKey, key) }
+        return (.accountHolder, "")
+    }
+
     /// The request being served, for its log lines and its security events; `nil` outside a
     /// request (operator commands, background work).
     @TaskLocal public static var trace: RequestTrace?

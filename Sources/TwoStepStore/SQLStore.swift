@@ -174,11 +174,20 @@ public struct SQLStore: Store {
                     VALUES \(factors.joined(separator: ", "))
                     """
                 ).run()
+                // The same columns as `recordEvent`, in bulk.
+                let actor = RequestOrigin.actor
                 let events = imported.map { id, _ -> SQLQueryString in
-                    "(\(bind: id), \(bind: SecurityEventKind.twoFactorEnabled.rawValue), \(bind: eventDetail), \(bind: time))"
+                    """
+                    (\(bind: id), \(bind: SecurityEventKind.twoFactorEnabled.rawValue), \(bind: eventDetail), \(bind: time), \(bind: actor.kind.rawValue),
+                    \(bind: actor.name))
+                    """
                 }
-                try await connection.raw("INSERT INTO security_events (user_id, kind, detail, created_at) VALUES \(events.joined(separator: ", "))")
-                    .run()
+                try await connection.raw(
+                    """
+                    INSERT INTO security_events (user_id, kind, detail, created_at, actor_kind, actor_name)
+                    VALUES \(events.joined(separator: ", "))
+                    """
+                ).run()
                 added += imported.count
             }
             return added
@@ -480,13 +489,37 @@ public struct SQLStore: Store {
 
     // MARK: Security events
 
-    public func recordEvent(userID: Int64, kind: SecurityEventKind, detail: String, at time: UnixTime) async throws {
+    public func recordEvent(userID: Int64?, kind: SecurityEventKind, detail: String, outcome: EventOutcome, at time: UnixTime) async throws {
+        let actor = RequestOrigin.actor
+        let trace = RequestOrigin.trace
         try await writer.raw(
             """
-            INSERT INTO security_events (user_id, kind, detail, created_at, client_address)
-            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time), \(bind: RequestOrigin.clientAddress))
+            INSERT INTO security_events
+                (user_id, kind, detail, created_at, client_address, actor_kind, actor_name, user_agent, outcome, request_id)
+            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time), \(bind: RequestOrigin.clientAddress),
+                \(bind: actor.kind.rawValue), \(bind: actor.name), \(bind: trace?.userAgent ?? ""), \(bind: outcome.rawValue),
+                \(bind: trace?.requestID ?? ""))
             """
         ).run()
+    }
+
+    public func auditEvents(userID: Int64?, since: UnixTime?, beforeID: Int64?, limit: Int) async throws -> [AuditEvent] {
+        var conditions: [SQLQueryString] = ["1 = 1"]
+        if let userID { conditions.append("e.user_id = \(bind: userID)") }
+        if let since { conditions.append("e.created_at >= \(bind: since)") }
+        if let beforeID { conditions.append("e.id < \(bind: beforeID)") }
+        return try await sql.raw(
+            """
+            SELECT e.id, e.user_id, u.email, e.kind, e.detail, e.created_at, e.client_address, e.user_agent, e.actor_kind,
+                e.actor_name, e.outcome, e.request_id
+            FROM security_events e LEFT JOIN users u ON u.id = e.user_id
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.id DESC LIMIT \(bind: limit)
+            """
+        ).all(decoding: AuditEvent.self)
+    }
+
+    public func deleteEvents(createdBefore time: UnixTime) async throws -> Int {
+        try await writer.raw("DELETE FROM security_events WHERE created_at < \(bind: time) RETURNING id").all().count
     }
 
     public func events(userID: Int64, limit: Int) async throws -> [SecurityEvent] {

@@ -63,13 +63,21 @@ func setting<T>(_ flag: T?, _ name: String, _ parse: (String) -> T?) throws -> T
     return value
 }
 
-/// Opens the database, runs one operator action, closes it.
-func withOperator<T>(_ data: DataOptions, _ body: (OperatorActions) async throws -> T) async throws -> T {
+/// Who runs an operator command, for the audit trail: `--operator`, else the login (the one behind `sudo`).
+func operatorLogin(_ flag: String? = nil) -> String {
+    let environment = ProcessInfo.processInfo.environment
+    let name = flag ?? environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
+    return String(name.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(64))
+}
+
+/// Opens the database, runs one operator action as `operatorName` (for the audit trail), closes it.
+func withOperator<T>(_ data: DataOptions, operator operatorName: String? = nil, _ body: (OperatorActions) async throws -> T) async throws -> T {
     var configuration = ServerConfiguration()
     try data.apply(to: &configuration)
     let parts = try await openServerParts(configuration, logger: try data.logger())
     do {
-        let result = try await body(OperatorActions(parts: parts, configuration: configuration))
+        let actions = OperatorActions(parts: parts, configuration: configuration)
+        let result = try await RequestOrigin.$operatorName.withValue(operatorLogin(operatorName)) { try await body(actions) }
         try await parts.database.close()
         return result
     } catch {

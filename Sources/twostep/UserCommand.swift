@@ -72,11 +72,7 @@ struct UserCommand: AsyncParsableCommand {
         @Option(name: .customLong("operator"), help: "Your name for the account's security activity (default: the login name).")
         var name: String?
 
-        var resolved: String {
-            let environment = ProcessInfo.processInfo.environment
-            let name = name ?? environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
-            return String(name.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(64))
-        }
+        var resolved: String { operatorLogin(name) }
     }
 
     struct Unlock: AsyncParsableCommand {
@@ -95,7 +91,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            print(try await withOperator(data) { try await $0.unlock(email: email, actor: by.resolved) })
+            print(try await withOperator(data, operator: by.resolved) { try await $0.unlock(email: email, actor: by.resolved) })
         }
     }
 
@@ -113,7 +109,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let line = try await withOperator(data) { try await $0.resetTwoFactor(email: email, actor: by.resolved) }
+            let line = try await withOperator(data, operator: by.resolved) { try await $0.resetTwoFactor(email: email, actor: by.resolved) }
             print(line)
         }
     }

@@ -54,6 +54,7 @@ struct ServiceAPIController: Sendable {
         routes.on(.get, "/users/:user/events", .audit) { _, context in
             try API.json(AccountAPIController.EventsBody(try await services.accounts.events(of: try await user(context), limit: 100)))
         }
+        routes.on(.get, "/audit", .audit, use: auditTrail)
     }
 
     /// Registers routes that refuse keys without the route's scope (403, before anything is read).
@@ -87,6 +88,46 @@ struct ServiceAPIController: Sendable {
             let user = try await services.serviceAccounts.account(named: raw.removingPercentEncoding ?? raw, for: context.apiKey)
         else { throw APIError.unknownUser }
         return user
+    }
+
+    // MARK: Audit trail
+
+    private struct AuditBody: Encodable {
+        let events: [AuditEventBody]
+        /// Pass as `before` for the next page; absent on the last.
+        let nextBefore: Int64?
+    }
+
+    /// `GET /api/v1/audit?user=&since=&before=&limit=`: the whole server's trail, so only for a key
+    /// that reaches every account (a reach-limited key would read other services' accounts).
+    private func auditTrail(_ request: Request, context: ServiceAPIContext) async throws -> Response {
+        guard context.apiKey.reach == .all else {
+            throw APIError(.forbidden, "reach_insufficient", "The audit trail needs a key whose reach is all accounts.")
+        }
+        let query = request.uri.queryParameters
+        let limit = try query["limit"].map { text in
+            guard let value = Int(String(text)), (1...AuditService.maximumPage).contains(value) else {
+                throw APIError.invalidField("limit", "must be a number from 1 to \(AuditService.maximumPage)")
+            }
+            return value
+        }
+        let before = try query["before"].map { text in
+            guard let value = Int64(String(text)), value > 0 else { throw APIError.invalidField("before", "must be an event id") }
+            return value
+        }
+        let since = try query["since"].map { text in
+            guard let date = try? Date(String(text), strategy: .iso8601) else {
+                throw APIError.invalidField("since", "must be a time such as 2026-01-31T00:00:00Z")
+            }
+            return date
+        }
+        let page = limit ?? 100
+        switch try await services.audit.page(email: query["user"].map(String.init), since: since, before: before, limit: page) {
+        case .success(let events):
+            return try API.json(AuditBody(events: events.map(AuditEventBody.init), nextBefore: events.count == page ? events.last?.id : nil))
+        case .failure(.noSuchUser):
+            throw APIError.unknownUser
+        }
     }
 
     // MARK: Validate

@@ -44,6 +44,13 @@ struct APIKeyService: Sendable {
         } catch let error as StoreError where error == .duplicate {
             return .failure(.nameTaken)
         }
+        try await store.recordEvent(
+            userID: nil,
+            kind: .apiKeyCreated,
+            detail: "\(name): scopes \(APIKeyScope.text(scopes)), reach \(reach.rawValue)",
+            outcome: .success,
+            at: now().unixTime
+        )
         return .success(key)
     }
 
@@ -61,7 +68,9 @@ struct APIKeyService: Sendable {
 
     func revoke(name: String) async throws -> Bool {
         cache.removeAll()
-        return try await store.revokeAPIKey(name: name, at: now().unixTime)
+        guard try await store.revokeAPIKey(name: name, at: now().unixTime) else { return false }
+        try await store.recordEvent(userID: nil, kind: .apiKeyRevoked, detail: name, outcome: .success, at: now().unixTime)
+        return true
     }
 
     func list() async throws -> [APIKey] {

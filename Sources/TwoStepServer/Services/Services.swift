@@ -19,6 +19,7 @@ struct Services: Sendable {
     let apiKeys: APIKeyService
     let serviceAccounts: ServiceAccountService
     let enrolments: EnrolmentService
+    let audit: AuditService
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
     /// The OpenID Connect provider and reverse-proxy forward-auth (issue 14).
@@ -87,5 +88,6 @@ struct Services: Sendable {
             signInURL: (configuration.publicURL ?? "") + "/signin",
             allowsPasswordOnly: configuration.forwardAuthAllowsPasswordOnly
         )
+        audit = AuditService(store: store, now: now)
     }
 }

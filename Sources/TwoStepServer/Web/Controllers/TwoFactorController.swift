@@ -104,6 +104,11 @@ struct TwoFactorController: Sendable {
         case .apiKeyLinked: "A service was given access by an administrator"
         case .signedOutEverywhere: "Signed out everywhere"
         case .operatorUnlock: "Unlocked by an administrator"
+        // Operator actions on no account: in the audit trail, never in an account's list.
+        case .apiKeyCreated: "API key created"
+        case .apiKeyRevoked: "API key revoked"
+        case .masterKeyRotated: "Master key rotated"
+        case .usersImported: "Users imported"
         }
     }
 
