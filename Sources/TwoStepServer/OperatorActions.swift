@@ -283,6 +283,30 @@ extension OperatorActions {
     }
 }
 
+extension OperatorActions {
+    /// `twostep backup FILE`: a consistent copy of the SQLite database while the server runs.
+    public func backup(to path: String) async throws -> String {
+        let accounts = try await parts.database.backup(to: path)
+        try await store.recordEvent(userID: nil, kind: .databaseBackedUp, detail: path, outcome: .success, at: Date().unixTime)
+        return "backed up \(accounts) accounts to \(path) (one consistent snapshot, integrity checked, mode 0600)."
+            + " The master key is not in it: keep \(configuration.masterKeyPath) backed up separately, and apart from it."
+    }
+
+    /// After `twostep restore`: the restored database is migrated to this version, and the restore recorded.
+    public func recordRestore(from path: String, kept: String?) async throws -> String {
+        try await store.recordEvent(
+            userID: nil,
+            kind: .databaseRestored,
+            detail: path + (kept.map { "; the replaced database is kept as \($0)" } ?? ""),
+            outcome: .success,
+            at: Date().unixTime
+        )
+        let accounts = try await store.allUsers().count
+        return "restored \(accounts) accounts from \(path)" + (kept.map { "; the database it replaced is kept as \($0)" } ?? "")
+            + ". Start the server with the master key that was in use when the backup was made."
+    }
+}
+
 public struct OperatorError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SQLKit
+import SQLiteKit
 
 #if canImport(Glibc)
     import Glibc
@@ -37,18 +38,20 @@ extension Database {
     /// - Returns: Its number of accounts.
     @discardableResult
     static func check(_ path: String) async throws -> Int {
-        let copy = try await Database.sqlite(path: path, logger: Logger(label: "twostep.backup"), readOnly: true)
+        guard FileManager.default.fileExists(atPath: path) else { throw BackupError("\(path) does not exist") }
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "twostep.backup"))
+        let copy = connection.sql(queryLogLevel: nil)
         do {
-            let integrity = try await copy.sql.raw("PRAGMA integrity_check").all().compactMap {
+            let integrity = try await copy.raw("PRAGMA integrity_check").all().compactMap {
                 try? $0.decode(column: "integrity_check", as: String.self)
             }
             guard integrity == ["ok"] else { throw BackupError("\(path) failed its integrity check: \(integrity.prefix(3).joined(separator: "; "))") }
-            let users = try await copy.sql.raw("SELECT COUNT(*) AS n FROM users").first(decodingColumn: "n", as: Int.self) ?? 0
-            _ = try await copy.sql.raw("SELECT MAX(version) AS v FROM schema_migrations").first()
-            try await copy.close()
+            let users = try await copy.raw("SELECT COUNT(*) AS n FROM users").first(decodingColumn: "n", as: Int.self) ?? 0
+            _ = try await copy.raw("SELECT MAX(version) AS v FROM schema_migrations").first()
+            try await connection.close()
             return users
         } catch {
-            try? await copy.close()
+            try? await connection.close()
             if error is BackupError { throw error }
             throw BackupError("\(path) is not a TwoStep database (\(String(describing: error).prefix(120)))")
         }
@@ -59,9 +62,8 @@ extension Database {
     /// database it replaces is kept beside it, renamed, and its `-wal` and `-shm` files removed
     /// (they belong to the old file and would corrupt the new one).
     /// - Returns: Where the replaced database was kept, if there was one.
-    public static func restore(from backup: String, to path: String, at time: Date = Date()) async throws -> String? {
-        let users = try await check(backup)
-        _ = users
+    public static func restore(from backup: String, to path: String) async throws -> String? {
+        try await check(backup)
         let files = FileManager.default
         let staging = path + ".restoring"
         try? files.removeItem(atPath: staging)
@@ -69,7 +71,7 @@ extension Database {
         try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: staging)
         var kept: String?
         if files.fileExists(atPath: path) {
-            let stamp = Int(time.timeIntervalSince1970)
+            let stamp = Int(Date().timeIntervalSince1970)
             kept = "\(path).before-restore-\(stamp)"
             try files.moveItem(atPath: path, toPath: kept!)
             // The old log is moved with its database, so the kept copy is whole.

@@ -277,6 +277,8 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case apiKeyRevoked = "api_key_revoked"
     case masterKeyRotated = "master_key_rotated"
     case usersImported = "users_imported"
+    case databaseBackedUp = "database_backed_up"
+    case databaseRestored = "database_restored"
 
     /// How an event of this kind ended unless the recorder says otherwise: refusals and failures
     /// are what an auditor filters for.

@@ -169,6 +169,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         let logger = try data.logger()
         for warning in StartupReport.warnings(configuration) { logger.warning("\(warning)") }
+        // Held until the process ends: `twostep restore` refuses to replace the file under a running server.
+        let lock = try DatabaseLock.serving(configuration)
+        defer { withExtendedLifetime(lock) {} }
         let parts = try await openServerParts(configuration, logger: logger)
         let app = try buildApplication(
             configuration,

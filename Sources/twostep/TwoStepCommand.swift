@@ -9,7 +9,7 @@ struct TwoStepCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UserCommand.self, APIKeyCommand.self, KeysCommand.self, OTPCommand.self, DatabaseCommand.self,
             ClientCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
 

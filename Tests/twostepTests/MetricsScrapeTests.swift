@@ -35,7 +35,7 @@ struct MetricsScrapeTests {
                     out[f"{sample.name}{{{labels}}}"] = sample.value
             print(json.dumps(out))
             """
-        let parsed = try OTPCommandTests.run(executable: python, ["-c", script], input: answer.text)
+        let parsed = try await OTPCommandTests.runDetached(executable: python, ["-c", script], input: answer.text)
         #expect(parsed.status == 0, "prometheus_client could not parse the exposition: \(parsed.stderr)", sourceLocation: sourceLocation)
         let object = try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [String: Double]
         return try #require(object, sourceLocation: sourceLocation)
@@ -44,11 +44,11 @@ struct MetricsScrapeTests {
     @Test(.enabled(if: canRun)) func aScrapeParsesAndCountsTheSession() async throws {
         let directory = temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let created = try OTPCommandTests.run(["apikey", "create", "--name", "portal", "--data-dir", directory])
+        let created = try await OTPCommandTests.runDetached(["apikey", "create", "--name", "portal", "--data-dir", directory])
         #expect(created.status == 0, "\(created.stderr)")
         let key = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try ServeProcess.start(directory: directory, ["--metrics-port", "0", "--drain-seconds", "0"])
-        defer { server.stop() }
+        let server = try await ServeProcess.start(directory: directory, ["--metrics-port", "0", "--drain-seconds", "0"])
+        defer { server.discard() }
         let line = try #require(server.stdout.split(separator: "\n").first { $0.contains("metrics on") }, "\(server.stdout)")
         #expect(line.contains("http://127.0.0.1:"), "loopback by default: \(line)")
         let metricsPort = try #require(Int(line.split(separator: ":").last!.split(separator: "/").first!))

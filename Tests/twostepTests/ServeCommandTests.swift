@@ -9,8 +9,8 @@ struct ServeCommandTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // A folder other users may list: served, with a warning.
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let server = try ServeProcess.start(directory: directory, ["--drain-seconds", "3"])
-        defer { server.stop() }
+        let server = try await ServeProcess.start(directory: directory, ["--drain-seconds", "3"])
+        defer { server.discard() }
 
         let lines = server.stdout.split(separator: "\n")
         #expect(lines.count == 1, "one start-up line: \(lines)")
@@ -36,7 +36,7 @@ struct ServeCommandTests {
         #expect(draining.status == 503, "\(draining.status) \(draining.text)")
         #expect(draining.json?["reason"] as? String == "shutting_down", "\(draining.text)")
         #expect(try await server.request("GET", "/health/live").status == 200, "still serving while it drains")
-        let status = server.wait(timeout: 30)
+        let status = await server.wait(timeout: 30)
         #expect(status == 0, "exit status \(String(describing: status)): \(server.stderr.suffix(1000))")
         #expect(Date().timeIntervalSince(signalled) >= 3, "the server waited the drain out before stopping")
     }
@@ -45,15 +45,15 @@ struct ServeCommandTests {
     @Test func jsonLogsParseLineByLine() async throws {
         let directory = temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try ServeProcess.start(directory: directory, ["--log-format", "json", "--drain-seconds", "1"])
-        defer { server.stop() }
+        let server = try await ServeProcess.start(directory: directory, ["--log-format", "json", "--drain-seconds", "1"])
+        defer { server.discard() }
         let answer = try await server.request("GET", "/health/ready", headers: ["X-Request-Id": "not-trusted"])
         #expect(answer.status == 200 && answer.headers["x-request-id"]?.count == 32)
         #expect(
             try await server.request("POST", "/api/v1/session", json: ["email": "nobody@example.com", "password": "wrong wrong wrong"]).status == 401
         )
         server.terminate()
-        #expect(server.wait(timeout: 30) == 0)
+        #expect(await server.wait(timeout: 30) == 0)
         let lines = server.stderr.split(separator: "\n")
         #expect(lines.count >= 3, "\(server.stderr)")
         var routes: [String] = []
@@ -66,12 +66,12 @@ struct ServeCommandTests {
         #expect(!server.stderr.contains("wrong wrong wrong"))
     }
 
-    @Test func refusesAMasterKeyOthersCanRead() throws {
+    @Test func refusesAMasterKeyOthersCanRead() async throws {
         let directory = temporaryDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        #expect(try OTPCommandTests.run(["migrate", "--data-dir", directory]).status == 0)
+        #expect(try await OTPCommandTests.runDetached(["migrate", "--data-dir", directory]).status == 0)
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: directory + "/master.key")
-        let result = try OTPCommandTests.run(["serve", "--port", "0", "--data-dir", directory])
+        let result = try await OTPCommandTests.runDetached(["serve", "--port", "0", "--data-dir", directory])
         #expect(result.status == 2 && result.stderr.contains("readable by other users") && result.stderr.contains("chmod 600"), "\(result.stderr)")
         #expect(!result.stdout.contains("listening"), "it never listened")
     }

@@ -31,7 +31,7 @@ final class ServeProcess: @unchecked Sendable {
         _ arguments: [String] = [],
         environment: [String: String] = [:],
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> ServeProcess {
+    ) async throws -> ServeProcess {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-serve-\(UUID().uuidString)").path
         let (stdoutPath, stderrPath) = (logs + ".out", logs + ".err")
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
@@ -52,7 +52,9 @@ final class ServeProcess: @unchecked Sendable {
                 return ServeProcess(process: process, directory: directory, port: port, stdoutPath: stdoutPath, stderrPath: stderrPath)
             }
             if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            // Never Thread.sleep here: the tests share a cooperative pool of one thread per core,
+            // and a blocked thread stalls every live server in the run.
+            try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
         let errors = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
@@ -67,18 +69,22 @@ final class ServeProcess: @unchecked Sendable {
     func terminate() { process.terminate() }
 
     /// Waits for the process to end, at most `timeout` seconds. - Returns: its exit status, or nil if it still runs.
-    func wait(timeout: TimeInterval = 30) -> Int32? {
+    func wait(timeout: TimeInterval = 30) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// Stops the server (SIGTERM, then SIGKILL) and removes its log files.
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            if wait(timeout: 30) == nil { kill(process.processIdentifier, SIGKILL) }
-        }
+    /// Stops the server gracefully (SIGTERM, then SIGKILL after 30 s).
+    func stop() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        if await wait(timeout: 30) == nil { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// For `defer`: ends the process at once if it still runs, and removes its log files.
+    func discard() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(atPath: stdoutPath)
         try? FileManager.default.removeItem(atPath: stderrPath)
     }
@@ -123,6 +129,20 @@ func temporaryDataDirectory() -> String {
 }
 
 extension OTPCommandTests {
+    /// `run` on a thread of its own, so an async test does not block the shared cooperative pool
+    /// while the command runs.
+    static func runDetached(_ arguments: [String], input: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try run(arguments, input: input) }) }.start()
+        }
+    }
+
+    static func runDetached(executable: String, _ arguments: [String], input: String = "") async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try run(executable: executable, arguments, input: input) }) }.start()
+        }
+    }
+
     /// Runs another program (a Python checker) to completion.
     static func run(executable: String, _ arguments: [String], input: String = "") throws -> Result {
         let process = Process()

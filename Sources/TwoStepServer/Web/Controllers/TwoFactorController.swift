@@ -109,6 +109,8 @@ struct TwoFactorController: Sendable {
         case .apiKeyRevoked: "API key revoked"
         case .masterKeyRotated: "Master key rotated"
         case .usersImported: "Users imported"
+        case .databaseBackedUp: "Database backed up"
+        case .databaseRestored: "Database restored"
         }
     }
 
