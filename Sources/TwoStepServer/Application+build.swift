@@ -96,7 +96,9 @@ public func buildRouter(
             body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.app_css))
         )
     }
-    HealthRoutes(database: parts.database, readiness: parts.readiness, deadline: configuration.readinessDeadline).addRoutes(to: router)
+    let database = parts.database
+    HealthRoutes(ping: { try await database.ping() }, readiness: parts.readiness, deadline: configuration.readinessDeadline)
+        .addRoutes(to: router)
 
     // The JSON API: bearer tokens, not cookies, so neither the cookie session nor CSRF applies.
     let api = router.group("/api/v1")

@@ -23,7 +23,8 @@ public final class Readiness: Sendable {
 /// never a detail an outsider could use (the reason is one word; the database's own error goes to
 /// the log only).
 struct HealthRoutes {
-    let database: Database
+    /// One trivial query (`Database.ping`).
+    let ping: @Sendable () async throws -> Void
     let readiness: Readiness
     /// The longest the readiness query may take before the instance counts as not ready.
     let deadline: Duration
@@ -58,7 +59,7 @@ struct HealthRoutes {
     /// so the answer never waits for it.
     private func databaseAnswers(logger: Logger) async -> Bool {
         enum Outcome: Sendable { case answered, failed(String), timedOut }
-        let (database, deadline) = (database, deadline)
+        let (ping, deadline) = (ping, deadline)
         let outcome: Outcome = await withCheckedContinuation { continuation in
             let once = Mutex(false)
             let finish: @Sendable (Outcome) -> Void = { outcome in
@@ -70,7 +71,7 @@ struct HealthRoutes {
             }
             Task {
                 do {
-                    try await database.ping()
+                    try await ping()
                     finish(.answered)
                 } catch {
                     finish(.failed(String(reflecting: type(of: error))))
