@@ -44,14 +44,16 @@ final class ServeProcess: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+        // Generous: at the start of a full run the machine is busy compiling nothing but running everything.
+        let deadline = Date().addingTimeInterval(120)
+        while true {
+            // Read before looking at the clock: a test task can be held back past the deadline by a busy pool.
             let text = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"listening on http://127\.0\.0\.1:[0-9]+/"#, options: .regularExpression) {
                 let port = Int(text[range].split(separator: ":").last!.dropLast())!
                 return ServeProcess(process: process, directory: directory, port: port, stdoutPath: stdoutPath, stderrPath: stderrPath)
             }
-            if !process.isRunning { break }
+            if !process.isRunning || Date() > deadline { break }
             // Never Thread.sleep here: the tests share a cooperative pool of one thread per core,
             // and a blocked thread stalls every live server in the run.
             try await Task.sleep(for: .milliseconds(50))
