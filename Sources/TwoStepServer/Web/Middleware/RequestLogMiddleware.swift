@@ -42,6 +42,9 @@ struct RequestLogMiddleware: RouterMiddleware {
     }
 
     private func log(_ logger: Logger, _ request: Request, _ context: Context, _ trace: RequestTrace, status: Int, started: ContinuousClock.Instant) {
+        let level: Logger.Level = status >= 500 ? .error : .info
+        // Under --log-level warning (the benchmark, busy servers) the line is not even built.
+        guard logger.logLevel <= level else { return }
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue.count <= 16 ? request.method.rawValue : "other"),
@@ -51,7 +54,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         ]
         if let user = trace.userID { metadata["user_id"] = .stringConvertible(user) }
         if let key = trace.apiKeyName { metadata["api_key"] = .string(key) }
-        logger.log(level: status >= 500 ? .error : .info, "request", metadata: metadata)
+        logger.log(level: level, "request", metadata: metadata)
     }
 
     private func requestID(_ request: Request, _ context: Context) -> String {
