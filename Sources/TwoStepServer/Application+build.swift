@@ -170,6 +170,24 @@ public func buildRouter(
             return pages.render(OutboxPage(frame: PageFrame(title: "SMS outbox", csrf: context.csrfToken), messages: messages))
         }
     }
+    if configuration.devOutbox, let mailbox = services.mailOutbox {
+        // Development only: the e-mail that would have been sent, links included, to this machine only.
+        web.get("/dev/mailbox") { request, context in
+            guard DevOutbox.allows(peer: context.remoteAddress, headers: request.headers) else {
+                throw HTTPError(.notFound)
+            }
+            let messages = try await mailbox.messages().reversed().map { entry in
+                MailboxPage.Message(
+                    to: entry.message.to.address,
+                    subject: entry.message.subject.text,
+                    text: entry.message.text,
+                    purpose: entry.message.purpose.rawValue,
+                    when: Format.time(entry.sentAt)
+                )
+            }
+            return pages.render(MailboxPage(frame: PageFrame(title: "Mailbox", csrf: context.csrfToken), messages: messages))
+        }
+    }
     return router
 }
 

@@ -20,8 +20,9 @@ public struct ServerConfiguration: Sendable {
     /// `__Host-` prefix, and no `Strict-Transport-Security` is sent. Browsers treat `localhost` as
     /// secure already, so local development does not need it.
     public var insecureCookies = false
-    /// Serves `/dev/outbox` (every text message the outbox gateway wrote, codes included) to
-    /// clients on this machine only; never on a shared network.
+    /// Serves `/dev/outbox` (every text message the outbox gateway wrote, codes included) and
+    /// `/dev/mailbox` (every e-mail the mail outbox wrote, links included) to clients on this
+    /// machine only; never on a shared network.
     public var devOutbox = false
     /// How long slow clients may take (issue 12: slow clients held connections for 200 s).
     public var timeouts = ConnectionTimeouts()
@@ -39,6 +40,8 @@ public struct ServerConfiguration: Sendable {
     var sourceBudgets = LockoutService.SourceBudgets()
     /// Where text messages go; `nil` is the outbox file `<data dir>/sms-outbox.jsonl`.
     public var smsGateway: (any SMSGateway)?
+    /// Where e-mail goes (`TWOSTEP_MAIL`); `nil` is the outbox file `<data dir>/mail-outbox.jsonl`.
+    public var mailTransport: (any MailTransport)?
     /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); none by default,
     /// so the client address is the socket's.
     public var trustedProxies: [IPRange] = []
@@ -62,7 +65,9 @@ public struct ServerConfiguration: Sendable {
 
     /// The address people and applications reach this server at (`--public-url https://auth.example.com`,
     /// no trailing slash): the OpenID Connect issuer and where `/auth/verify` sends strangers to sign
-    /// in. Without it the OpenID Connect provider is off.
+    /// in. Without it the OpenID Connect provider is off. Also the start of the links in e-mail
+    /// (issue 15), never a request's `Host` header: a forged Host would put the attacker's site into
+    /// a reset link sent to the victim (OWASP Forgot Password cheat sheet, "URL tokens").
     public var publicURL: String?
     /// The domain the session cookie covers (`--cookie-domain example.com`), so that forward-auth sees
     /// a sign-in on `auth.example.com` from `app.example.com`; also the hosts `rd` may return to.
@@ -79,6 +84,16 @@ public struct ServerConfiguration: Sendable {
 
     public var outboxPath: String {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("sms-outbox.jsonl").path
+    }
+
+    public var mailOutboxPath: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("mail-outbox.jsonl").path
+    }
+
+    /// `publicURL` without a trailing slash, else this server's own address.
+    public var resolvedPublicURL: String {
+        guard let publicURL else { return "http://\(host):\(port)" }
+        return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
     public var masterKeyPath: String {

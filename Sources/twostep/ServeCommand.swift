@@ -77,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("public-url"),
         help:
-            "The address browsers and applications reach TwoStep at, e.g. https://auth.example.com: the OpenID Connect issuer [TWOSTEP_PUBLIC_URL] (default: none; OpenID Connect off)."
+            "The address browsers and applications reach TwoStep at, e.g. https://auth.example.com: the OpenID Connect issuer and the links in e-mail [TWOSTEP_PUBLIC_URL] (default: none; OpenID Connect off, e-mail links to http://HOST:PORT)."
     )
     var publicURL: String?
 
@@ -138,6 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try applySignInForApps(to: &configuration)
         configuration.smsGateway = try smsGateway()
+        configuration.mailTransport = try mailTransport(issuer: configuration.issuer)
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
             guard let prefixes = SMSDestinationPolicy.prefixes(value) else {
                 throw ValidationError("--sms-countries takes calling codes such as 31,49,1")
@@ -254,6 +255,55 @@ extension ServeCommand {
             return WebhookGateway(url: try required("SMS_WEBHOOK_URL"), secret: try required("SMS_WEBHOOK_SECRET"))
         case let other:
             throw ValidationError("TWOSTEP_SMS_GATEWAY must be outbox, twilio or webhook, not '\(other)'")
+        }
+    }
+}
+
+extension ServeCommand {
+    /// The mail transport from `TWOSTEP_MAIL` (outbox, smtp, webhook) and its settings, read from
+    /// the environment only, so the SMTP password never appears in `ps` or shell history.
+    func mailTransport(issuer: String) throws -> (any MailTransport)? {
+        func required(_ name: String) throws -> String {
+            guard let value = environment(name) else { throw ValidationError("TWOSTEP_\(name) must be set for this mail transport") }
+            return value
+        }
+        switch environment("MAIL") ?? "outbox" {
+        case "outbox":
+            return nil
+        case "smtp":
+            let securityText = environment("SMTP_SECURITY") ?? "starttls"
+            guard let security = SMTPConfiguration.Security(rawValue: securityText) else {
+                throw ValidationError("TWOSTEP_SMTP_SECURITY must be starttls, tls or none, not '\(securityText)'")
+            }
+            guard let from = MailAddress(try required("SMTP_FROM")) else { throw ValidationError("TWOSTEP_SMTP_FROM is not an e-mail address") }
+            let portText = environment("SMTP_PORT") ?? (security == .tls ? "465" : security == .startTLS ? "587" : "25")
+            guard let port = Int(portText), (1...65_535).contains(port) else { throw ValidationError("TWOSTEP_SMTP_PORT must be 1 to 65535") }
+            var configuration = SMTPConfiguration(
+                host: try required("SMTP_HOST"),
+                port: port,
+                security: security,
+                from: from,
+                username: environment("SMTP_USERNAME"),
+                password: environment("SMTP_PASSWORD")
+            )
+            configuration.fromName = issuer
+            configuration.caFile = environment("SMTP_CA_FILE")
+            if let seconds = environment("SMTP_TIMEOUT") {
+                guard let seconds = Int(seconds), (1...300).contains(seconds) else {
+                    throw ValidationError("TWOSTEP_SMTP_TIMEOUT must be 1 to 300 seconds")
+                }
+                configuration.replyTimeout = .seconds(Int64(seconds))
+                configuration.connectTimeout = .seconds(Int64(seconds))
+            }
+            do {
+                return try SMTPTransport(configuration)
+            } catch let error as MailTransportError {
+                throw ValidationError(error.description)
+            }
+        case "webhook":
+            return MailWebhook(url: try required("MAIL_WEBHOOK_URL"), secret: try required("MAIL_WEBHOOK_SECRET"))
+        case let other:
+            throw ValidationError("TWOSTEP_MAIL must be outbox, smtp or webhook, not '\(other)'")
         }
     }
 }

@@ -57,7 +57,11 @@ public struct WebhookGateway: SMSGateway {
         encoder.outputFormatting = .sortedKeys
         let body: Data
         do { body = try encoder.encode(message) } catch { throw SMSGatewayError(.rejected, "the message cannot be encoded") }
+        try await post(body)
+    }
 
+    /// Posts a signed JSON body, retrying what may pass (the mail webhook shares this).
+    func post(_ body: Data) async throws(SMSGatewayError) {
         var lastError = SMSGatewayError(.unavailable, "the webhook was not called")
         for attempt in 0...max(0, retries) {
             if attempt > 0 { try? await Task.sleep(for: backoff * (1 << (attempt - 1))) }

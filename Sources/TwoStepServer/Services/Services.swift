@@ -27,6 +27,10 @@ struct Services: Sendable {
     let forwardAuth: ForwardAuthService
     /// Where a browser may be sent after signing in: the one check (`rd`, authorization requests).
     let returnAddresses: ReturnAddressPolicy
+    /// Where e-mail goes.
+    let mailTransport: any MailTransport
+    /// The development mail outbox, when no other mail transport is configured.
+    let mailOutbox: MailOutbox?
 
     init(_ configuration: ServerConfiguration, parts: ServerParts, now: @escaping Now, passwordHasher: SecretHasher, logger: Logger) {
         let store = parts.store
@@ -36,6 +40,9 @@ struct Services: Sendable {
         recoveryCodes = RecoveryCodeService(store: store, keyRing: parts.keyRing, hasher: .recoveryCodes, metrics: parts.metrics, now: now)
         let outbox = configuration.smsGateway == nil ? OutboxGateway(path: configuration.outboxPath) : nil
         self.outbox = outbox
+        let mailOutbox = configuration.mailTransport == nil ? MailOutbox(path: configuration.mailOutboxPath) : nil
+        self.mailOutbox = mailOutbox
+        mailTransport = configuration.mailTransport ?? mailOutbox!
         smsCodes = SMSCodeService(
             store: store,
             keyRing: parts.keyRing,

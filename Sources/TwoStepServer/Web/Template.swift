@@ -12,7 +12,7 @@ enum Template: String, CaseIterable, Sendable {
     // Signing in for other applications (issue 14).
     case message, `continue`, signOutConfirm = "signout-confirm"
     // Development only.
-    case outbox
+    case outbox, mailbox
 
     /// The template's text, as compiled into the binary.
     var source: [UInt8] {
@@ -41,6 +41,7 @@ enum Template: String, CaseIterable, Sendable {
         case .message: PackageResources.message_mustache
         case .continue: PackageResources.continue_mustache
         case .signOutConfirm: PackageResources.signout_confirm_mustache
+        case .mailbox: PackageResources.mailbox_mustache
         }
     }
 

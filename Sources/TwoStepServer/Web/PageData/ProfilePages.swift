@@ -138,3 +138,28 @@ struct OutboxPage: PageContent {
         let when: String
     }
 }
+
+struct MailboxPage: PageContent {
+    var template: Template { .mailbox }
+    let frame: PageFrame
+    let messages: [Message]
+
+    struct Message: Sendable {
+        let to: String
+        let subject: String
+        let text: String
+        let purpose: String
+        let when: String
+        /// The message's link, clickable on the page.
+        let link: String?
+
+        init(to: String, subject: String, text: String, purpose: String, when: String) {
+            self.to = to
+            self.subject = subject
+            self.text = text
+            self.purpose = purpose
+            self.when = when
+            link = text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("http://") || $0.hasPrefix("https://") }.map(String.init)
+        }
+    }
+}
