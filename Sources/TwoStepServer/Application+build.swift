@@ -140,6 +140,7 @@ public func buildRouter(
         twoFactor: twoFactor,
         devices: devices,
         signIns: services.signIns,
+        email: services.email,
         pages: pages,
         cookies: cookies,
         continuation: continuation
@@ -153,6 +154,7 @@ public func buildRouter(
     RecoveryCodesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     TrustedDevicesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     ReauthenticationController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    EmailController(services: services, pages: pages, cookies: cookies).addRoutes(to: web, profile: profile)
     if configuration.devOutbox, let outbox = services.outbox {
         // Development only: the text messages that would have been sent, to this machine only.
         web.get("/dev/outbox") { request, context in
@@ -208,6 +210,7 @@ private struct ExpiredRecordSweeper: Service {
     let store:
         any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository & ThrottleRepository
             & OIDCRepository
+            & EmailTokenRepository
     let smsLimits: SMSLimits
     let now: Now
 
@@ -222,6 +225,7 @@ private struct ExpiredRecordSweeper: Service {
                 try? await store.deleteExpiredTrustedDevices(before: time.unixTime)
                 try? await store.deleteSMSChallenges(createdBefore: time.addingTimeInterval(-86_400).unixTime)
                 try? await store.deleteSMSSends(sentBefore: time.unixTime - smsLimits.retention)
+                try? await store.deleteExpiredEmailTokens(before: time.unixTime)
                 // Per-source budgets (client addresses, API keys) are full again long before a day.
                 try? await store.deleteThrottles(prefix: "src:", updatedBefore: time.addingTimeInterval(-86_400).unixTime)
                 try? await store.deleteExpiredOIDCRecords(before: time.unixTime)

@@ -25,9 +25,13 @@ public struct User: Sendable, Equatable, Decodable {
     /// Set by an operator reset: the next sign-in must enrol a method before anything else.
     public var enrolmentRequired: Bool
 
+    /// When the holder proved the address is theirs by following the link sent to it; `nil` until then.
+    public var emailVerifiedAt: UnixTime?
+
     enum CodingKeys: String, CodingKey {
         case id, email, origin
         case enrolmentRequired = "enrolment_required"
+        case emailVerifiedAt = "email_verified_at"
         case apiKeyID = "api_key_id"
         case externalID = "external_id"
         case passwordHash = "password_hash"
@@ -48,6 +52,40 @@ extension User {
         apiKeyID = try values.decodeIfPresent(Int64.self, forKey: .apiKeyID)
         externalID = try values.decodeIfPresent(String.self, forKey: .externalID)
         enrolmentRequired = try values.decode(Int.self, forKey: .enrolmentRequired) != 0
+        emailVerifiedAt = try values.decodeIfPresent(UnixTime.self, forKey: .emailVerifiedAt)
+    }
+}
+
+/// Why a link was sent by e-mail.
+public enum EmailTokenPurpose: String, Sendable, Codable {
+    /// Proves an address (at sign-up, "Send again", or a new address before it takes effect).
+    case verify
+    /// "Forgot your password?".
+    case reset
+}
+
+/// A link sent by e-mail, single use, stored as the SHA-256 of its token.
+public struct EmailToken: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    public var purpose: EmailTokenPurpose
+    public var tokenHash: String
+    /// The address the link went to.
+    public var email: String
+    public var createdAt: UnixTime
+    public var expiresAt: UnixTime
+    /// A reset link of an account with 2FA: when its second factor was given.
+    public var secondFactorAt: UnixTime?
+    public var usedAt: UnixTime?
+
+    enum CodingKeys: String, CodingKey {
+        case id, purpose, email
+        case userID = "user_id"
+        case tokenHash = "token_hash"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case secondFactorAt = "second_factor_at"
+        case usedAt = "used_at"
     }
 }
 
@@ -272,6 +310,12 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case apiKeyLinked = "api_key_linked"
     case signedOutEverywhere = "signed_out_everywhere"
     case operatorUnlock = "operator_unlock"
+    /// The holder followed the link sent to the address.
+    case emailVerified = "email_verified"
+    /// A verified new address replaced the old one.
+    case emailChanged = "email_changed"
+    /// "Forgot your password?" set a new password.
+    case passwordReset = "password_reset"
     /// Operator actions on no account (issue 16: the audit trail).
     case apiKeyCreated = "api_key_created"
     case apiKeyRevoked = "api_key_revoked"

@@ -24,6 +24,12 @@ public protocol UserRepository: Sendable {
     func setPasswordHash(_ hash: String, userID: Int64) async throws
     /// Marks the account as one whose next sign-in must enrol a second factor first (after an operator reset).
     func setEnrolmentRequired(_ required: Bool, userID: Int64) async throws
+    /// Marks the address verified if it is still `email` (a link to an address the account no longer has does nothing).
+    /// - Returns: Whether it was.
+    func setEmailVerified(userID: Int64, email: String, at time: UnixTime) async throws -> Bool
+    /// Gives the account a new, verified address.
+    /// - Throws: ``StoreError/duplicate`` when another account has it.
+    func changeEmail(userID: Int64, to email: String, at time: UnixTime) async throws
     /// Adds users, each with a confirmed authenticator-app factor, in one transaction; addresses
     /// already taken are skipped. `seal` seals a user's secret once the user has an id.
     /// - Returns: How many users were added.
@@ -202,6 +208,32 @@ public protocol SMSChallengeRepository: Sendable {
     func deleteSMSChallenges(createdBefore time: UnixTime) async throws
 }
 
+/// Links sent by e-mail (issue 15): single use, with an end, stored hashed.
+public protocol EmailTokenRepository: Sendable {
+    func createEmailToken(
+        userID: Int64,
+        purpose: EmailTokenPurpose,
+        tokenHash: String,
+        email: String,
+        at time: UnixTime,
+        expiresAt: UnixTime
+    ) async throws -> EmailToken
+    /// The unused, unexpired token with this hash and purpose.
+    func usableEmailToken(hash: String, purpose: EmailTokenPurpose, at time: UnixTime) async throws -> EmailToken?
+    /// Records that a reset link's second factor was given, if the link is still usable.
+    /// - Returns: Whether it was.
+    func markSecondFactor(emailTokenID: Int64, at time: UnixTime) async throws -> Bool
+    /// Uses a token in one conditional statement: of concurrent uses exactly one gets it, and only
+    /// while it is unused, unexpired and (when `requireSecondFactor`) past its second factor.
+    /// - Returns: The token as it was, or `nil`.
+    func consumeEmailToken(hash: String, purpose: EmailTokenPurpose, at time: UnixTime, requireSecondFactor: Bool) async throws -> EmailToken?
+    func deleteEmailToken(id: Int64) async throws
+    /// Forgets the account's tokens of a purpose but one (a newer link replaces the older ones).
+    func deleteEmailTokens(userID: Int64, purpose: EmailTokenPurpose, except id: Int64?) async throws
+    /// Removes tokens that ended before `time`.
+    func deleteExpiredEmailTokens(before time: UnixTime) async throws
+}
+
 /// The security events: each account's activity list (SPEC F10) and, with who acted and how it
 /// ended, the operator audit trail (issue 16). One table, one recording path: every event is both.
 public protocol SecurityEventRepository: Sendable {
@@ -244,7 +276,7 @@ public protocol APIKeyRepository: Sendable {
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
     & RecoveryCodeRepository & SMSChallengeRepository & SMSSendLogRepository & SecurityEventRepository & APIKeyRepository
-    & ThrottleRepository
+    & ThrottleRepository & EmailTokenRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

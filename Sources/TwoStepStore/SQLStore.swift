@@ -22,7 +22,7 @@ public struct SQLStore: Store {
 
     // MARK: Users
 
-    private static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required"
+    private static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required, email_verified_at"
 
     public func createUser(
         email: String?,
@@ -134,6 +134,26 @@ public struct SQLStore: Store {
 
     public func setEnrolmentRequired(_ required: Bool, userID: Int64) async throws {
         try await writer.raw("UPDATE users SET enrolment_required = \(bind: required ? 1 : 0) WHERE id = \(bind: userID)").run()
+    }
+
+    public func setEmailVerified(userID: Int64, email: String, at time: UnixTime) async throws -> Bool {
+        try await writer.raw(
+            """
+            UPDATE users SET email_verified_at = \(bind: time) WHERE id = \(bind: userID) AND email = \(bind: email) RETURNING id
+            """
+        ).first() != nil
+    }
+
+    public func changeEmail(userID: Int64, to email: String, at time: UnixTime) async throws {
+        // The UNIQUE constraint decides between two accounts moving to one address at once.
+        guard
+            try await writer.raw(
+                """
+                UPDATE users SET email = \(bind: email), email_verified_at = \(bind: time)
+                WHERE id = \(bind: userID) AND NOT EXISTS (SELECT 1 FROM users WHERE email = \(bind: email)) RETURNING id
+                """
+            ).first() != nil
+        else { throw StoreError.duplicate }
     }
 
     public func importUsers(
@@ -485,6 +505,75 @@ public struct SQLStore: Store {
 
     public func deleteSMSSends(sentBefore time: UnixTime) async throws {
         try await writer.raw("DELETE FROM sms_sends WHERE sent_at < \(bind: time)").run()
+    }
+
+    // MARK: E-mail tokens
+
+    private static let emailTokenColumns = "id, user_id, purpose, token_hash, email, created_at, expires_at, second_factor_at, used_at"
+
+    public func createEmailToken(
+        userID: Int64,
+        purpose: EmailTokenPurpose,
+        tokenHash: String,
+        email: String,
+        at time: UnixTime,
+        expiresAt: UnixTime
+    ) async throws -> EmailToken {
+        try await writer.raw(
+            """
+            INSERT INTO email_tokens (user_id, purpose, token_hash, email, created_at, expires_at)
+            VALUES (\(bind: userID), \(bind: purpose.rawValue), \(bind: tokenHash), \(bind: email), \(bind: time), \(bind: expiresAt))
+            RETURNING \(unsafeRaw: Self.emailTokenColumns)
+            """
+        ).first(decoding: EmailToken.self)!
+    }
+
+    public func usableEmailToken(hash: String, purpose: EmailTokenPurpose, at time: UnixTime) async throws -> EmailToken? {
+        try await writer.raw(
+            """
+            SELECT \(unsafeRaw: Self.emailTokenColumns) FROM email_tokens
+            WHERE token_hash = \(bind: hash) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL AND expires_at > \(bind: time)
+            """
+        ).first(decoding: EmailToken.self)
+    }
+
+    public func markSecondFactor(emailTokenID: Int64, at time: UnixTime) async throws -> Bool {
+        try await writer.raw(
+            """
+            UPDATE email_tokens SET second_factor_at = \(bind: time)
+            WHERE id = \(bind: emailTokenID) AND used_at IS NULL AND expires_at > \(bind: time) RETURNING id
+            """
+        ).first() != nil
+    }
+
+    public func consumeEmailToken(hash: String, purpose: EmailTokenPurpose, at time: UnixTime, requireSecondFactor: Bool) async throws -> EmailToken?
+    {
+        // One conditional UPDATE: two concurrent uses of one link cannot both pass (OWASP Forgot
+        // Password cheat sheet: single use), on any number of instances sharing the database.
+        try await writer.raw(
+            """
+            UPDATE email_tokens SET used_at = \(bind: time)
+            WHERE token_hash = \(bind: hash) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL AND expires_at > \(bind: time)
+            \(unsafeRaw: requireSecondFactor ? "AND second_factor_at IS NOT NULL" : "")
+            RETURNING \(unsafeRaw: Self.emailTokenColumns)
+            """
+        ).first(decoding: EmailToken.self)
+    }
+
+    public func deleteEmailToken(id: Int64) async throws {
+        try await writer.raw("DELETE FROM email_tokens WHERE id = \(bind: id)").run()
+    }
+
+    public func deleteEmailTokens(userID: Int64, purpose: EmailTokenPurpose, except id: Int64?) async throws {
+        try await writer.raw(
+            """
+            DELETE FROM email_tokens WHERE user_id = \(bind: userID) AND purpose = \(bind: purpose.rawValue) AND id <> \(bind: id ?? -1)
+            """
+        ).run()
+    }
+
+    public func deleteExpiredEmailTokens(before time: UnixTime) async throws {
+        try await writer.raw("DELETE FROM email_tokens WHERE expires_at < \(bind: time)").run()
     }
 
     // MARK: Security events

@@ -1,7 +1,7 @@
 """A real SMTP server for TwoStep's mail tests (aiosmtpd), or a broken one.
 
     smtp_server.py --out FILE [--starttls CERT KEY | --tls CERT KEY] [--auth USER:PASSWORD]
-                   [--tempfail N] [--reject] [--only-login] [--mode smtp|hang|close|garbage|inject]
+                   [--tempfail N] [--reject] [--fail-after N] [--only-login] [--mode smtp|hang|close|garbage|inject]
 
 Prints "READY <port>" once it listens on 127.0.0.1, then serves until killed. Every message it
 accepts becomes one JSON line in FILE: envelope, the TLS and AUTH state of the session, the raw
@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--auth")
     parser.add_argument("--tempfail", type=int, default=0, help="answer 451 to the first N messages")
     parser.add_argument("--reject", action="store_true", help="answer 550 to every recipient")
+    parser.add_argument("--fail-after", type=int, default=-1, help="accept N messages, then answer 554 to the rest")
     parser.add_argument("--only-login", action="store_true", help="offer AUTH LOGIN but not PLAIN")
     parser.add_argument("--mode", default="smtp")
     args = parser.parse_args()
@@ -39,7 +40,7 @@ def main():
         asyncio.run(broken(args.mode))
         return
 
-    state = {"tempfail": args.tempfail}
+    state = {"tempfail": args.tempfail, "accepted": 0}
 
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -54,6 +55,10 @@ def main():
                 state["tempfail"] -= 1
                 record({"refused": 451})
                 return "451 4.3.0 Try again later"
+            if 0 <= args.fail_after <= state["accepted"]:
+                record({"refused": 554})
+                return "554 5.7.1 Message refused"
+            state["accepted"] += 1
             raw = envelope.original_content.decode("utf-8")
             message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
             parts = {}

@@ -49,7 +49,7 @@ final class TestSMTPServer: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = stdout
         // aiosmtpd logs every refused handshake with a traceback: kept beside the messages, not in the test output.
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("server.log").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("server.log").path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("server.log"))
         try process.run()
         var line = Data()

@@ -48,7 +48,7 @@ struct SessionAPIController: Sendable {
 
     private func signUp(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeJSON(as: Credentials.self, context: context)
-        switch try await accounts.signUp(email: form.email, password: form.password) {
+        switch try await services.email.signUp(email: form.email, password: form.password) {
         case .success(let user):
             let token = try await sessions.start(userID: user.id, stage: .signedIn, userAgent: request.headers[.userAgent] ?? "", replacing: nil)
             return try API.json(SessionBody(status: "authenticated", token: token), status: .created)

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import NIOCore
 public import NIOPosix
-public import NIOSSL
+import NIOSSL
 import TwoStepCore
 
 /// How to reach the operator's mail server.
@@ -171,7 +171,7 @@ public struct SMTPTransport: MailTransport {
         )
         try await session.data(Self.dotStuffed(text), expect: [250])
         // The message is accepted; a QUIT that fails changes nothing.
-        try? await session.command("QUIT", expect: [221])
+        _ = try? await session.command("QUIT", expect: [221])
     }
 
     private func authenticate(_ session: SMTPSession, features: SMTPReply, username: String, password: String) async throws {

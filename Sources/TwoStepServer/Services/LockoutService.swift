@@ -34,6 +34,12 @@ struct LockoutService: Sendable {
         var waitsPerAPIKey = TokenBucket(capacity: 50, refillInterval: 72)
         /// Wrong passwords from one client address, on every page and API that checks one.
         var passwordsPerAddress = TokenBucket(capacity: 20, refillInterval: 60)
+        /// "Forgot your password?" from one client address (OWASP Forgot Password cheat sheet: rate-limit per client).
+        var resetsPerClient = TokenBucket(capacity: 10, refillInterval: 360)
+        /// Reset links to one e-mail address, known or not: an inbox cannot be flooded.
+        var resetsPerEmail = TokenBucket(capacity: 3, refillInterval: 1_200)
+        /// Verification links of one account ("Send again", a change of address).
+        var verificationMailsPerAccount = TokenBucket(capacity: 3, refillInterval: 600)
 
         init() {}
     }
@@ -43,12 +49,18 @@ struct LockoutService: Sendable {
         case codesFromAddress(String)
         case apiKey(name: String)
         case passwordsFromAddress(String)
+        case resetsFromAddress(String)
+        case resetsToAddress(String)
+        case verificationMail(userID: Int64)
 
         var key: String {
             switch self {
             case .codesFromAddress(let address): "src:code:" + ClientAddress.throttleKey(address)
             case .apiKey(let name): "src:key:" + name
             case .passwordsFromAddress(let address): "src:password:" + ClientAddress.throttleKey(address)
+            case .resetsFromAddress(let address): "src:reset-from:" + ClientAddress.throttleKey(address)
+            case .resetsToAddress(let email): "src:reset-to:" + email
+            case .verificationMail(let id): "src:verify-mail:\(id)"
             }
         }
     }
@@ -58,6 +70,9 @@ struct LockoutService: Sendable {
         case .codesFromAddress: sources.codesPerAddress
         case .apiKey: sources.waitsPerAPIKey
         case .passwordsFromAddress: sources.passwordsPerAddress
+        case .resetsFromAddress: sources.resetsPerClient
+        case .resetsToAddress: sources.resetsPerEmail
+        case .verificationMail: sources.verificationMailsPerAccount
         }
     }
 

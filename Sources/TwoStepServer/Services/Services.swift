@@ -20,6 +20,9 @@ struct Services: Sendable {
     let serviceAccounts: ServiceAccountService
     let enrolments: EnrolmentService
     let audit: AuditService
+    /// Verification and reset links by e-mail (issue 15).
+    let email: EmailService
+    let mail: MailSender
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
     /// The OpenID Connect provider and reverse-proxy forward-auth (issue 14).
@@ -96,5 +99,17 @@ struct Services: Sendable {
             allowsPasswordOnly: configuration.forwardAuthAllowsPasswordOnly
         )
         audit = AuditService(store: store, now: now)
+        let mail = MailSender(transport: mailTransport, logger: logger)
+        self.mail = mail
+        email = EmailService(
+            store: store,
+            mail: mail,
+            composer: MailComposer(issuer: configuration.issuer, publicURL: configuration.resolvedPublicURL),
+            lockout: lockout,
+            twoFactor: twoFactor,
+            accounts: accounts,
+            sessions: sessions,
+            now: now
+        )
     }
 }

@@ -89,6 +89,8 @@ struct SessionService: Sendable {
         case revealRecoveryCodes
         /// Generate tokens: replaces the set (SPEC F9).
         case generateRecoveryCodes
+        /// A new e-mail address: it receives reset links, so it is a way into the account (issue 15).
+        case changeEmail
     }
 
     enum SensitiveChangeAccess: Equatable {
@@ -101,7 +103,7 @@ struct SessionService: Sendable {
     /// pages and the API render the answer their own way.
     func access(for change: SensitiveChange, in session: Session) -> SensitiveChangeAccess {
         switch change {
-        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes:
+        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail:
             (session.reauthenticatedUntil ?? 0) > now().unixTime ? .allowed : .reauthenticationRequired
         }
     }

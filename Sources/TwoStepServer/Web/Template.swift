@@ -11,8 +11,12 @@ enum Template: String, CaseIterable, Sendable {
     case recoveryCodes = "recovery-codes", recoveryPrint = "recovery-print"
     // Signing in for other applications (issue 14).
     case message, `continue`, signOutConfirm = "signout-confirm"
+    // E-mail links and the address (issue 15).
+    case forgotPassword = "forgot-password", resetPassword = "reset-password", verifyEmail = "verify-email", changeEmail = "change-email"
     // Development only.
     case outbox, mailbox
+    // E-mail (not pages): the HTML and plain-text parts of every message.
+    case mailHTML = "mail-html", mailText = "mail-text"
 
     /// The template's text, as compiled into the binary.
     var source: [UInt8] {
@@ -41,7 +45,13 @@ enum Template: String, CaseIterable, Sendable {
         case .message: PackageResources.message_mustache
         case .continue: PackageResources.continue_mustache
         case .signOutConfirm: PackageResources.signout_confirm_mustache
+        case .forgotPassword: PackageResources.forgot_password_mustache
+        case .resetPassword: PackageResources.reset_password_mustache
+        case .verifyEmail: PackageResources.verify_email_mustache
+        case .changeEmail: PackageResources.change_email_mustache
         case .mailbox: PackageResources.mailbox_mustache
+        case .mailHTML: PackageResources.mail_html_mustache
+        case .mailText: PackageResources.mail_text_mustache
         }
     }
 

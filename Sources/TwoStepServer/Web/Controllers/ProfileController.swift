@@ -36,6 +36,8 @@ struct ProfileController: Sendable {
         ProfilePage(
             frame: .profile("Profile", context, menu: .profile),
             email: context.user.name,
+            hasEmail: context.user.email != nil,
+            verified: context.user.emailVerifiedAt != nil,
             memberSince: Format.minute(Date(unixTime: context.user.createdAt)),
             enabled: try await twoFactor.isEnabled(for: context.user),
             notice: notice,

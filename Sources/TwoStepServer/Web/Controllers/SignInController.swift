@@ -10,6 +10,8 @@ struct SignInController: Sendable {
     let twoFactor: TwoFactorService
     let devices: TrustedDeviceService
     let signIns: SignInService
+    /// Sign-up sends the link that confirms the address.
+    let email: EmailService
     let pages: Pages
     let cookies: CookieNames
     let continuation: SignInContinuation
@@ -49,6 +51,7 @@ struct SignInController: Sendable {
             switch request.uri.queryParameters["done"] {
             case "signed-out": "You are signed out."
             case "signed-out-everywhere": "You are signed out on every device and every API token has ended."
+            case "password-reset": "Your password is changed and every session has ended. Sign in with the new password."
             default: nil
             }
         let rd = request.uri.queryParameters["rd"].map(String.init)
@@ -98,7 +101,7 @@ struct SignInController: Sendable {
     private func signUp(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
         let form = try await request.decodeForm(as: Credentials.self, context: context)
         let email = form.email ?? ""
-        switch try await accounts.signUp(email: email, password: form.password ?? "") {
+        switch try await self.email.signUp(email: email, password: form.password ?? "") {
         case .success(let user):
             let id = try await sessions.start(
                 userID: user.id,

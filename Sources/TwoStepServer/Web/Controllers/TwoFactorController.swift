@@ -104,6 +104,9 @@ struct TwoFactorController: Sendable {
         case .apiKeyLinked: "A service was given access by an administrator"
         case .signedOutEverywhere: "Signed out everywhere"
         case .operatorUnlock: "Unlocked by an administrator"
+        case .emailVerified: "E-mail address confirmed"
+        case .emailChanged: "E-mail address changed"
+        case .passwordReset: "Password reset by e-mail"
         // Operator actions on no account: in the audit trail, never in an account's list.
         case .apiKeyCreated: "API key created"
         case .apiKeyRevoked: "API key revoked"

@@ -3,6 +3,10 @@ struct ProfilePage: PageContent {
     var template: Template { .profile }
     let frame: PageFrame
     let email: String
+    /// Whether the account has an address at all (a service may name it by its own id only).
+    var hasEmail = true
+    /// Whether the address was confirmed by its link (issue 15).
+    var verified = false
     let memberSince: String
     let enabled: Bool
     var notice: String? = nil
@@ -162,4 +166,14 @@ struct MailboxPage: PageContent {
             link = text.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("http://") || $0.hasPrefix("https://") }.map(String.init)
         }
     }
+}
+
+/// **Change e-mail address** (issue 15).
+struct ChangeEmailPage: PageContent {
+    var template: Template { .changeEmail }
+    let frame: PageFrame
+    let email: String
+    var emailValue = ""
+    var notice: String? = nil
+    var error: String? = nil
 }

@@ -75,3 +75,39 @@ struct SignOutConfirmPage: PageContent {
     let clientID: String?
     let state: String?
 }
+
+/// **Forgot your password?** (issue 15).
+struct ForgotPasswordPage: PageContent {
+    var template: Template { .forgotPassword }
+    let frame: PageFrame
+    var emailValue = ""
+    var notice: String? = nil
+    var error: String? = nil
+}
+
+/// A reset link's page: invalid, the second factor, or the new password.
+struct ResetPasswordPage: PageContent {
+    var template: Template { .resetPassword }
+    let frame: PageFrame
+    let token: String
+    var invalid = false
+    var secondFactor = false
+    var newPassword = false
+    var email = ""
+    var hasApp = false
+    var smsPhone: String? = nil
+    var recoveryPhone: String? = nil
+    var notice: String? = nil
+    var error: String? = nil
+}
+
+/// A verification link's page: a button, so a mail scanner opening the link confirms nothing.
+struct VerifyEmailPage: PageContent {
+    var template: Template { .verifyEmail }
+    let frame: PageFrame
+    let token: String
+    let usable: Bool
+    let issuer: String
+    var notice: String? = nil
+    var error: String? = nil
+}
