@@ -57,7 +57,9 @@ public func buildApplication(
         server: .http1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(timeouts: timeouts)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
         services: [
-            ExpiredRecordSweeper(store: parts.store, smsLimits: configuration.smsLimits, now: now), DatabaseCloser(database: parts.database),
+            ExpiredRecordSweeper(store: parts.store, smsLimits: configuration.smsLimits, now: now),
+            SecurityAlertDispatcher(alerts: Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger).alerts),
+            DatabaseCloser(database: parts.database),
         ],
         onServerRunning: onServerRunning,
         logger: logger

@@ -276,12 +276,15 @@ public struct SecurityEvent: Sendable, Equatable, Decodable {
     public var createdAt: UnixTime
     /// Where the request came from (`RequestOrigin`); empty for an operator's command.
     public var clientAddress: String
+    /// The browser's `User-Agent` (`RequestOrigin`); empty for an operator's command.
+    public var userAgent: String
 
     enum CodingKeys: String, CodingKey {
         case id, kind, detail
         case userID = "user_id"
         case createdAt = "created_at"
         case clientAddress = "client_address"
+        case userAgent = "user_agent"
     }
 }
 

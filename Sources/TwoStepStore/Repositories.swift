@@ -259,6 +259,17 @@ extension SecurityEventRepository {
     }
 }
 
+/// Security alerts by e-mail (issue 15), taken from the events as they are recorded.
+public protocol SecurityAlertRepository: Sendable {
+    /// Claims up to `limit` events no instance has looked at yet, oldest first, in one conditional
+    /// statement: of any number of instances, exactly one gets each event, so each alert goes once.
+    func claimEventsForAlerts(limit: Int) async throws -> [SecurityEvent]
+    /// What became of a claimed event's alert (`sent`, `none`, `failed`, `repeat`).
+    func setAlertState(_ state: String, eventID: Int64) async throws
+    /// Whether an alert for this kind of event went to the account since `time`.
+    func alertSent(userID: Int64, kind: SecurityEventKind, since time: UnixTime) async throws -> Bool
+}
+
 public protocol APIKeyRepository: Sendable {
     /// - Throws: ``StoreError/duplicate`` when the name is taken (revoked keys keep their names).
     func createAPIKey(name: String, keyHash: String, scopes: Set<APIKeyScope>, reach: APIKeyReach, at time: UnixTime) async throws -> APIKey
@@ -276,7 +287,7 @@ public protocol APIKeyRepository: Sendable {
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
     & RecoveryCodeRepository & SMSChallengeRepository & SMSSendLogRepository & SecurityEventRepository & APIKeyRepository
-    & ThrottleRepository & EmailTokenRepository
+    & ThrottleRepository & EmailTokenRepository & SecurityAlertRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

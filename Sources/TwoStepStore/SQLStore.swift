@@ -614,10 +614,41 @@ public struct SQLStore: Store {
     public func events(userID: Int64, limit: Int) async throws -> [SecurityEvent] {
         try await sql.raw(
             """
-            SELECT id, user_id, kind, detail, created_at, client_address FROM security_events
+            SELECT \(unsafeRaw: Self.eventColumns) FROM security_events
             WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: limit)
             """
         ).all(decoding: SecurityEvent.self)
+    }
+
+    private static let eventColumns = "id, user_id, kind, detail, created_at, client_address, user_agent"
+
+    // MARK: Security alerts
+
+    public func claimEventsForAlerts(limit: Int) async throws -> [SecurityEvent] {
+        // `alert_state IS NULL` is checked again on the row itself: on PostgreSQL a second instance
+        // that picked the same ids waits for the first one's row lock, then finds the row claimed.
+        try await writer.raw(
+            """
+            UPDATE security_events SET alert_state = 'claimed'
+            WHERE alert_state IS NULL AND user_id IS NOT NULL AND id IN (
+                SELECT id FROM security_events WHERE alert_state IS NULL AND user_id IS NOT NULL ORDER BY id LIMIT \(bind: limit)
+            )
+            RETURNING \(unsafeRaw: Self.eventColumns)
+            """
+        ).all(decoding: SecurityEvent.self).sorted { $0.id < $1.id }
+    }
+
+    public func setAlertState(_ state: String, eventID: Int64) async throws {
+        try await writer.raw("UPDATE security_events SET alert_state = \(bind: state) WHERE id = \(bind: eventID)").run()
+    }
+
+    public func alertSent(userID: Int64, kind: SecurityEventKind, since time: UnixTime) async throws -> Bool {
+        try await sql.raw(
+            """
+            SELECT 1 AS sent FROM security_events WHERE user_id = \(bind: userID) AND kind = \(bind: kind.rawValue)
+            AND alert_state = 'sent' AND created_at >= \(bind: time) LIMIT 1
+            """
+        ).first() != nil
     }
 
     // MARK: API keys

@@ -41,11 +41,17 @@ struct EmailTests {
     }
 
     /// Signs up and confirms the address with the link that arrived.
-    static func signUpVerified(_ browser: Browser, _ server: TestServer, _ email: String) async throws {
-        try await browser.signUp(email)
-        let token = try token(in: try await mail(server).last { $0.to.address == email && $0.purpose == .addressVerification })
+    static func signUpVerified(
+        _ browser: Browser,
+        _ server: TestServer,
+        _ email: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await browser.signUp(email, sourceLocation: sourceLocation)
+        let messages = try await mail(server, sourceLocation: sourceLocation)
+        let token = try token(in: messages.last { $0.to.address == email && $0.purpose == .addressVerification }, sourceLocation: sourceLocation)
         let page = try await browser.post("/verify-email", ["token": token])
-        #expect(page.status == .ok && page.text.contains("is confirmed"), "\(page.status)")
+        #expect(page.status == .ok && page.text.contains("is confirmed"), "\(page.status)", sourceLocation: sourceLocation)
     }
 
     @Test func signUpSendsALinkThatConfirmsTheAddressOnceAndIsStoredHashed() async throws {
@@ -357,9 +363,7 @@ struct EmailSMTPTests {
         try await server.run { client in
             let browser = Browser(client)
             try await browser.signUp("kim@example.com")
-            let started = ContinuousClock.now
             let page = try await browser.post("/profile/email/resend")
-            #expect(ContinuousClock.now - started < .seconds(5))
             #expect(page.status == .serviceUnavailable)
             #expect(page.text.contains("could not be sent (the mail server did not answer within 0.5 s)"))
             try await Task.sleep(for: .seconds(2))  // the sign-up's own background send gives up too

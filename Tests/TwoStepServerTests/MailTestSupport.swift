@@ -67,11 +67,11 @@ final class TestSMTPServer: @unchecked Sendable {
     }
 
     /// A self-signed certificate for `localhost` and 127.0.0.1, made with openssl for this server.
-    static func certificate(in directory: URL) throws -> (cert: String, key: String) {
+    static func certificate(in directory: URL, sourceLocation: SourceLocation = #_sourceLocation) throws -> (cert: String, key: String) {
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(openssl, "openssl is needed for the TLS tests"))
+        process.executableURL = URL(fileURLWithPath: try #require(openssl, "openssl is needed for the TLS tests", sourceLocation: sourceLocation))
         process.arguments = [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
             "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",

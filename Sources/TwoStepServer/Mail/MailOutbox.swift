@@ -1,5 +1,11 @@
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The development transport: each message is appended as one JSON line to a file (by default
 /// `twostep-data/mail-outbox.jsonl`), where a developer or a test reads the link. Nothing is sent.
 public actor MailOutbox: MailTransport {
@@ -15,16 +21,13 @@ public actor MailOutbox: MailTransport {
             encoder.dateEncodingStrategy = .iso8601
             var line = try encoder.encode(MailOutboxEntry(message: message, sentAt: Date()))
             line.append(UInt8(ascii: "\n"))
-            if !FileManager.default.fileExists(atPath: path) {
-                // Reset and verification links are secrets even in development: the server's user only.
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                    throw MailTransportError(.unavailable, "cannot create the mail outbox \(path)")
-                }
-            }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line)
+            // One write(2) to a file opened with O_APPEND: lines from several senders (the pages,
+            // the alert dispatcher) never interleave. Links are secrets even in development: 0600.
+            let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+            guard descriptor >= 0 else { throw MailTransportError(.unavailable, "cannot open the mail outbox \(path)") }
+            defer { close(descriptor) }
+            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == line.count else { throw MailTransportError(.unavailable, "cannot write the mail outbox \(path)") }
         } catch let error as MailTransportError {
             throw error
         } catch {

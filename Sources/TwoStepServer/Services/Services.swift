@@ -23,6 +23,8 @@ struct Services: Sendable {
     /// Verification and reset links by e-mail (issue 15).
     let email: EmailService
     let mail: MailSender
+    /// Security alerts by e-mail, from the recorded events.
+    let alerts: SecurityAlertService
     /// The development outbox, when no other SMS gateway is configured.
     let outbox: OutboxGateway?
     /// The OpenID Connect provider and reverse-proxy forward-auth (issue 14).
@@ -101,10 +103,12 @@ struct Services: Sendable {
         audit = AuditService(store: store, now: now)
         let mail = MailSender(transport: mailTransport, logger: logger)
         self.mail = mail
+        let composer = MailComposer(issuer: configuration.issuer, publicURL: configuration.resolvedPublicURL)
+        alerts = SecurityAlertService(store: store, mail: mail, composer: composer, now: now, logger: logger)
         email = EmailService(
             store: store,
             mail: mail,
-            composer: MailComposer(issuer: configuration.issuer, publicURL: configuration.resolvedPublicURL),
+            composer: composer,
             lockout: lockout,
             twoFactor: twoFactor,
             accounts: accounts,
