@@ -217,8 +217,17 @@ public final class Database: Sendable {
                 checkpointer?.cancel()
                 await checkpointer?.value
                 if !inMemory { _ = try? await opened[0].query("PRAGMA wal_checkpoint(TRUNCATE)") }
-                for connection in opened { try await connection.close() }
-                for thread in threads { try await thread.shutdownGracefully() }
+                // Every connection is closed even when one fails to: sqlite-nio traps (in debug
+                // builds) on a connection deinitialised open, which a thrown first close left behind
+                // (seen twice as a crash of the whole test run).
+                var failure: (any Error)?
+                for connection in opened {
+                    do { try await connection.close() } catch { failure = failure ?? error }
+                }
+                for thread in threads {
+                    do { try await thread.shutdownGracefully() } catch { failure = failure ?? error }
+                }
+                if let failure { throw failure }
             },
             withDedicated: { body in
                 if inMemory { return try await body(writer) }

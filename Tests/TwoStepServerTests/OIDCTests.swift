@@ -211,6 +211,7 @@ struct OIDCTests {
             #expect(claims["aud"] as? String == party.client.clientID)
             #expect(claims["sub"] as? String == "1", "the account id, not the address")
             #expect(claims["email"] as? String == "alice@example.com")
+            #expect(claims["email_verified"] as? Bool == false, "nobody has used the link sent to the address yet")
             #expect(claims["nonce"] as? String == "n-456")
             #expect(claims["amr"] as? [String] == ["pwd", "otp", "mfa"])
             #expect(claims["acr"] as? String == OIDCService.twoFactorACR)
@@ -221,7 +222,16 @@ struct OIDCTests {
             let info = try await Self.userInfo(try #require(tokens["access_token"] as? String), on: client)
             #expect(info.status == .ok)
             #expect(try Self.json(info)["sub"] as? String == "1")
+            #expect(try Self.json(info)["email_verified"] as? Bool == false)
             #expect(try await Self.userInfo("not-a-token", on: client).headers[.wwwAuthenticate] == "Bearer error=\"invalid_token\"")
+
+            // Once the address is confirmed (its link used), both say so.
+            #expect(try await server.store.setEmailVerified(userID: 1, email: "alice@example.com", at: UnixTime(now)))
+            let confirmed = try Self.json(try await party.redeem(try await party.code(browser), on: client))
+            let confirmedClaims = try await Self.verifiedClaims(try #require(confirmed["id_token"] as? String), client: client)
+            #expect(confirmedClaims["email_verified"] as? Bool == true)
+            let confirmedInfo = try await Self.userInfo(try #require(confirmed["access_token"] as? String), on: client)
+            #expect(try Self.json(confirmedInfo)["email_verified"] as? Bool == true)
         }
     }
 

@@ -355,8 +355,8 @@ struct OIDCService: Sendable {
             amr: methods,
             acr: methods.contains(SignInService.multiFactor) ? Self.twoFactorACR : Self.passwordACR,
             email: withEmail ? user.email : nil,
-            // No address is verified by TwoStep yet: say so rather than vouch for it.
-            emailVerified: withEmail ? false : nil
+            // True only once the account holder used the link sent to the address (EmailService).
+            emailVerified: withEmail ? user.emailVerifiedAt != nil : nil
         )
         let (kid, key) = try await activeSigningKey()
         let keys = JWTKeyCollection()
@@ -471,7 +471,9 @@ struct OIDCService: Sendable {
             let user = try await store.user(id: grant.userID)
         else { return .invalidToken }
         let withEmail = grant.scope.split(separator: " ").contains("email") && user.email != nil
-        return .claims(UserInfo(sub: Self.subject(user.id), email: withEmail ? user.email : nil, emailVerified: withEmail ? false : nil))
+        return .claims(
+            UserInfo(sub: Self.subject(user.id), email: withEmail ? user.email : nil, emailVerified: withEmail ? user.emailVerifiedAt != nil : nil)
+        )
     }
 
     // MARK: RP-initiated logout
