@@ -10,7 +10,8 @@
 #                                              on this machine, one database per N
 #
 # For each N: a no-op route (GET /health) as the framework's ceiling, valid codes, wrong codes.
-# Prints checks/s, p50/p99 latency, status counts and the server's peak RSS; exits 1 if any valid
+# Prints checks/s, p50/p99 latency, the SQL statements and server CPU time per request (from the
+# server's own /metrics and /proc), status counts and the server's peak RSS; exits 1 if any valid
 # code was refused, any wrong one accepted, or anything answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,14 +67,29 @@ echo "machine: $(nproc) cores, $(uname -m); load generator on the same machine; 
 # RSS of the server, sampled every 0.2 s into $work/rss (kB).
 sample_rss() { while kill -0 "$server" 2>/dev/null; do ps -o rss= -p "$server" >>"$work/rss" 2>/dev/null || true; sleep 0.2; done; }
 
+# What the server has spent so far: its CPU time in µs (user + system, from /proc) and the SQL
+# statements it has run (the count of twostep_database_query_duration_seconds on its metrics port).
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000000 / hz }' "/proc/$server/stat"; }
+statements() { curl -fs "http://127.0.0.1:$metrics_port/metrics" | awk '/^twostep_database_query_duration_seconds_count/ { n += $2 } END { printf "%d", n }'; }
+
 # loadgen prints key=value pairs; one table row per run. A run of codes fails the benchmark unless
 # every response is a 200 with the expected answer (valid codes accepted, wrong ones refused).
-row() { # name, loadgen output
-    local name="$1" out="$2"
+row() { # name, loadgen arguments…
+    local name="$1"
+    shift
+    local cpu_before statements_before out
+    cpu_before=$(cpu_us)
+    statements_before=$(statements)
+    out="$("$work/loadgen" "$@")"
+    last_out="$out"
     local -A v
     for pair in $out; do v[${pair%%=*}]=${pair#*=}; done
-    printf '%-26s %9s %8.1f %9s %7s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" "${v[p50_ms]}" "${v[p99_ms]}" \
-        "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
+    local requests=$((v[requests] > 0 ? v[requests] : 1))
+    local sql cpu
+    sql=$(awk -v n="$(($(statements) - statements_before))" -v r="$requests" 'BEGIN { printf "%.2f", n / r }')
+    cpu=$((($(cpu_us) - cpu_before) / requests))
+    printf '%-26s %9s %8.1f %9s %7s %7s %6s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" "${v[p50_ms]}" "${v[p99_ms]}" \
+        "$sql" "$cpu" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
     if [[ "$name" == *codes* ]] && [[ "${v[marked]}" != "${v[requests]}" || "${v[5xx]}" != 0 ]]; then
         echo "not every answer was right: $out" >&2
         failed=1
@@ -97,16 +113,17 @@ for users in "${users_list[@]}"; do
     # The imported users were provisioned by no key: a checking key with reach over every account.
     key="$("$binary" apikey create --name bench --scope validate --reach all --data-dir "$data")"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "$binary" serve --data-dir "$data" --port "$port" --log-level warning >"$work/server.log" 2>&1 &
+    metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$binary" serve --data-dir "$data" --port "$port" --metrics-port "$metrics_port" --log-level warning >"$work/server.log" 2>&1 &
     server=$!
     for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
     : >"$work/rss"
     sample_rss &
     sampler=$!
-    printf '%-26s %9s %8s %9s %7s %7s %8s %7s %6s %6s\n' run requests seconds checks/s p50_ms p99_ms valid 4xx 429 5xx
+    printf '%-26s %9s %8s %9s %7s %7s %6s %7s %8s %7s %6s %6s\n' run requests seconds checks/s p50_ms p99_ms sql/req cpu_us valid 4xx 429 5xx
 
     # The framework's ceiling: a route that does nothing, through the same middleware.
-    row "no-op GET /health" "$("$work/loadgen" -c "$connections" -p "$port" -g /health -d "$seconds")"
+    row "no-op GET /health" -c "$connections" -p "$port" -g /health -d "$seconds"
 
     # Valid codes: at most 3 per user (steps T-1, T, T+1, used during T), and no more than the server
     # gets through before T ends (12,000/s × seconds). The codes are made for a step at least 30 s
@@ -119,8 +136,8 @@ for users in "${users_list[@]}"; do
     sleep "$(python3 -c "import time; print(max(0, $step * 30 + 0.2 - time.time()))")"
     head -n 3000 "$work/valid.txt" >"$work/valid-first.txt"
     tail -n +3001 "$work/valid.txt" >"$work/valid-rest.txt"
-    first="$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/valid-first.txt" -m '"valid":true')"
-    row "valid codes, first 3,000" "$first"
+    row "valid codes, first 3,000" -c "$connections" -p "$port" -k "$key" -f "$work/valid-first.txt" -m '"valid":true'
+    first="$last_out"
     # The rest must be used within the step: no more than the first run's rate allows in what is
     # left of it (a slower server, e.g. on PostgreSQL under load, would otherwise send codes whose
     # step has passed, and count the right refusals as wrong verdicts).
@@ -129,7 +146,7 @@ for users in "${users_list[@]}"; do
     head -n "$left" "$work/valid-rest.txt" >"$work/valid-rest-fits.txt"
     mv "$work/valid-rest-fits.txt" "$work/valid-rest.txt"
     if [[ -s "$work/valid-rest.txt" ]]; then
-        row "valid codes, the rest" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/valid-rest.txt" -m '"valid":true')"
+        row "valid codes, the rest" -c "$connections" -p "$port" -k "$key" -f "$work/valid-rest.txt" -m '"valid":true'
     fi
 
     # Wrong codes: at most 4 per user, so every one is checked (the 5th would start a wait).
@@ -137,9 +154,9 @@ for users in "${users_list[@]}"; do
     "$python" Benchmarks/validate/bench.py bodies "$users" wrong "$count" "$step" >"$work/wrong.txt"
     head -n 3000 "$work/wrong.txt" >"$work/wrong-first.txt"
     tail -n +3001 "$work/wrong.txt" >"$work/wrong-rest.txt"
-    row "wrong codes, first 3,000" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/wrong-first.txt" -m '"valid":false')"
+    row "wrong codes, first 3,000" -c "$connections" -p "$port" -k "$key" -f "$work/wrong-first.txt" -m '"valid":false'
     if [[ -s "$work/wrong-rest.txt" ]]; then
-        row "wrong codes, the rest" "$("$work/loadgen" -c "$connections" -p "$port" -k "$key" -f "$work/wrong-rest.txt" -m '"valid":false')"
+        row "wrong codes, the rest" -c "$connections" -p "$port" -k "$key" -f "$work/wrong-rest.txt" -m '"valid":false'
     fi
 
     kill "$server"
