@@ -86,6 +86,7 @@ let package = Package(
             resources: [
                 .embedInCode("Resources/openapi.json"),
                 .embedInCode("Resources/app.css"),
+                .embedInCode("Resources/webauthn.js"),
                 .embedInCode("Resources/templates"),
             ],
             swiftSettings: swiftSettings

@@ -98,6 +98,13 @@ public func buildRouter(
             body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.app_css))
         )
     }
+    router.get(RouterPath(WebAuthnScript.path)) { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=31536000, immutable"],
+            body: .init(byteBuffer: ByteBuffer(bytes: WebAuthnScript.source))
+        )
+    }
     let database = parts.database
     HealthRoutes(ping: { try await database.ping() }, readiness: parts.readiness, deadline: configuration.readinessDeadline)
         .addRoutes(to: router)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -122,7 +123,12 @@ struct WebSecurityTests {
                 let page = try await browser.get(path)
                 let policy = try #require(page.headers[.contentSecurityPolicy], "\(path)")
                 #expect(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'none'"))
-                #expect(!policy.contains("unsafe-inline") && !policy.contains("script-src"), "no script at all")
+                // Script only from this server's files (the WebAuthn script, issue 17): no inline code, no
+                // hashes or nonces that would let an inline block run, no other origin.
+                let scriptSources = policy.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { $0.hasPrefix("script-src") }
+                #expect(scriptSources == ["script-src 'self'"], "\(path): \(policy)")
+                #expect(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"))
                 #expect(page.headers[.xContentTypeOptions] == "nosniff")
                 #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
             }
@@ -130,6 +136,38 @@ struct WebSecurityTests {
             #expect(forbidden.headers[.contentSecurityPolicy] != nil, "errors too")
             #expect(try await browser.get("/signin").headers[.cacheControl] == "no-store")
         }
+    }
+
+    /// The WebAuthn script is a file of this server at an address that names its content, kept a year.
+    @Test func theWebAuthnScriptIsServedFromItsHashedAddress() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let browser = Browser(client)
+            let script = try await browser.get(WebAuthnScript.path)
+            #expect(script.status == .ok)
+            #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(script.headers[.cacheControl] == "public, max-age=31536000, immutable")
+            #expect(script.headers[.xContentTypeOptions] == "nosniff")
+            let body = Array(script.text.utf8)
+            #expect(body == WebAuthnScript.source && !body.isEmpty)
+            // The address and the integrity attribute are the content's SHA-256, so a changed script is a new address.
+            let digest = Array(SHA256.hash(data: body))
+            #expect(WebAuthnScript.path == "/static/webauthn-" + digest.prefix(8).map { String(format: "%02x", $0) }.joined() + ".js")
+            #expect(WebAuthnScript.integrity == "sha256-" + Data(digest).base64EncodedString())
+            #expect(try await browser.get("/static/webauthn.js").status == .notFound, "only the hashed address")
+        }
+    }
+
+    /// What a page may hold of script: only `<script src>` tags naming the WebAuthn script, empty inside.
+    static func expectNoInlineScript(_ html: String, _ path: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let opened = html.ranges(of: "<script").count
+        let allowed = html.matches(of: /<script src="([^"]+)" integrity="[^"]+" defer><\/script>/)
+        #expect(opened == allowed.count, "\(path): a script tag other than the WebAuthn file", sourceLocation: sourceLocation)
+        for tag in allowed {
+            #expect(tag.output.1 == WebAuthnScript.path, "\(path): \(tag.output.0)", sourceLocation: sourceLocation)
+        }
+        #expect(!html.contains(" style="), "\(path): no inline style", sourceLocation: sourceLocation)
+        #expect(html.matches(of: /<[^>]+\son[a-z]+=/).isEmpty, "\(path): no event handler attribute", sourceLocation: sourceLocation)
     }
 
     @Test func pagesHaveNoInlineScriptOrStyle() async throws {

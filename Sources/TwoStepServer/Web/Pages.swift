@@ -85,6 +85,15 @@ struct PageFrame: Sendable {
     /// Which entry of the profile's left menu is the current page.
     var onProfile = false
     var onTwoFactor = false
+    /// The WebAuthn script, on the pages with a security-key form only; every other page has no script.
+    var script: ScriptTag? = nil
+
+    /// The same frame, loading the WebAuthn script (`WebAuthnScript`).
+    func withWebAuthn() -> PageFrame {
+        var frame = self
+        frame.script = WebAuthnScript.tag
+        return frame
+    }
 
     /// A page of the profile, with its left menu.
     static func profile(_ title: String, _ context: SignedInContext, menu: ProfileMenu = .twoFactor) -> PageFrame {

@@ -4,11 +4,14 @@
 enum Template: String, CaseIterable, Sendable {
     // The frame and the pieces pages share.
     case layout, profileLayout = "profile-layout", menu, csrfField = "csrf-field", formError = "form-error", notice
+    case webAuthnError = "webauthn-error"
     // Signing up and in.
     case signUp = "signup", signIn = "signin", securityCode = "security-code", recoverySignIn = "recovery-sign-in"
     // The profile.
     case profile, twoFactor = "two-factor", enable, app, disable, confirm, phone, phoneVerify = "phone-verify"
     case recoveryCodes = "recovery-codes", recoveryPrint = "recovery-print"
+    // Security keys and passkeys (issue 17).
+    case securityKeyAdd = "security-key-add", securityKeyRemove = "security-key-remove"
     // Signing in for other applications (issue 14).
     case message, `continue`, signOutConfirm = "signout-confirm"
     // E-mail links and the address (issue 15).
@@ -27,6 +30,7 @@ enum Template: String, CaseIterable, Sendable {
         case .csrfField: PackageResources.csrf_field_mustache
         case .formError: PackageResources.form_error_mustache
         case .notice: PackageResources.notice_mustache
+        case .webAuthnError: PackageResources.webauthn_error_mustache
         case .signUp: PackageResources.signup_mustache
         case .signIn: PackageResources.signin_mustache
         case .securityCode: PackageResources.security_code_mustache
@@ -41,6 +45,8 @@ enum Template: String, CaseIterable, Sendable {
         case .phoneVerify: PackageResources.phone_verify_mustache
         case .recoveryCodes: PackageResources.recovery_codes_mustache
         case .recoveryPrint: PackageResources.recovery_print_mustache
+        case .securityKeyAdd: PackageResources.security_key_add_mustache
+        case .securityKeyRemove: PackageResources.security_key_remove_mustache
         case .outbox: PackageResources.outbox_mustache
         case .message: PackageResources.message_mustache
         case .continue: PackageResources.continue_mustache

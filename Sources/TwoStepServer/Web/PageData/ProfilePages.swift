@@ -32,6 +32,17 @@ struct TwoFactorPage: PageContent {
     let devices: [Device]
     let events: [Event]
     let notice: String?
+    /// Security keys and passkeys, oldest first (issue 17).
+    var keys: [SecurityKey] = []
+
+    struct SecurityKey: Sendable {
+        let id: Int64
+        let name: String
+        let passkey: Bool
+        let added: String
+        /// "Never" until it has signed in once.
+        let lastUsed: String
+    }
 
     struct Device: Sendable {
         let id: Int64
@@ -69,6 +80,28 @@ struct AppPage: PageContent {
     let manualKey: String
     let expires: String
     let trustDays: Int
+    var error: String? = nil
+}
+
+/// **Add security key** and **Add a passkey** (issue 17): a name, and the browser's ceremony for
+/// the options in `options` (WebAuthn Level 3 JSON, HTML-escaped into a `data-` attribute).
+struct SecurityKeyAddPage: PageContent {
+    var template: Template { .securityKeyAdd }
+    let frame: PageFrame
+    let passkey: Bool
+    let options: String
+    var nameValue = ""
+    var error: String? = nil
+}
+
+/// Removing a security key or passkey, after re-authentication.
+struct SecurityKeyRemovePage: PageContent {
+    var template: Template { .securityKeyRemove }
+    let frame: PageFrame
+    let id: Int64
+    let name: String
+    let passkey: Bool
+    let added: String
     var error: String? = nil
 }
 

@@ -19,6 +19,8 @@ struct SignInPage: PageContent {
     var signUpOpen = true
     /// Where to go once signed in (`rd`, already validated by `ReturnAddressPolicy`).
     var returnTo: String? = nil
+    /// **Sign in with a passkey** (issue 17): the request options, when passkey sign-in is offered.
+    var passkeyOptions: String? = nil
 }
 
 /// The second step (SPEC F2): **Security code**, or a recovery code in its place.
@@ -37,6 +39,10 @@ struct SecurityCodePage: PageContent {
     let smsSent: Bool
     /// The recovery phone, masked.
     let recoveryPhone: String?
+    /// **Use your security key** (issue 17): the request options, when the account has a key.
+    var securityKeyOptions: String? = nil
+    /// Whether a code can be typed (app, SMS or recovery phone); an account with keys alone sees only them.
+    var hasCodes = true
     var notice: String? = nil
     var error: String? = nil
 }
