@@ -299,6 +299,52 @@ enum Migrations {
                     "CREATE INDEX security_events_unalerted ON security_events (id) WHERE alert_state IS NULL AND user_id IS NOT NULL",
                 ]
             ),
+            (
+                14,
+                [
+                    // Issue 17: security keys and passkeys. Public keys are not secret (they verify, they
+                    // cannot sign), so they are stored as they are, not sealed; the credential id is
+                    // unique across accounts (W3C WebAuthn §7.1 step 22).
+                    """
+                    CREATE TABLE webauthn_credentials (
+                        id \(id),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        credential_id TEXT NOT NULL UNIQUE,
+                        public_key TEXT NOT NULL,
+                        algorithm INTEGER NOT NULL,
+                        sign_count BIGINT NOT NULL,
+                        name TEXT NOT NULL,
+                        is_passkey INTEGER NOT NULL DEFAULT 0,
+                        transports TEXT NOT NULL DEFAULT '',
+                        aaguid TEXT NOT NULL DEFAULT '',
+                        created_at BIGINT NOT NULL,
+                        last_used_at BIGINT
+                    )
+                    """,
+                    "CREATE INDEX webauthn_credentials_user ON webauthn_credentials (user_id)",
+                    // The user handle given to authenticators (§5.4.3): random, never the address, so a
+                    // passkey reveals nothing about who it belongs to.
+                    """
+                    CREATE TABLE webauthn_user_handles (
+                        user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+                        handle TEXT NOT NULL UNIQUE
+                    )
+                    """,
+                    // Challenges under way: found by the SHA-256 of the challenge the browser returns,
+                    // used up by one conditional DELETE.
+                    """
+                    CREATE TABLE webauthn_challenges (
+                        challenge_hash TEXT PRIMARY KEY,
+                        purpose TEXT NOT NULL,
+                        binding TEXT NOT NULL,
+                        user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+                        created_at BIGINT NOT NULL,
+                        expires_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at)",
+                ]
+            ),
         ]
     }
 }

@@ -326,12 +326,19 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     case usersImported = "users_imported"
     case databaseBackedUp = "database_backed_up"
     case databaseRestored = "database_restored"
+    /// A security key or passkey was registered (issue 17).
+    case securityKeyAdded = "security_key_added"
+    case securityKeyRenamed = "security_key_renamed"
+    case securityKeyRemoved = "security_key_removed"
+    /// A key's signature counter did not increase (W3C WebAuthn §7.2 step 21): two copies of its
+    /// private key may exist. The sign-in was refused.
+    case securityKeyCloneSuspected = "security_key_clone_suspected"
 
     /// How an event of this kind ended unless the recorder says otherwise: refusals and failures
     /// are what an auditor filters for.
     public var defaultOutcome: EventOutcome {
         switch self {
-        case .signInFailed, .passwordFailed, .secondFactorFailed, .secondFactorReplayed: .failure
+        case .signInFailed, .passwordFailed, .secondFactorFailed, .secondFactorReplayed, .securityKeyCloneSuspected: .failure
         case .lockedOut: .refused
         default: .success
         }
@@ -462,5 +469,137 @@ public struct APIKey: Sendable, Equatable, Decodable {
         // An unknown scope name (from a newer version) grants nothing rather than failing the key.
         scopes = Set(try container.decode(String.self, forKey: .scopes).split(separator: ",").compactMap { APIKeyScope(rawValue: String($0)) })
         reach = APIKeyReach(rawValue: try container.decode(String.self, forKey: .reach)) ?? .own
+    }
+}
+
+/// A security key or passkey registered to an account (W3C WebAuthn §7.1 step 22). Nothing here is
+/// secret: the public key verifies, it cannot sign, so a database dump yields nothing usable.
+public struct WebAuthnCredential: Sendable, Equatable, Decodable {
+    public var id: Int64
+    public var userID: Int64
+    /// The credential id as base64url (RFC 4648 §5, no padding), as browsers report it.
+    public var credentialID: String
+    /// The COSE_Key encoding of the public key, base64url.
+    public var publicKey: String
+    /// The COSE algorithm identifier (-7 ES256, -8 EdDSA, -257 RS256).
+    public var algorithm: Int64
+    /// The signature counter after the last accepted use (§6.1.1); 0 for authenticators without one.
+    public var signCount: Int64
+    /// What the holder called it ("YubiKey 5").
+    public var name: String
+    /// A discoverable credential with user verification: signs in without password or code.
+    public var isPasskey: Bool
+    /// `response.getTransports()` at registration, comma-separated (`usb,nfc`): hints for the browser.
+    public var transports: String
+    /// The authenticator model's AAGUID as hex (all zeros for "none" attestation).
+    public var aaguid: String
+    public var createdAt: UnixTime
+    public var lastUsedAt: UnixTime?
+
+    enum CodingKeys: String, CodingKey {
+        case id, algorithm, name, transports, aaguid
+        case userID = "user_id"
+        case credentialID = "credential_id"
+        case publicKey = "public_key"
+        case signCount = "sign_count"
+        case isPasskey = "is_passkey"
+        case createdAt = "created_at"
+        case lastUsedAt = "last_used_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        id = try values.decode(Int64.self, forKey: .id)
+        userID = try values.decode(Int64.self, forKey: .userID)
+        credentialID = try values.decode(String.self, forKey: .credentialID)
+        publicKey = try values.decode(String.self, forKey: .publicKey)
+        algorithm = try values.decode(Int64.self, forKey: .algorithm)
+        signCount = try values.decode(Int64.self, forKey: .signCount)
+        name = try values.decode(String.self, forKey: .name)
+        // INTEGER 0/1, the boolean both databases share (see `User`).
+        isPasskey = try values.decode(Int.self, forKey: .isPasskey) != 0
+        transports = try values.decode(String.self, forKey: .transports)
+        aaguid = try values.decode(String.self, forKey: .aaguid)
+        createdAt = try values.decode(UnixTime.self, forKey: .createdAt)
+        lastUsedAt = try values.decodeIfPresent(UnixTime.self, forKey: .lastUsedAt)
+    }
+}
+
+/// What ``WebAuthnRepository/createWebAuthnCredential(_:at:)`` stores.
+public struct NewWebAuthnCredential: Sendable, Equatable {
+    public var userID: Int64
+    public var credentialID: String
+    public var publicKey: String
+    public var algorithm: Int64
+    public var signCount: Int64
+    public var name: String
+    public var isPasskey: Bool
+    public var transports: String
+    public var aaguid: String
+
+    public init(
+        userID: Int64,
+        credentialID: String,
+        publicKey: String,
+        algorithm: Int64,
+        signCount: Int64,
+        name: String,
+        isPasskey: Bool,
+        transports: String,
+        aaguid: String
+    ) {
+        self.userID = userID
+        self.credentialID = credentialID
+        self.publicKey = publicKey
+        self.algorithm = algorithm
+        self.signCount = signCount
+        self.name = name
+        self.isPasskey = isPasskey
+        self.transports = transports
+        self.aaguid = aaguid
+    }
+}
+
+/// Which ceremony a WebAuthn challenge was issued for: a response made for one can never finish another.
+public enum WebAuthnChallengePurpose: String, Sendable, Codable, CaseIterable {
+    /// Adding a security key (a second factor).
+    case register
+    /// Adding a passkey (discoverable, user verification required).
+    case registerPasskey = "register_passkey"
+    /// The second step of a sign-in (or of a password reset) with a registered key.
+    case authenticate
+    /// Signing in with a passkey alone, before anyone is known.
+    case passkey
+}
+
+/// A challenge issued for one ceremony: single use, bound to the browser that asked, five minutes.
+public struct WebAuthnChallenge: Sendable, Equatable, Decodable {
+    /// SHA-256 of the challenge bytes, hex: the browser returns the challenge inside `clientDataJSON`,
+    /// which is how it is found again; a database dump holds no pending challenge.
+    public var challengeHash: String
+    public var purpose: WebAuthnChallengePurpose
+    /// What the challenge is bound to (a session, a browser's secret, a reset link), already hashed:
+    /// only the same browser can finish the ceremony.
+    public var binding: String
+    /// The account the ceremony is for; `nil` for passkey sign-in, where nobody is known yet.
+    public var userID: Int64?
+    public var createdAt: UnixTime
+    public var expiresAt: UnixTime
+
+    public init(challengeHash: String, purpose: WebAuthnChallengePurpose, binding: String, userID: Int64?, createdAt: UnixTime, expiresAt: UnixTime) {
+        self.challengeHash = challengeHash
+        self.purpose = purpose
+        self.binding = binding
+        self.userID = userID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case purpose, binding
+        case challengeHash = "challenge_hash"
+        case userID = "user_id"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
     }
 }
