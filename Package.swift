@@ -107,7 +107,16 @@ let package = Package(
         ),
         .testTarget(
             name: "TwoStepCoreTests",
-            dependencies: ["TwoStepCore"],
+            dependencies: ["TwoStepCore", "WebAuthnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // A software authenticator that builds the exact bytes a browser sends, for the core's and the server's WebAuthn tests.
+        .target(
+            name: "WebAuthnTestSupport",
+            dependencies: [
+                "TwoStepCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/WebAuthnTestSupport",
             swiftSettings: swiftSettings
         ),
         // What both the store and the server tests need: which database they run on.
@@ -129,6 +138,7 @@ let package = Package(
             dependencies: [
                 "TwoStepServer",
                 "TwoStepTestSupport",
+                "WebAuthnTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -1,5 +1,6 @@
 import Testing
 import TwoStepCore
+import WebAuthnTestSupport
 
 /// The strict CBOR decoder (RFC 8949) that reads client-supplied attestation objects and COSE keys.
 @Suite("WebAuthn CBOR decoder")

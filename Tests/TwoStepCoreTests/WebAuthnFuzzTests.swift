@@ -1,6 +1,7 @@
 import Crypto
 import Testing
 import TwoStepCore
+import WebAuthnTestSupport
 
 /// Hostile bytes from clients must give a typed refusal, never a crash, a hang or an acceptance of
 /// something that was not signed. A property test over random and mutated inputs stands in for

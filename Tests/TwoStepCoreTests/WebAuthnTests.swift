@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import TwoStepCore
+import WebAuthnTestSupport
 
 /// W3C WebAuthn Level 2 §7.1 (registration) and §7.2 (assertion), each refusal performed as an
 /// attack with objects signed here by swift-crypto keys of all three algorithms.

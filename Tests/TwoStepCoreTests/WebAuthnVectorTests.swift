@@ -1,5 +1,6 @@
 import Testing
 import TwoStepCore
+import WebAuthnTestSupport
 
 /// Responses made by real browsers and authenticators, as published with py_webauthn's test suite
 /// (duo-labs/py_webauthn, tests/test_verify_registration_response.py and
