@@ -219,7 +219,7 @@ private struct ExpiredRecordSweeper: Service {
     let store:
         any SessionRepository & TrustedDeviceRepository & SMSChallengeRepository & SMSSendLogRepository & ThrottleRepository
             & OIDCRepository
-            & EmailTokenRepository
+            & EmailTokenRepository & WebAuthnRepository
     let smsLimits: SMSLimits
     let now: Now
 
@@ -235,6 +235,7 @@ private struct ExpiredRecordSweeper: Service {
                 try? await store.deleteSMSChallenges(createdBefore: time.addingTimeInterval(-86_400).unixTime)
                 try? await store.deleteSMSSends(sentBefore: time.unixTime - smsLimits.retention)
                 try? await store.deleteExpiredEmailTokens(before: time.unixTime)
+                try? await store.deleteExpiredWebAuthnChallenges(before: time.unixTime)
                 // Per-source budgets (client addresses, API keys) are full again long before a day.
                 try? await store.deleteThrottles(prefix: "src:", updatedBefore: time.addingTimeInterval(-86_400).unixTime)
                 try? await store.deleteExpiredOIDCRecords(before: time.unixTime)

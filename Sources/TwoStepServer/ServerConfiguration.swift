@@ -76,6 +76,13 @@ public struct ServerConfiguration: Sendable {
     /// that still owes one). Off: such accounts are sent to set one up first.
     public var forwardAuthAllowsPasswordOnly = false
 
+    /// The WebAuthn relying party ID (`--rp-id`, issue 17): the domain security keys and passkeys are
+    /// scoped to. `nil`: the host of `--public-url`, else of this server's own address.
+    public var webAuthnRPID: String?
+    /// The origins WebAuthn ceremonies may come from (`--origin`), exactly as browsers write them
+    /// (`https://auth.example.com`). Empty: the origin of `--public-url`, else this server's own.
+    public var webAuthnOrigins: [String] = []
+
     public init() {}
 
     public var resolvedDatabaseURL: String {
@@ -107,4 +114,59 @@ public enum SignUpMode: String, Sendable, CaseIterable {
     case open
     /// Only operators (`twostep user add|import`) and relying services (`POST /api/v1/users`) make accounts.
     case off
+}
+
+extension ServerConfiguration {
+    /// The RP ID in use: `--rp-id`, else the host of the public URL (`localhost` for a server listening
+    /// on every interface, which has no one name browsers reach it by).
+    public var resolvedRPID: String {
+        if let webAuthnRPID { return webAuthnRPID }
+        let host = URLComponents(string: resolvedPublicURL)?.host?.lowercased() ?? host
+        return ["0.0.0.0", "::", "[::]", ""].contains(host) ? "localhost" : host
+    }
+
+    /// The origins in use: `--origin`, else the public URL's origin; with neither `--public-url` nor
+    /// `--origin`, both loopback spellings (`http://127.0.0.1:PORT`, `http://localhost:PORT`), each only
+    /// where it fits the RP ID (W3C WebAuthn §5.1.4: the RP ID must be the origin's host or a
+    /// registrable suffix of it, or browsers refuse the ceremony).
+    /// - Parameter port: The port actually bound, when the configured one is 0.
+    public func resolvedOrigins(port: Int? = nil) -> [String] {
+        if !webAuthnOrigins.isEmpty { return webAuthnOrigins }
+        let port = port ?? self.port
+        var candidates: [String]
+        if let publicURL {
+            candidates = [Self.origin(of: publicURL)].compactMap { $0 }
+        } else {
+            candidates = [Self.origin(of: "http://\(host):\(port)")].compactMap { $0 }
+            candidates += ["http://127.0.0.1:\(port)", "http://localhost:\(port)"]
+        }
+        var seen = Set<String>()
+        return candidates.filter { Self.fits(origin: $0, rpID: resolvedRPID) && seen.insert($0).inserted }
+    }
+
+    /// `scheme://host[:port]` of a URL, as browsers serialise an origin (RFC 6454 §6.1: default ports left out).
+    public static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased(),
+            !host.isEmpty
+        else { return nil }
+        let defaultPort = scheme == "https" ? 443 : scheme == "http" ? 80 : nil
+        let port = components.port.flatMap { $0 == defaultPort ? nil : $0 }
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(shownHost)" + (port.map { ":\($0)" } ?? "")
+    }
+
+    /// Whether `rpID` may scope credentials used at `origin`: its host, or a parent domain of it.
+    /// (A public suffix such as `com` would pass this check; browsers refuse it, so the server's
+    /// ceremonies then fail loudly rather than quietly.)
+    public static func fits(origin: String, rpID: String) -> Bool {
+        guard let host = URLComponents(string: origin)?.host?.lowercased(), !rpID.isEmpty else { return false }
+        let id = rpID.lowercased()
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        return bare == id || (!id.contains(":") && id.contains(where: \.isLetter) && bare.hasSuffix("." + id))
+    }
+
+    /// The relying party as the server verifies with it.
+    var relyingParty: WebAuthnRelyingParty {
+        WebAuthnRelyingParty(id: resolvedRPID, allowedOrigins: resolvedOrigins())
+    }
 }

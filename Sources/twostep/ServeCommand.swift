@@ -93,6 +93,20 @@ struct ServeCommand: AsyncParsableCommand {
     var forwardAuthPasswordOnly: Bool?
 
     @Option(
+        name: .customLong("rp-id"),
+        help:
+            "The WebAuthn relying party ID security keys and passkeys are scoped to, e.g. example.com [TWOSTEP_RP_ID] (default: the host of --public-url, else of --host)."
+    )
+    var rpID: String?
+
+    @Option(
+        name: .customLong("origin"),
+        help:
+            "An origin WebAuthn ceremonies may come from, e.g. https://auth.example.com; repeat for more [TWOSTEP_ORIGIN, comma separated] (default: the origin of --public-url, else http://127.0.0.1:PORT and http://localhost:PORT where they fit the RP ID)."
+    )
+    var origins: [String] = []
+
+    @Option(
         help:
             "Seconds /health/ready answers 503 after SIGTERM before the server stops, so load balancers drain it [TWOSTEP_DRAIN_SECONDS] (default: 5)."
     )
@@ -137,6 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
             return range
         }
         try applySignInForApps(to: &configuration)
+        try applyWebAuthn(to: &configuration)
         configuration.smsGateway = try smsGateway()
         configuration.mailTransport = try mailTransport(issuer: configuration.issuer)
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
@@ -231,6 +246,34 @@ extension ServeCommand {
         }
         if let value = try setting(forwardAuthPasswordOnly, "FORWARD_AUTH_PASSWORD_ONLY", Bool.init) {
             configuration.forwardAuthAllowsPasswordOnly = value
+        }
+    }
+
+    /// `--rp-id` and `--origin` (issue 17), checked against each other at start-up: browsers refuse a
+    /// ceremony whose RP ID is not the origin's host or a parent domain of it (W3C WebAuthn §5.1.4),
+    /// so a mismatch would only show as every key failing.
+    func applyWebAuthn(to configuration: inout ServerConfiguration) throws {
+        if let value = try setting(rpID, "RP_ID", { $0 }) {
+            let id = value.lowercased()
+            guard !id.isEmpty, !id.hasPrefix("."), !id.hasSuffix("."),
+                id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":") })
+            else { throw ValidationError("--rp-id must be a domain such as example.com (no scheme, port or path)") }
+            configuration.webAuthnRPID = id
+        }
+        let given = origins.isEmpty ? (environment("ORIGIN")?.split(separator: ",").map(String.init) ?? []) : origins
+        var list: [String] = []
+        for entry in given.flatMap({ $0.split(separator: ",") }).map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            guard let origin = ServerConfiguration.origin(of: entry), origin == entry.lowercased() || origin + "/" == entry.lowercased(),
+                entry.hasPrefix("https://") || entry.hasPrefix("http://")
+            else { throw ValidationError("--origin must be an origin such as https://auth.example.com (scheme, host and port only), not '\(entry)'") }
+            list.append(origin)
+        }
+        configuration.webAuthnOrigins = list
+        for origin in configuration.resolvedOrigins() where !ServerConfiguration.fits(origin: origin, rpID: configuration.resolvedRPID) {
+            throw ValidationError("--rp-id \(configuration.resolvedRPID) must be the host of --origin \(origin) or a domain it is under")
+        }
+        if configuration.resolvedOrigins().isEmpty {
+            throw ValidationError("no origin fits --rp-id \(configuration.resolvedRPID): give --origin")
         }
     }
 

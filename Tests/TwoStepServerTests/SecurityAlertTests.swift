@@ -22,6 +22,7 @@ struct SecurityAlertTests {
         let listed: Set<SecurityEventKind> = [
             .twoFactorEnabled, .twoFactorDisabled, .operatorReset, .recoveryPhoneAdded, .recoveryPhoneChanged, .recoveryPhoneRemoved,
             .recoveryCodesGenerated, .recoveryCodeUsed, .deviceTrusted, .lockedOut, .passwordChanged, .passwordReset,
+            .securityKeyAdded, .securityKeyRemoved, .securityKeyCloneSuspected,
         ]
         #expect(alerted == listed)
     }

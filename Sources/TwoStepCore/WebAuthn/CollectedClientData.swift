@@ -55,9 +55,11 @@ public struct CollectedClientData: Sendable, Equatable {
     }
 }
 
-/// Base64url without padding (RFC 4648 §5), as WebAuthn encodes challenges; strict, so one
-/// challenge has exactly one encoding.
-enum Base64URL {
+/// Base64url without padding (RFC 4648 §5), as WebAuthn encodes challenges, credential ids and
+/// every binary member of its JSON forms; strict, so one value has exactly one encoding.
+public enum Base64URL {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String { bytes.base64URLEncoded() }
+
     private static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() {
@@ -66,7 +68,8 @@ enum Base64URL {
         return table
     }()
 
-    static func decode(_ text: String) -> [UInt8]? {
+    /// The bytes, or `nil` for anything but canonical unpadded base64url.
+    public static func decode(_ text: String) -> [UInt8]? {
         var output: [UInt8] = []
         var buffer: UInt32 = 0
         var bits = 0

@@ -19,6 +19,7 @@ extension API {
         switch method {
         case .factor(let kind): name(of: kind)
         case .recoveryCode: "recovery_code"
+        case .securityKey: "security_key"
         }
     }
 

@@ -17,6 +17,8 @@ public final class ServerMetrics: Sendable {
     enum Method: String, CaseIterable, Sendable {
         case totp, sms
         case recoveryCode = "recovery_code"
+        /// A security key or passkey (issue 17).
+        case securityKey = "security_key"
         /// A wrong code of an account with several methods, or a check refused before any was tried.
         case unknown
     }
@@ -49,6 +51,7 @@ public final class ServerMetrics: Sendable {
     enum Enrolment: String, CaseIterable, Sendable {
         case totp, sms
         case recoveryPhone = "recovery_phone"
+        case securityKey = "security_key"
     }
 
     /// The two routes whose durations are histograms: signing in (password and code steps, pages

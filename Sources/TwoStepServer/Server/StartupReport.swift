@@ -26,7 +26,14 @@ public enum StartupReport {
         let development = [configuration.insecureCookies ? "insecure cookies" : nil, configuration.devOutbox ? "dev outbox" : nil].compactMap { $0 }
         let devMode = development.isEmpty ? "off" : "on (" + development.joined(separator: ", ") + ")"
         return "TwoStep listening on http://\(configuration.host):\(port)/; database: "
-            + Database.describe(url: configuration.resolvedDatabaseURL) + "; SMS gateway: " + gatewayName(configuration) + "; dev mode: " + devMode
+            + Database.describe(url: configuration.resolvedDatabaseURL) + "; " + webAuthn(configuration, port: port) + "; SMS gateway: "
+            + gatewayName(configuration) + "; dev mode: " + devMode
+    }
+
+    /// Where security keys and passkeys work (issue 17): a key registered under one RP ID never works
+    /// under another, so an operator must see which one is in use.
+    static func webAuthn(_ configuration: ServerConfiguration, port: Int) -> String {
+        "WebAuthn RP ID: \(configuration.resolvedRPID), origins: " + configuration.resolvedOrigins(port: port).joined(separator: " ")
     }
 
     static func gatewayName(_ configuration: ServerConfiguration) -> String {

@@ -15,6 +15,8 @@ struct EmailService: Sendable {
     let composer: MailComposer
     let lockout: LockoutService
     let twoFactor: TwoFactorService
+    /// A security key is a second factor of a reset too (issue 17).
+    let keys: WebAuthnService
     let accounts: AccountService
     let sessions: SessionService
     let now: Now
@@ -197,6 +199,31 @@ struct EmailService: Sendable {
         let verification = try await twoFactor.verify(code, user: user)
         guard case .accepted = verification else { return .refused(verification) }
         return try await store.markSecondFactor(emailTokenID: link.id, at: now().unixTime) ? .accepted : .invalid
+    }
+
+    /// The options for giving a reset's second factor with a security key, bound to the link (the
+    /// person is not signed in: the link's token is the one secret their browser holds). `nil` when the
+    /// link is not usable or the account has no key.
+    func resetKeyOptions(token: String) async throws -> String? {
+        guard let link = try await store.usableEmailToken(hash: RandomToken.hash(token), purpose: .reset, at: now().unixTime),
+            let user = try await store.user(id: link.userID)
+        else { return nil }
+        return try await keys.authenticationOptions(user: user, binding: .resetLink(token: token))
+    }
+
+    /// The reset's second factor with a security key (`credential.toJSON()` of the assertion), through
+    /// the one key verification path with the lockout of wrong codes.
+    func resetSecondFactorWithKey(token: String, responseJSON: String) async throws -> SecondFactorResult {
+        guard let link = try await store.usableEmailToken(hash: RandomToken.hash(token), purpose: .reset, at: now().unixTime),
+            let user = try await store.user(id: link.userID)
+        else { return .invalid }
+        switch try await keys.verifyAssertion(user: user, binding: .resetLink(token: token), responseJSON: responseJSON) {
+        case .accepted:
+            return try await store.markSecondFactor(emailTokenID: link.id, at: now().unixTime) ? .accepted : .invalid
+        // Not counted (nothing was compared), and told like a wrong key.
+        case .malformed: return .refused(.rejected(retryAt: nil))
+        case .refused(let verification): return .refused(verification)
+        }
     }
 
     /// Texts a code for the reset's second factor.

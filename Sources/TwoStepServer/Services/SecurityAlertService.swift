@@ -44,11 +44,16 @@ struct SecurityAlertService: Sendable {
         case .lockedOut: Alert(subject: "Sign-in attempts were blocked", what: "Too many wrong attempts: signing in is blocked for a while")
         case .passwordChanged: Alert(subject: "Your password was changed", what: "Your password was changed")
         case .passwordReset: Alert(subject: "Your password was reset", what: "Your password was reset with a link sent by e-mail")
+        case .securityKeyAdded: Alert(subject: "A security key was added", what: "A security key or passkey was added to your account")
+        case .securityKeyRemoved: Alert(subject: "A security key was removed", what: "A security key or passkey was removed from your account")
+        // A copied key is someone else holding your second factor: worth a mail although the sign-in was refused.
+        case .securityKeyCloneSuspected:
+            Alert(subject: "A security key may have been copied", what: "A sign-in with one of your security keys was refused: the key may have been copied")
         // The old address is told by `EmailService.verify` when the new one takes over: the new
         // one has just proven itself and needs no alert.
         case .emailChanged: nil
         case .signedUp, .signedIn, .signInFailed, .passwordFailed, .secondFactorFailed, .secondFactorReplayed, .deviceRevoked,
-            .recoveryCodesShown, .apiKeyLinked, .signedOutEverywhere, .operatorUnlock, .emailVerified:
+            .recoveryCodesShown, .apiKeyLinked, .signedOutEverywhere, .operatorUnlock, .emailVerified, .securityKeyRenamed:
             nil
         // Operator actions on no account (issue 16): in the audit trail, nobody's mailbox.
         case .apiKeyCreated, .apiKeyRevoked, .masterKeyRotated, .usersImported, .databaseBackedUp, .databaseRestored: nil

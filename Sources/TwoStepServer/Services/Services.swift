@@ -13,6 +13,8 @@ struct Services: Sendable {
     let recoveryCodes: RecoveryCodeService
     let smsCodes: SMSCodeService
     let twoFactor: TwoFactorService
+    /// Security keys and passkeys (issue 17).
+    let webAuthn: WebAuthnService
     /// Attempt budgets, and the operator's unlock (`lockout.unlock(user)`).
     let lockout: LockoutService
     let signIns: SignInService
@@ -88,7 +90,18 @@ struct Services: Sendable {
             metrics: parts.metrics,
             now: now
         )
-        signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices)
+        webAuthn = WebAuthnService(
+            store: store,
+            relyingParty: configuration.relyingParty,
+            relyingPartyName: configuration.issuer,
+            twoFactor: twoFactor,
+            sessions: sessions,
+            devices: devices,
+            metrics: parts.metrics,
+            now: now,
+            logger: logger
+        )
+        signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, keys: webAuthn)
         apiKeys = APIKeyService(store: store, now: now)
         serviceAccounts = ServiceAccountService(store: store, accounts: accounts)
         enrolments = EnrolmentService(twoFactor: twoFactor, devices: devices, sessions: sessions)
@@ -111,6 +124,7 @@ struct Services: Sendable {
             composer: composer,
             lockout: lockout,
             twoFactor: twoFactor,
+            keys: webAuthn,
             accounts: accounts,
             sessions: sessions,
             now: now

@@ -91,6 +91,10 @@ struct SessionService: Sendable {
         case generateRecoveryCodes
         /// A new e-mail address: it receives reset links, so it is a way into the account (issue 15).
         case changeEmail
+        /// Adding a security key or passkey (issue 17): a new method, as `addMethod`.
+        case addSecurityKey
+        /// Removing one: a method less, as the recovery phone's removal.
+        case removeSecurityKey
     }
 
     enum SensitiveChangeAccess: Equatable {
@@ -103,7 +107,7 @@ struct SessionService: Sendable {
     /// pages and the API render the answer their own way.
     func access(for change: SensitiveChange, in session: Session) -> SensitiveChangeAccess {
         switch change {
-        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail:
+        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail, .addSecurityKey, .removeSecurityKey:
             (session.reauthenticatedUntil ?? 0) > now().unixTime ? .allowed : .reauthenticationRequired
         }
     }

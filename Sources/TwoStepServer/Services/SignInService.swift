@@ -9,6 +9,8 @@ struct SignInService: Sendable {
     let sessions: SessionService
     let twoFactor: TwoFactorService
     let devices: TrustedDeviceService
+    /// Security keys and passkeys (issue 17).
+    let keys: WebAuthnService
 
     enum Outcome {
         /// Wrong e-mail address or password: never which (SPEC F1).
@@ -71,8 +73,21 @@ struct SignInService: Sendable {
         switch method {
         case .factor(.totp), .recoveryCode: ["pwd", "otp", multiFactor]
         case .factor(.sms), .factor(.recoveryPhone): ["pwd", "sms", multiFactor]
+        case .securityKey(let synced): ["pwd", keyMethod(synced: synced), multiFactor]
         }
     }
+
+    /// RFC 8176 §2: `hwk` is proof of possession of a hardware-secured key, `swk` of a software-secured
+    /// one. A key the authenticator reports as backed up (synced passkeys) exists outside any one piece
+    /// of hardware, so it is `swk`; every other key is `hwk`.
+    static func keyMethod(synced: Bool) -> String { synced ? "swk" : "hwk" }
+
+    /// A passkey sign-in (no password, no code): the key, `user`, and `mfa`. The authenticator verified
+    /// the person (PIN or biometric: the UV flag) but does not say how, so neither `pin` nor `fpt` can
+    /// be claimed; `user` (RFC 8176: a user presence test, which the UP flag proves) is the most that
+    /// can be said. It is `mfa` because a key that verifies its user is a multi-factor cryptographic
+    /// authenticator (NIST SP 800-63B §5.1.9): something you have unlocked by something you know or are.
+    static func passkeyMethods(synced: Bool) -> [String] { [keyMethod(synced: synced), "user", multiFactor] }
 
     enum Return: Equatable {
         /// Show the sign-in form (not signed in, or a second factor is owed for this address).
@@ -101,10 +116,108 @@ struct SignInService: Sendable {
     func completeSecondFactor(session: Session, user: User, code: String, trustDevice: Bool, userAgent: String) async throws -> CodeOutcome {
         let verification = try await twoFactor.verify(code, user: user)
         guard case .accepted(let method) = verification else { return .refused(verification) }
-        let id = try await sessions.start(userID: user.id, stage: .signedIn, methods: Self.methods(method), userAgent: userAgent, replacing: session)
-        try await accounts.recordSignIn(user, method: "password and " + Self.describe(method))
+        return try await secondFactorPassed(session: session, user: user, method: method, trustDevice: trustDevice, userAgent: userAgent)
+    }
+
+    /// The session is signed in with a second factor: a new id, the method references, the activity
+    /// entry, and "Trust this device" if asked. Codes and security keys end here alike.
+    private func secondFactorPassed(session: Session, user: User, method: TwoFactorService.Method, trustDevice: Bool, userAgent: String)
+        async throws -> CodeOutcome
+    {
+        let id = try await signedIn(user, methods: Self.methods(method), describe: "password and " + Self.describe(method), userAgent: userAgent, replacing: session)
         let deviceToken = trustDevice ? try await devices.trust(user: user, userAgent: userAgent) : nil
         return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)
+    }
+
+    /// A signed-in session in place of `old` (session fixation), and the sign-in in the activity list.
+    private func signedIn(_ user: User, methods: [String], describe: String, userAgent: String, replacing old: Session?) async throws -> String {
+        let id = try await sessions.start(userID: user.id, stage: .signedIn, methods: methods, userAgent: userAgent, replacing: old)
+        try await accounts.recordSignIn(user, method: describe)
+        return id
+    }
+
+    enum KeyOutcome {
+        /// Signed in, as with a code (`CodeOutcome.signedIn`).
+        case signedIn(sessionID: String, method: TwoFactorService.Method, deviceToken: String?)
+        /// Not an authentication response at all: a 400 or form error; nothing was counted.
+        case malformed(String)
+        /// Refused, counted like a wrong code.
+        case refused(TwoFactorService.Verification)
+    }
+
+    /// The second step with a security key: the assertion for the challenge this half-way session was
+    /// given (`WebAuthnService.authenticationOptions(user:session:)`).
+    /// - Parameter responseJSON: `credential.toJSON()` of `navigator.credentials.get`, as JSON text.
+    func completeSecondFactorWithKey(session: Session, user: User, responseJSON: String, trustDevice: Bool, userAgent: String) async throws
+        -> KeyOutcome
+    {
+        try await keyOutcome(try await keys.verifyAssertion(user: user, binding: .session(session), responseJSON: responseJSON)) { method in
+            try await secondFactorPassed(session: session, user: user, method: method, trustDevice: trustDevice, userAgent: userAgent)
+        }
+    }
+
+    /// The same with the response decoded from a JSON body (the API).
+    func completeSecondFactorWithKey(
+        session: Session,
+        user: User,
+        response: WebAuthnService.AuthenticationResponse,
+        trustDevice: Bool,
+        userAgent: String
+    ) async throws -> KeyOutcome {
+        try await keyOutcome(try await keys.verifyAssertion(user: user, binding: .session(session), response: response)) { method in
+            try await secondFactorPassed(session: session, user: user, method: method, trustDevice: trustDevice, userAgent: userAgent)
+        }
+    }
+
+    private func keyOutcome(_ result: WebAuthnService.AssertionResult, passed: (TwoFactorService.Method) async throws -> CodeOutcome) async throws
+        -> KeyOutcome
+    {
+        switch result {
+        case .malformed(let why): return .malformed(why)
+        case .refused(let verification): return .refused(verification)
+        case .accepted(_, _, let method):
+            switch try await passed(method) {
+            case .signedIn(let id, let method, let deviceToken): return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)
+            case .refused(let verification): return .refused(verification)
+            }
+        }
+    }
+
+    enum PasskeyOutcome {
+        /// Signed in without password or code; `sessionID` is the new session's secret id.
+        case signedIn(User, sessionID: String)
+        case malformed(String)
+        case refused(TwoFactorService.Verification)
+    }
+
+    /// Signs in with a passkey alone (issue 17): the signed-in session a completed second factor
+    /// makes, in place of any session the browser had.
+    /// - Parameters:
+    ///   - binding: What the options were bound to (`.browser(secret:)`: the CSRF cookie on the pages,
+    ///     the API's ceremony token).
+    ///   - responseJSON: `credential.toJSON()` of `navigator.credentials.get`, as JSON text.
+    func signInWithPasskey(binding: WebAuthnService.Binding, responseJSON: String, userAgent: String, replacing old: Session?) async throws
+        -> PasskeyOutcome
+    {
+        try await passkeyOutcome(try await keys.verifyPasskey(binding: binding, responseJSON: responseJSON), userAgent: userAgent, replacing: old)
+    }
+
+    /// The same with the response decoded from a JSON body (the API).
+    func signInWithPasskey(binding: WebAuthnService.Binding, response: WebAuthnService.AuthenticationResponse, userAgent: String, replacing old: Session?)
+        async throws -> PasskeyOutcome
+    {
+        try await passkeyOutcome(try await keys.verifyPasskey(binding: binding, response: response), userAgent: userAgent, replacing: old)
+    }
+
+    private func passkeyOutcome(_ result: WebAuthnService.AssertionResult, userAgent: String, replacing old: Session?) async throws -> PasskeyOutcome {
+        switch result {
+        case .malformed(let why): return .malformed(why)
+        case .refused(let verification): return .refused(verification)
+        case .accepted(let user, _, let method):
+            guard case .securityKey(let synced) = method else { return .refused(.rejected(retryAt: nil)) }
+            let id = try await signedIn(user, methods: Self.passkeyMethods(synced: synced), describe: "passkey", userAgent: userAgent, replacing: old)
+            return .signedIn(user, sessionID: id)
+        }
     }
 
     static func describe(_ method: TwoFactorService.Method) -> String {
@@ -113,6 +226,7 @@ struct SignInService: Sendable {
         case .factor(.sms): "security code (SMS)"
         case .factor(.recoveryPhone): "security code (recovery phone)"
         case .recoveryCode: "recovery code"
+        case .securityKey: "security key"
         }
     }
 

@@ -10,6 +10,7 @@ import TwoStepStore
 struct TwoFactorService: Sendable {
     /// Factors, the per-account failure count, and what turning 2FA off removes (devices, codes).
     typealias Storage = FactorRepository & UserRepository & TrustedDeviceRepository & RecoveryCodeRepository & SecurityEventRepository
+        & WebAuthnRepository
     let store: any Storage
     let keyRing: KeyRing
     let issuer: String
@@ -33,9 +34,10 @@ struct TwoFactorService: Sendable {
         try await store.factors(userID: user.id).filter(\.isConfirmed)
     }
 
-    /// Whether a primary method (app or SMS) is on; a recovery phone alone is only a fallback.
+    /// Whether a primary method (app, SMS or a security key) is on; a recovery phone alone is only a fallback.
     func isEnabled(for user: User) async throws -> Bool {
-        try await confirmedFactors(of: user).contains { $0.kind != .recoveryPhone }
+        if try await confirmedFactors(of: user).contains(where: { $0.kind != .recoveryPhone }) { return true }
+        return try await !store.webAuthnCredentials(userID: user.id).isEmpty
     }
 
     /// The confirmed factor of a kind, if any.
@@ -51,9 +53,13 @@ struct TwoFactorService: Sendable {
         let smsPhone: String?
         /// The masked recovery phone, if there is one.
         let recoveryPhone: String?
+        /// How many security keys (passkeys included) are registered (issue 17).
+        var securityKeys = 0
+        /// How many of them are passkeys.
+        var passkeys = 0
 
-        /// Whether a primary method (app or SMS) is on; a recovery phone alone is only a fallback.
-        var enabled: Bool { method != nil }
+        /// Whether a primary method (app, SMS or a security key) is on; a recovery phone alone is only a fallback.
+        var enabled: Bool { method != nil || securityKeys > 0 }
 
         /// The primary method, the app before SMS.
         var method: FactorKind? {
@@ -66,7 +72,14 @@ struct TwoFactorService: Sendable {
         func masked(_ kind: FactorKind) -> String? {
             factors.first { $0.kind == kind }?.phone.flatMap(PhoneNumber.init)?.masked
         }
-        return Status(kinds: factors.map(\.kind), smsPhone: masked(.sms), recoveryPhone: masked(.recoveryPhone))
+        let keys = try await store.webAuthnCredentials(userID: user.id)
+        return Status(
+            kinds: factors.map(\.kind),
+            smsPhone: masked(.sms),
+            recoveryPhone: masked(.recoveryPhone),
+            securityKeys: keys.count,
+            passkeys: keys.filter(\.isPasskey).count
+        )
     }
 
     /// Whether a code texted at sign-in is out and still usable (the page then offers "Resend code").
@@ -307,7 +320,7 @@ struct TwoFactorService: Sendable {
     }
 
     /// A method is on: an account an operator reset may do everything again.
-    private func methodEnrolled(_ user: User) async throws {
+    func methodEnrolled(_ user: User) async throws {
         if user.enrolmentRequired { try await store.setEnrolmentRequired(false, userID: user.id) }
     }
 
@@ -334,6 +347,9 @@ struct TwoFactorService: Sendable {
         case factor(FactorKind)
         /// A recovery code, with how many unused ones are left.
         case recoveryCode(remaining: Int)
+        /// A security key or passkey (issue 17); `synced` when the authenticator reported the key as
+        /// backed up (W3C WebAuthn L3 §6.1.3, BS flag): it then lives outside any one device.
+        case securityKey(synced: Bool)
     }
 
     enum Verification: Equatable {
@@ -366,15 +382,77 @@ struct TwoFactorService: Sendable {
     ///   - apiKey: The relying service's key name on `/validate`; otherwise the source is the
     ///     request's client address (`RequestOrigin`).
     func verify(_ code: String, user: User, factors known: [Factor]? = nil, apiKey: String? = nil) async throws -> Verification {
+        if let recoveryCode = RecoveryCode(code) {
+            return try await attempt(user: user, kind: .recoveryCode, apiKey: apiKey) { _, _ in
+                guard let remaining = try await recoveryCodes.use(recoveryCode, user: user) else { return .rejected() }
+                // A recovery code also ends a lock of the codes (NIST SP 800-63B §5.2.2).
+                return .accepted(.recoveryCode(remaining: remaining), clearing: [.codes(userID: user.id), .recoveryCodes(userID: user.id)])
+            }
+        }
+        return try await attempt(user: user, kind: .code, apiKey: apiKey) { time, method in
+            let factors: [Factor]
+            if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
+            let methods = Set(factors.map { $0.kind == .totp ? ServerMetrics.Method.totp : .sms })
+            if methods.count == 1, let only = methods.first { method = only }
+            var replayed = false
+            for factor in factors {
+                switch try await check(code, factor: factor, user: user, at: time) {
+                case .accepted:
+                    method = factor.kind == .totp ? .totp : .sms
+                    return .accepted(.factor(factor.kind), clearing: [.codes(userID: user.id)])
+                case .replayed: replayed = true
+                case .rejected: break
+                }
+            }
+            return replayed ? .replayed : .rejected()
+        }
+    }
+
+    /// What was attempted, for the budget, the metrics and the activity list.
+    enum AttemptKind: Equatable {
+        /// An app, SMS or recovery-phone code.
+        case code
+        case recoveryCode
+        /// A security key's signed answer (issue 17): it shares the codes' budget, so a key adds no
+        /// second allowance of guesses.
+        case securityKey
+    }
+
+    /// What one comparison came to, before the bookkeeping.
+    enum AttemptCheck {
+        /// Passed; the budgets to clear.
+        case accepted(Method, clearing: [LockoutService.Budget])
+        /// A proof that was right once and has been used already.
+        case replayed
+        /// Wrong; `detail` says why, for the activity list, when it is more than "wrong".
+        case rejected(detail: String? = nil)
+    }
+
+    /// The bookkeeping every second-factor attempt goes through, codes and security keys alike, so a
+    /// new kind of proof cannot skip a rule: the source's token, the reservation against the
+    /// account's budget *before* `check` compares anything, clearing on success, and on failure the
+    /// event, the metrics and the wait or lock.
+    /// - Parameter check: Compares the proof, at the time given; may set the metrics' method once
+    ///   it knows it.
+    func attempt(
+        user: User,
+        kind: AttemptKind,
+        apiKey: String? = nil,
+        check: (Date, inout ServerMetrics.Method) async throws -> AttemptCheck
+    ) async throws -> Verification {
         let time = now()
-        let recoveryCode = RecoveryCode(code)
         // Each outcome is counted once, by method and result (issue 16: twostep_second_factor_checks_total).
-        var method: ServerMetrics.Method = recoveryCode != nil ? .recoveryCode : .unknown
+        var method: ServerMetrics.Method =
+            switch kind {
+            case .code: .unknown
+            case .recoveryCode: .recoveryCode
+            case .securityKey: .securityKey
+            }
         func counted(_ verification: Verification, _ result: ServerMetrics.CheckResult) -> Verification {
             metrics.secondFactorCheck(method, result)
             return verification
         }
-        let budget: LockoutService.Budget = recoveryCode != nil ? .recoveryCodes(userID: user.id) : .codes(userID: user.id)
+        let budget: LockoutService.Budget = kind == .recoveryCode ? .recoveryCodes(userID: user.id) : .codes(userID: user.id)
         let address = RequestOrigin.clientAddress
         let source: LockoutService.Source? =
             if let apiKey { .apiKey(name: apiKey) } else if !address.isEmpty { .codesFromAddress(address) } else { nil }
@@ -404,43 +482,41 @@ struct TwoFactorService: Sendable {
             if tokenTaken, let source { try await attempts.giveBack(source, at: time) }
         }
 
+        let outcome = try await check(time, &method)
         var replayed = false
-        if let recoveryCode {
-            if let remaining = try await recoveryCodes.use(recoveryCode, user: user) {
-                // A recovery code also ends a lock of the codes (NIST SP 800-63B §5.2.2).
-                try await succeeded([.codes(userID: user.id), .recoveryCodes(userID: user.id)])
-                return counted(.accepted(.recoveryCode(remaining: remaining)), .valid)
-            }
-        } else {
-            let factors: [Factor]
-            if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
-            let methods = Set(factors.map { $0.kind == .totp ? ServerMetrics.Method.totp : .sms })
-            if methods.count == 1, let only = methods.first { method = only }
-            for factor in factors {
-                switch try await check(code, factor: factor, user: user, at: time) {
-                case .accepted:
-                    try await succeeded([budget])
-                    method = factor.kind == .totp ? .totp : .sms
-                    return counted(.accepted(.factor(factor.kind)), .valid)
-                case .replayed: replayed = true
-                case .rejected: break
-                }
-            }
+        var detail: String?
+        switch outcome {
+        case .accepted(let passed, let budgets):
+            try await succeeded(budgets)
+            return counted(.accepted(passed), .valid)
+        case .replayed: replayed = true
+        case .rejected(let why): detail = why
         }
 
+        let wrong =
+            switch kind {
+            case .code: "wrong code"
+            case .recoveryCode: "wrong recovery code"
+            case .securityKey: "security key refused"
+            }
         try await store.recordEvent(
             userID: user.id,
             kind: replayed ? .secondFactorReplayed : .secondFactorFailed,
-            detail: replayed ? "a code that was already used" : recoveryCode != nil ? "wrong recovery code" : "wrong code",
+            detail: replayed ? "a code that was already used" : detail.map { wrong + ": " + $0 } ?? wrong,
             at: time.unixTime
         )
-        let what = recoveryCode != nil ? "wrong recovery codes" : "wrong codes"
+        let what =
+            switch kind {
+            case .code: "wrong codes"
+            case .recoveryCode: "wrong recovery codes"
+            case .securityKey: "refused security keys"
+            }
         let result: ServerMetrics.CheckResult = replayed ? .replayed : .wrong
         switch attempts.afterFailure(budget, reserved: reserved, at: time) {
         case .allowed:
             return counted(.rejected(retryAt: nil), result)
         case .wait(let retryAt):
-            metrics.lockoutStarted(recoveryCode != nil ? .recoveryCodes : .codes)
+            metrics.lockoutStarted(kind == .recoveryCode ? .recoveryCodes : .codes)
             try await store.recordEvent(
                 userID: user.id,
                 kind: .lockedOut,
@@ -449,7 +525,7 @@ struct TwoFactorService: Sendable {
             )
             return counted(.rejected(retryAt: retryAt), result)
         case .locked:
-            metrics.lockoutStarted(recoveryCode != nil ? .recoveryCodes : .codes)
+            metrics.lockoutStarted(kind == .recoveryCode ? .recoveryCodes : .codes)
             try await store.recordEvent(userID: user.id, kind: .lockedOut, detail: "\(reserved.consecutive) \(what): locked", at: time.unixTime)
             return counted(.locked, result)
         }
@@ -523,6 +599,8 @@ struct TwoFactorService: Sendable {
         let proof = try await prove(user: user, password: password, code: code, for: .disable)
         guard proof == .confirmed else { return .refused(proof) }
         try await store.deleteFactors(userID: user.id)
+        // Security keys and passkeys are methods too: off means none is left to sign in with.
+        try await store.deleteWebAuthnCredentials(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
         try await store.recordEvent(
@@ -552,6 +630,8 @@ struct TwoFactorService: Sendable {
     /// - Parameter actor: Who ran it (recorded in the security activity).
     func operatorReset(user: User, actor: String) async throws {
         try await store.deleteFactors(userID: user.id)
+        // A lost or stolen key is a reason for the reset: it must not sign in afterwards.
+        try await store.deleteWebAuthnCredentials(userID: user.id)
         try await store.deleteTrustedDevices(userID: user.id)
         try await store.deleteRecoveryCodes(userID: user.id)
         try await attempts.unlock(user)

@@ -107,6 +107,10 @@ struct TwoFactorController: Sendable {
         case .emailVerified: "E-mail address confirmed"
         case .emailChanged: "E-mail address changed"
         case .passwordReset: "Password reset by e-mail"
+        case .securityKeyAdded: "Security key added"
+        case .securityKeyRenamed: "Security key renamed"
+        case .securityKeyRemoved: "Security key removed"
+        case .securityKeyCloneSuspected: "Security key refused: it may have been copied"
         // Operator actions on no account: in the audit trail, never in an account's list.
         case .apiKeyCreated: "API key created"
         case .apiKeyRevoked: "API key revoked"
