@@ -101,7 +101,12 @@ extension SQLStore {
         ).run()
     }
 
-    public func consumeWebAuthnChallenge(hash: String, purpose: WebAuthnChallengePurpose, binding: String, at time: UnixTime) async throws
+    public func consumeWebAuthnChallenge(
+        hash: String,
+        purpose: WebAuthnChallengePurpose,
+        binding: String,
+        at time: UnixTime
+    ) async throws
         -> WebAuthnChallenge?
     {
         // One conditional DELETE: of concurrent finishes of one ceremony exactly one gets the row

@@ -32,7 +32,12 @@ public protocol WebAuthnRepository: Sendable {
     /// Uses a challenge up: deletes it if it has this purpose and binding and has not expired, in one
     /// conditional statement, so of concurrent finishes (on any number of instances) exactly one gets it.
     /// - Returns: The challenge as it was, or `nil`.
-    func consumeWebAuthnChallenge(hash: String, purpose: WebAuthnChallengePurpose, binding: String, at time: UnixTime) async throws
+    func consumeWebAuthnChallenge(
+        hash: String,
+        purpose: WebAuthnChallengePurpose,
+        binding: String,
+        at time: UnixTime
+    ) async throws
         -> WebAuthnChallenge?
     /// Removes challenges that ended before `time`.
     func deleteExpiredWebAuthnChallenges(before time: UnixTime) async throws

@@ -11,7 +11,12 @@ import WebAuthnTestSupport
 @Suite("WebAuthn service")
 struct WebAuthnServiceTests {
     /// The assertion options of a session that owes its second factor.
-    static func options(_ server: TestServer, _ user: User, _ session: Session, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    static func options(
+        _ server: TestServer,
+        _ user: User,
+        _ session: Session,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> String
     {
         try #require(try await server.services.webAuthn.authenticationOptions(user: user, session: session), sourceLocation: sourceLocation)
@@ -42,7 +47,12 @@ struct WebAuthnServiceTests {
             #expect(base64URL(handle).count == 32 && !handle.contains("ann"), "a random handle, not the address")
             #expect(try base64URL(#require(parsed["challenge"] as? String)).count >= 16)
 
-            let result = try await keys.finishRegistration(user: enrolling, session: session, name: "  YubiKey 5  ", responseJSON: try key.register(options))
+            let result = try await keys.finishRegistration(
+                user: enrolling,
+                session: session,
+                name: "  YubiKey 5  ",
+                responseJSON: try key.register(options)
+            )
             guard case .registered(let stored, let turnedOn, nil) = result else {
                 Issue.record("not registered: \(result)")
                 return
@@ -99,7 +109,11 @@ struct WebAuthnServiceTests {
             #expect(try await server.services.devices.isTrusted(token: deviceToken, user: user))
             let used = try #require(try await server.store.webAuthnCredential(credentialID: stored.credentialID))
             #expect(used.signCount == 1 && used.lastUsedAt == server.clock.now.unixTime)
-            #expect(try await server.store.events(userID: user.id, limit: 10).contains { $0.kind == .signedIn && $0.detail == "password and security key" })
+            #expect(
+                try await server.store.events(userID: user.id, limit: 10).contains {
+                    $0.kind == .signedIn && $0.detail == "password and security key"
+                }
+            )
         }
     }
 
@@ -202,13 +216,16 @@ struct WebAuthnServiceTests {
                     }
                 ),
                 ("another account's key", { options, _, _ in try bobsKey.assert(options) }),
-                ("a bad signature", { options, _, _ in
-                    var answer = try SoftKey.object(try key.assert(options))
-                    var response = answer["response"] as! [String: Any]
-                    response["signature"] = base64URLString(try key.authenticator.sign(Array("something else".utf8)))
-                    answer["response"] = response
-                    return SoftKey.string(answer)
-                }),
+                (
+                    "a bad signature",
+                    { options, _, _ in
+                        var answer = try SoftKey.object(try key.assert(options))
+                        var response = answer["response"] as! [String: Any]
+                        response["signature"] = base64URLString(try key.authenticator.sign(Array("something else".utf8)))
+                        answer["response"] = response
+                        return SoftKey.string(answer)
+                    }
+                ),
             ]
             for (index, attack) in attacks.enumerated() {
                 // Past any wait the earlier failures started, with a fresh password step.
@@ -227,7 +244,8 @@ struct WebAuthnServiceTests {
             server.clock.advance(2 * 3600)
             let (user, waiting) = try await server.halfSignedIn("ann@example.com")
             let options = try await Self.options(server, user, waiting)
-            guard case .accepted = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: try key.assert(options)) else {
+            guard case .accepted = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: try key.assert(options))
+            else {
                 Issue.record("the genuine key was refused")
                 return
             }
@@ -280,7 +298,9 @@ struct WebAuthnServiceTests {
             let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        if case .accepted = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: answer) { return true }
+                        if case .accepted = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: answer) {
+                            return true
+                        }
                         return false
                     }
                 }
@@ -350,7 +370,10 @@ struct WebAuthnServiceTests {
             let (user, session) = try await server.signedIn("ann@example.com")
             let first = try await server.addKey(try SoftKey(), user: user, session: session, name: "First")
             let second = try await server.addKey(try SoftKey(), user: user, session: session, name: "Second")
-            #expect(try await keys.rename(credentialID: first.id, user: user, name: "   ") == .invalidName("give the key a name, such as \u{201C}YubiKey 5\u{201D}"))
+            #expect(
+                try await keys.rename(credentialID: first.id, user: user, name: "   ")
+                    == .invalidName("give the key a name, such as \u{201C}YubiKey 5\u{201D}")
+            )
             #expect(try await keys.rename(credentialID: first.id, user: user, name: String(repeating: "x", count: 65)) != .renamed)
             #expect(try await keys.rename(credentialID: first.id, user: user, name: "a\u{0007}b") != .renamed)
             #expect(try await keys.rename(credentialID: first.id, user: user, name: " Office key ") == .renamed)
@@ -393,7 +416,10 @@ struct WebAuthnServiceTests {
             let (bob, bobSession) = try await server.signedIn("bob@example.com")
             try await server.addKey(bobKey, user: bob, session: bobSession, passkey: true)
             let options = try await keys.passkeyOptions(browserSecret: "b")
-            let result = try await keys.verifyPasskey(binding: .browser(secret: "b"), responseJSON: try key.assert(options, userHandle: bobKey.userHandle))
+            let result = try await keys.verifyPasskey(
+                binding: .browser(secret: "b"),
+                responseJSON: try key.assert(options, userHandle: bobKey.userHandle)
+            )
             guard case .refused(.rejected) = result else {
                 Issue.record("\(result)")
                 return

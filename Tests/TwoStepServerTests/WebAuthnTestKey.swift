@@ -49,7 +49,12 @@ final class SoftKey: @unchecked Sendable {
         let passkey = selection?["residentKey"] as? String == "required"
         userHandle = (parsed["user"] as? [String: Any])?["id"] as? String
         let flags = flags ?? (TestAuthenticator.flagUP | TestAuthenticator.flagAT | (passkey ? TestAuthenticator.flagUV : 0))
-        let authData = TestAuthenticator.authenticatorData(rpID: rpID, flags: flags, signCount: signCount, attested: authenticator.attestedCredentialData)
+        let authData = TestAuthenticator.authenticatorData(
+            rpID: rpID,
+            flags: flags,
+            signCount: signCount,
+            attested: authenticator.attestedCredentialData
+        )
         signCount += 1
         let clientData = TestAuthenticator.clientData(type: type, challenge: challenge ?? asked, origin: origin)
         return Self.string([
@@ -139,7 +144,11 @@ extension TestServer {
     }
 
     /// The password step of a sign-in, leaving a session that owes its second factor.
-    func halfSignedIn(_ email: String, password: String = "correct horse battery", sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func halfSignedIn(
+        _ email: String,
+        password: String = "correct horse battery",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> (User, Session)
     {
         let outcome = try await services.signIns.signIn(email: email, password: password, deviceToken: nil, userAgent: "test", replacing: nil)

@@ -124,4 +124,3 @@ public struct TestAuthenticator: Sendable {
         TestCBOR.encode(TestCBOR.map([(.text("fmt"), .text(format)), (.text("attStmt"), statement), (.text("authData"), .bytes(authData))]))
     }
 }
-

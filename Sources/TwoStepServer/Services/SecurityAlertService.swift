@@ -48,7 +48,10 @@ struct SecurityAlertService: Sendable {
         case .securityKeyRemoved: Alert(subject: "A security key was removed", what: "A security key or passkey was removed from your account")
         // A copied key is someone else holding your second factor: worth a mail although the sign-in was refused.
         case .securityKeyCloneSuspected:
-            Alert(subject: "A security key may have been copied", what: "A sign-in with one of your security keys was refused: the key may have been copied")
+            Alert(
+                subject: "A security key may have been copied",
+                what: "A sign-in with one of your security keys was refused: the key may have been copied"
+            )
         // The old address is told by `EmailService.verify` when the new one takes over: the new
         // one has just proven itself and needs no alert.
         case .emailChanged: nil

@@ -121,10 +121,22 @@ struct SignInService: Sendable {
 
     /// The session is signed in with a second factor: a new id, the method references, the activity
     /// entry, and "Trust this device" if asked. Codes and security keys end here alike.
-    private func secondFactorPassed(session: Session, user: User, method: TwoFactorService.Method, trustDevice: Bool, userAgent: String)
+    private func secondFactorPassed(
+        session: Session,
+        user: User,
+        method: TwoFactorService.Method,
+        trustDevice: Bool,
+        userAgent: String
+    )
         async throws -> CodeOutcome
     {
-        let id = try await signedIn(user, methods: Self.methods(method), describe: "password and " + Self.describe(method), userAgent: userAgent, replacing: session)
+        let id = try await signedIn(
+            user,
+            methods: Self.methods(method),
+            describe: "password and " + Self.describe(method),
+            userAgent: userAgent,
+            replacing: session
+        )
         let deviceToken = trustDevice ? try await devices.trust(user: user, userAgent: userAgent) : nil
         return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)
     }
@@ -148,7 +160,13 @@ struct SignInService: Sendable {
     /// The second step with a security key: the assertion for the challenge this half-way session was
     /// given (`WebAuthnService.authenticationOptions(user:session:)`).
     /// - Parameter responseJSON: `credential.toJSON()` of `navigator.credentials.get`, as JSON text.
-    func completeSecondFactorWithKey(session: Session, user: User, responseJSON: String, trustDevice: Bool, userAgent: String) async throws
+    func completeSecondFactorWithKey(
+        session: Session,
+        user: User,
+        responseJSON: String,
+        trustDevice: Bool,
+        userAgent: String
+    ) async throws
         -> KeyOutcome
     {
         try await keyOutcome(try await keys.verifyAssertion(user: user, binding: .session(session), responseJSON: responseJSON)) { method in
@@ -169,7 +187,10 @@ struct SignInService: Sendable {
         }
     }
 
-    private func keyOutcome(_ result: WebAuthnService.AssertionResult, passed: (TwoFactorService.Method) async throws -> CodeOutcome) async throws
+    private func keyOutcome(
+        _ result: WebAuthnService.AssertionResult,
+        passed: (TwoFactorService.Method) async throws -> CodeOutcome
+    ) async throws
         -> KeyOutcome
     {
         switch result {
@@ -196,20 +217,31 @@ struct SignInService: Sendable {
     ///   - binding: What the options were bound to (`.browser(secret:)`: the CSRF cookie on the pages,
     ///     the API's ceremony token).
     ///   - responseJSON: `credential.toJSON()` of `navigator.credentials.get`, as JSON text.
-    func signInWithPasskey(binding: WebAuthnService.Binding, responseJSON: String, userAgent: String, replacing old: Session?) async throws
+    func signInWithPasskey(
+        binding: WebAuthnService.Binding,
+        responseJSON: String,
+        userAgent: String,
+        replacing old: Session?
+    ) async throws
         -> PasskeyOutcome
     {
         try await passkeyOutcome(try await keys.verifyPasskey(binding: binding, responseJSON: responseJSON), userAgent: userAgent, replacing: old)
     }
 
     /// The same with the response decoded from a JSON body (the API).
-    func signInWithPasskey(binding: WebAuthnService.Binding, response: WebAuthnService.AuthenticationResponse, userAgent: String, replacing old: Session?)
+    func signInWithPasskey(
+        binding: WebAuthnService.Binding,
+        response: WebAuthnService.AuthenticationResponse,
+        userAgent: String,
+        replacing old: Session?
+    )
         async throws -> PasskeyOutcome
     {
         try await passkeyOutcome(try await keys.verifyPasskey(binding: binding, response: response), userAgent: userAgent, replacing: old)
     }
 
-    private func passkeyOutcome(_ result: WebAuthnService.AssertionResult, userAgent: String, replacing old: Session?) async throws -> PasskeyOutcome {
+    private func passkeyOutcome(_ result: WebAuthnService.AssertionResult, userAgent: String, replacing old: Session?) async throws -> PasskeyOutcome
+    {
         switch result {
         case .malformed(let why): return .malformed(why)
         case .refused(let verification): return .refused(verification)

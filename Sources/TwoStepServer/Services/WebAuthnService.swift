@@ -115,7 +115,13 @@ struct WebAuthnService: Sendable {
 
     /// Verifies a `RegistrationResponseJSON` (what `credential.toJSON()` gives) against the challenge
     /// this session was given, and stores the key under `name`.
-    func finishRegistration(user: User, session: Session, name: String, responseJSON: String, trustDevice: Bool = false) async throws
+    func finishRegistration(
+        user: User,
+        session: Session,
+        name: String,
+        responseJSON: String,
+        trustDevice: Bool = false
+    ) async throws
         -> RegistrationResult
     {
         let response: RegistrationResponse
@@ -127,7 +133,13 @@ struct WebAuthnService: Sendable {
     }
 
     /// The same, with the response already decoded from a JSON body (the API).
-    func finishRegistration(user: User, session: Session, name rawName: String, response: RegistrationResponse, trustDevice: Bool = false)
+    func finishRegistration(
+        user: User,
+        session: Session,
+        name rawName: String,
+        response: RegistrationResponse,
+        trustDevice: Bool = false
+    )
         async throws -> RegistrationResult
     {
         let name: String
@@ -270,7 +282,13 @@ struct WebAuthnService: Sendable {
         var used: WebAuthnCredential?
         var method = TwoFactorService.Method.securityKey(synced: false)
         let verification = try await twoFactor.attempt(user: user, kind: .securityKey) { time, _ in
-            guard let challenge = try await store.consumeWebAuthnChallenge(hash: challengeHash, purpose: .authenticate, binding: binding.key, at: time.unixTime),
+            guard
+                let challenge = try await store.consumeWebAuthnChallenge(
+                    hash: challengeHash,
+                    purpose: .authenticate,
+                    binding: binding.key,
+                    at: time.unixTime
+                ),
                 challenge.userID == user.id
             else { return .rejected(detail: "no such challenge for this sign-in (used, expired or another browser's)") }
             // Only a key of this account: another account's key proves nothing about this one.
@@ -319,7 +337,13 @@ struct WebAuthnService: Sendable {
         }
         var method = TwoFactorService.Method.securityKey(synced: false)
         let verification = try await twoFactor.attempt(user: user, kind: .securityKey) { time, _ in
-            guard let challenge = try await store.consumeWebAuthnChallenge(hash: challengeHash, purpose: .passkey, binding: binding.key, at: time.unixTime),
+            guard
+                let challenge = try await store.consumeWebAuthnChallenge(
+                    hash: challengeHash,
+                    purpose: .passkey,
+                    binding: binding.key,
+                    at: time.unixTime
+                ),
                 challenge.userID == nil
             else { return .rejected(detail: "no such challenge for this sign-in (used, expired or another browser's)") }
             // A key registered as a second factor may not be discoverable or verify its user: it
@@ -486,7 +510,9 @@ struct WebAuthnService: Sendable {
 
     /// Decodes a response the browser sent, refusing oversized or non-JSON input before anything else.
     static func decode<T: Decodable>(_ type: T.Type, _ json: String) -> Result<T, Malformed> {
-        guard json.utf8.count <= maximumResponseSize else { return .failure(Malformed(why: "the response is larger than \(maximumResponseSize) bytes")) }
+        guard json.utf8.count <= maximumResponseSize else {
+            return .failure(Malformed(why: "the response is larger than \(maximumResponseSize) bytes"))
+        }
         do {
             return .success(try JSONDecoder().decode(T.self, from: Data(json.utf8)))
         } catch {
@@ -633,7 +659,9 @@ extension WebAuthnService {
             guard let authData = Base64URL.decode(response.authenticatorData) else {
                 throw Malformed(why: "response.authenticatorData is not base64url")
             }
-            guard let signature = Base64URL.decode(response.signature), !signature.isEmpty else { throw Malformed(why: "response.signature is not base64url") }
+            guard let signature = Base64URL.decode(response.signature), !signature.isEmpty else {
+                throw Malformed(why: "response.signature is not base64url")
+            }
             let handle = response.userHandle.flatMap { $0.isEmpty ? nil : $0 }
             if let handle, Base64URL.decode(handle) == nil { throw Malformed(why: "response.userHandle is not base64url") }
             let challenge: [UInt8]
