@@ -25,8 +25,8 @@ final class SoftKey: @unchecked Sendable {
 
     var id: String { base64URLString(authenticator.credentialID) }
 
-    static func object(_ json: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    static func object(_ json: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], sourceLocation: sourceLocation)
     }
 
     static func string(_ value: [String: Any]) -> String {
@@ -41,10 +41,11 @@ final class SoftKey: @unchecked Sendable {
         rpID: String = rpID,
         flags: UInt8? = nil,
         type: String = "webauthn.create",
-        challenge: [UInt8]? = nil
+        challenge: [UInt8]? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> String {
-        let parsed = try Self.object(options)
-        let asked = base64URL(try #require(parsed["challenge"] as? String))
+        let parsed = try Self.object(options, sourceLocation: sourceLocation)
+        let asked = base64URL(try #require(parsed["challenge"] as? String, sourceLocation: sourceLocation))
         let selection = parsed["authenticatorSelection"] as? [String: Any]
         let passkey = selection?["residentKey"] as? String == "required"
         userHandle = (parsed["user"] as? [String: Any])?["id"] as? String
@@ -79,10 +80,11 @@ final class SoftKey: @unchecked Sendable {
         flags: UInt8? = nil,
         signCount: UInt32? = nil,
         userHandle: String?? = nil,
-        challenge: [UInt8]? = nil
+        challenge: [UInt8]? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> String {
-        let parsed = try Self.object(options)
-        let asked = base64URL(try #require(parsed["challenge"] as? String))
+        let parsed = try Self.object(options, sourceLocation: sourceLocation)
+        let asked = base64URL(try #require(parsed["challenge"] as? String, sourceLocation: sourceLocation))
         let verify = parsed["userVerification"] as? String == "required"
         let flags = flags ?? (TestAuthenticator.flagUP | (verify ? TestAuthenticator.flagUV : 0))
         let count = signCount ?? self.signCount
@@ -111,13 +113,15 @@ extension TestServer {
     }
 
     /// An account with a signed-in session that re-authenticated just now (adding a method needs it).
-    func signedIn(_ email: String, password: String = "correct horse battery") async throws -> (User, Session) {
+    func signedIn(_ email: String, password: String = "correct horse battery", sourceLocation: SourceLocation = #_sourceLocation) async throws
+        -> (User, Session)
+    {
         let services = services
         let user = try await store.createUser(email: email, passwordHash: Self.hasher.hash(password), at: clock.now.unixTime)
         let id = try await services.sessions.start(userID: user.id, stage: .signedIn, methods: ["pwd"], userAgent: "test", replacing: nil)
-        let session = try #require(try await store.session(idHash: RandomToken.hash(id)))
+        let session = try #require(try await store.session(idHash: RandomToken.hash(id)), sourceLocation: sourceLocation)
         let reauthenticated = try await services.sessions.reauthenticated(session)
-        return (user, try #require(try await store.session(idHash: RandomToken.hash(reauthenticated))))
+        return (user, try #require(try await store.session(idHash: RandomToken.hash(reauthenticated)), sourceLocation: sourceLocation))
     }
 
     /// Registers `key` for the account (a passkey when asked) and checks it was stored.
