@@ -113,7 +113,11 @@ extension TestServer {
     }
 
     /// An account with a signed-in session that re-authenticated just now (adding a method needs it).
-    func signedIn(_ email: String, password: String = "correct horse battery", sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func signedIn(
+        _ email: String,
+        password: String = "correct horse battery",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> (User, Session)
     {
         let services = services
