@@ -149,6 +149,7 @@ public func buildRouter(
         twoFactor: twoFactor,
         devices: devices,
         signIns: services.signIns,
+        keys: services.webAuthn,
         email: services.email,
         pages: pages,
         cookies: cookies,
@@ -163,6 +164,7 @@ public func buildRouter(
     RecoveryCodesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     TrustedDevicesController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     ReauthenticationController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
+    SecurityKeyController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     EmailController(services: services, pages: pages, cookies: cookies).addRoutes(to: web, profile: profile)
     if configuration.devOutbox, let outbox = services.outbox {
         // Development only: the text messages that would have been sent, to this machine only.

@@ -24,6 +24,7 @@ struct EmailController: Sendable {
         }
         web.post("/reset/code", use: resetCode)
         web.post("/reset/sms", use: resetSMS)
+        web.post("/reset/security-key", use: resetSecurityKey)
         web.post("/reset", use: reset)
         web.get("/verify-email") { request, context in
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""
@@ -55,6 +56,8 @@ struct EmailController: Sendable {
         let code: String?
         let password: String?
         let recovery: String?
+        /// `credential.toJSON()` of a security key's answer (issue 17).
+        let credential: String?
     }
 
     // MARK: Forgotten password
@@ -87,6 +90,9 @@ struct EmailController: Sendable {
             page.hasApp = status.kinds.contains(.totp)
             page.smsPhone = status.smsPhone
             page.recoveryPhone = status.recoveryPhone
+            // A security key works here too (issue 17), its challenge bound to the link.
+            page.securityKeyOptions = try await email.resetKeyOptions(token: token)
+            if page.securityKeyOptions != nil { page.frame = page.frame.withWebAuthn() }
         case .newPassword(let user):
             page.newPassword = true
             page.email = user.name
@@ -101,6 +107,16 @@ struct EmailController: Sendable {
         case .accepted, .invalid: return try await resetPage(token: token, context: context)
         case .refused(let verification):
             return try await resetPage(token: token, context: context, error: Format.refusal(verification, now: now))
+        }
+    }
+
+    private func resetSecurityKey(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        let form = try await request.decodeForm(as: TokenForm.self, context: context)
+        let token = form.token ?? ""
+        switch try await email.resetSecondFactorWithKey(token: token, responseJSON: form.credential ?? "") {
+        case .accepted, .invalid: return try await resetPage(token: token, context: context)
+        case .refused(let verification):
+            return try await resetPage(token: token, context: context, error: SignInController.keyRefusal(verification, now: now))
         }
     }
 

@@ -14,9 +14,14 @@ struct ProfileGuards: Sendable {
         switch services.sessions.access(for: change, in: context.session) {
         case .allowed: return
         case .reauthenticationRequired:
-            let target = next + (then.map { "?then=" + $0.rawValue } ?? "")
-            throw WebRedirect(to: "/profile/confirm?next=" + (target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            throw Self.confirmFirst(next: next + (then.map { "?then=" + $0.rawValue } ?? ""))
         }
+    }
+
+    /// To "Confirm it's you", which opens `next` (a path inside the profile) once confirmed: for a
+    /// service that answered "re-authentication required" itself.
+    static func confirmFirst(next: String) -> WebRedirect {
+        WebRedirect(to: "/profile/confirm?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 
     /// Enrolling needs the method to be allowed now, and (like every addition) a recent re-authentication.

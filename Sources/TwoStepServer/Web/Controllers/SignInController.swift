@@ -10,6 +10,8 @@ struct SignInController: Sendable {
     let twoFactor: TwoFactorService
     let devices: TrustedDeviceService
     let signIns: SignInService
+    /// Security keys at the second step, and passkey sign-in (issue 17).
+    let keys: WebAuthnService
     /// Sign-up sends the link that confirms the address.
     let email: EmailService
     let pages: Pages
@@ -27,6 +29,7 @@ struct SignInController: Sendable {
         router.post("/signup", use: signUp)
         router.get("/signin", use: signInPage)
         router.post("/signin", use: signIn)
+        router.post("/signin/passkey", use: signInWithPasskey)
         router.get("/signin/continue", use: continuePage)
         router.post("/signout", use: signOut)
 
@@ -35,6 +38,7 @@ struct SignInController: Sendable {
         secondStep.post("sms") { _, context in try await sendCode(context, recoveryPhone: false) }
         secondStep.post("recovery-phone") { _, context in try await sendCode(context, recoveryPhone: true) }
         secondStep.post("code", use: submitCode)
+        secondStep.post("security-key", use: submitSecurityKey)
         secondStep.get("recovery") { _, context in pages.render(try await codePage(context, recoveryCode: true)) }
         secondStep.post("recovery", use: submitCode)
     }
@@ -59,18 +63,30 @@ struct SignInController: Sendable {
         if rd != nil {
             var response: Response
             switch try await signIns.returning(session: context.session, user: context.user) {
-            case .signIn: response = signInForm(context, notice: notice, returnTo: rd)
+            case .signIn: response = try await signInForm(context, notice: notice, returnTo: rd)
             case .continueNow: response = Response.redirect(to: "/signin/continue", type: .normal)
             case .enrolFirst: response = Response.redirect(to: "/profile/two-factor/enable", type: .normal)
             }
             continuation.remember(rd, in: &response)
             return response
         }
-        return signInForm(context, notice: notice, returnTo: nil)
+        return try await signInForm(context, notice: notice, returnTo: nil)
     }
 
-    private func signInForm(_ context: TwoStepRequestContext, notice: String?, returnTo: String?) -> Response {
-        pages.render(SignInPage(frame: frame(context, title: "Sign in"), notice: notice, signUpOpen: accounts.signUpOpen, returnTo: returnTo))
+    private func signInForm(_ context: TwoStepRequestContext, notice: String?, returnTo: String?) async throws -> Response {
+        pages.render(try await signInPage(context, notice: notice, returnTo: returnTo))
+    }
+
+    /// The sign-in form, with **Sign in with a passkey**: its challenge is bound to this browser's
+    /// CSRF cookie (there is no session yet), so only this browser can answer it.
+    private func signInPage(_ context: TwoStepRequestContext, notice: String? = nil, returnTo: String?) async throws -> SignInPage {
+        SignInPage(
+            frame: frame(context, title: "Sign in").withWebAuthn(),
+            notice: notice,
+            signUpOpen: accounts.signUpOpen,
+            returnTo: returnTo,
+            passkeyOptions: try await keys.passkeyOptions(browserSecret: context.csrfToken)
+        )
     }
 
     /// A return address the policy refuses: said plainly, with no link to it (issue 14, open redirects).
@@ -166,6 +182,90 @@ struct SignInController: Sendable {
         }
     }
 
+    private struct PasskeyForm: Decodable {
+        let credential: String?
+        let rd: String?
+    }
+
+    /// **Sign in with a passkey** (issue 17): no password, no code; the key verified its holder.
+    private func signInWithPasskey(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
+        let form = try await request.decodeForm(as: PasskeyForm.self, context: context)
+        guard form.rd == nil || form.rd == "" || continuation.policy.validated(form.rd) != nil else { return refusedReturnAddress(context) }
+        let outcome = try await signIns.signInWithPasskey(
+            binding: .browser(secret: context.csrfToken),
+            responseJSON: form.credential ?? "",
+            userAgent: request.headers[.userAgent] ?? "",
+            replacing: context.session
+        )
+        let error: String
+        let status: HTTPResponse.Status
+        switch outcome {
+        case .signedIn(_, let id):
+            var response = redirect(to: continuation.policy.validated(form.rd) == nil ? "/profile" : "/signin/continue", session: id)
+            continuation.remember(form.rd, in: &response)
+            return response
+        case .malformed:
+            (error, status) = (Self.unreadableKeyAnswer, .badRequest)
+        case .refused(let verification):
+            (error, status) = (Self.passkeyRefusal(verification, now: accounts.now()), .unauthorized)
+        }
+        var page = try await signInPage(context, returnTo: continuation.policy.validated(form.rd))
+        page.error = error
+        return pages.render(page, status: status)
+    }
+
+    static let unreadableKeyAnswer = "Your browser’s answer could not be read. Try again; if it keeps failing, try another browser."
+
+    /// A refused passkey: which account it was for is never said (the page knows no account yet).
+    static func passkeyRefusal(_ verification: TwoFactorService.Verification, now: Date) -> String {
+        switch verification {
+        case .rejected(nil), .accepted:
+            "That passkey was not accepted. Use a passkey you added to your TwoStep account, or sign in with your password."
+        case .rejected(let retryAt?), .wait(let retryAt):
+            "Too many failed attempts. For your security, try again \(Format.inWords(until: retryAt, from: now)) (at \(Format.time(retryAt)))."
+        case .locked:
+            "Too many failed attempts: this account's second step is locked. Sign in with your password and a recovery code."
+        }
+    }
+
+    /// A refused security key at the second step.
+    static func keyRefusal(_ verification: TwoFactorService.Verification, now: Date) -> String {
+        switch verification {
+        case .rejected(nil), .accepted: "That security key was not accepted. Use a key you added to this account and try again."
+        default: Format.refusal(verification, now: now)
+        }
+    }
+
+    private struct KeyForm: Decodable {
+        let credential: String?
+        let trust: String?
+    }
+
+    /// **Use your security key** at the second step; "Trust this device" as with a code.
+    private func submitSecurityKey(_ request: Request, context: SecondFactorContext) async throws -> Response {
+        let form = try await request.decodeForm(as: KeyForm.self, context: context)
+        let outcome = try await signIns.completeSecondFactorWithKey(
+            session: context.session,
+            user: context.user,
+            responseJSON: form.credential ?? "",
+            trustDevice: form.trust == "on",
+            userAgent: request.headers[.userAgent] ?? ""
+        )
+        var page: SecurityCodePage
+        let status: HTTPResponse.Status
+        switch outcome {
+        case .signedIn(let id, _, let deviceToken):
+            return signedIn(request, session: id, deviceToken: deviceToken, fallback: "/profile")
+        case .malformed:
+            page = try await codePage(context)
+            (page.error, status) = (Self.unreadableKeyAnswer, .badRequest)
+        case .refused(let verification):
+            page = try await codePage(context)
+            (page.error, status) = (Self.keyRefusal(verification, now: accounts.now()), .unauthorized)
+        }
+        return pages.render(page, status: status)
+    }
+
     private struct CodeForm: Decodable {
         let code: String?
         let trust: String?
@@ -183,17 +283,26 @@ struct SignInController: Sendable {
         switch outcome {
         case .signedIn(let id, let method, let deviceToken):
             let usedRecoveryCode = if case .recoveryCode = method { true } else { false }
-            let next = continuation.next(request, fallback: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile")
-            var response = redirect(to: next, session: id)
-            if let deviceToken {
-                response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime)))
-            }
-            return response
+            return signedIn(
+                request,
+                session: id,
+                deviceToken: deviceToken,
+                fallback: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile"
+            )
         case .refused(let verification):
             var page = try await codePage(context, recoveryCode: request.uri.path.hasSuffix("/recovery"))
             page.error = Format.refusal(verification, now: accounts.now())
             return pages.render(page, status: .unauthorized)
         }
+    }
+
+    /// The second step passed: on to the remembered address or `fallback`, trusted if asked.
+    private func signedIn(_ request: Request, session id: String, deviceToken: String?, fallback: String) -> Response {
+        var response = redirect(to: continuation.next(request, fallback: fallback), session: id)
+        if let deviceToken {
+            response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime)))
+        }
+        return response
     }
 
     /// Every sign-in step (and sign-out) also replaces the CSRF token: a token read or planted
@@ -237,15 +346,21 @@ struct SignInController: Sendable {
 
     private func codePage(_ context: SecondFactorContext, recoveryCode: Bool = false) async throws -> SecurityCodePage {
         let status = try await twoFactor.status(of: context.user)
+        // **Use your security key**: a challenge for this half-way session, when the account has a key.
+        let keyOptions = recoveryCode ? nil : try await keys.authenticationOptions(user: context.user, session: context.session)
+        let frame = PageFrame(title: "Security code", csrf: context.csrfToken)
         return SecurityCodePage(
-            frame: PageFrame(title: "Security code", csrf: context.csrfToken),
+            frame: keyOptions == nil ? frame : frame.withWebAuthn(),
             recoveryCode: recoveryCode,
             email: context.user.name,
             trustDays: devices.trustDays,
             hasApp: status.kinds.contains(.totp),
             smsPhone: status.smsPhone,
             smsSent: try await twoFactor.hasActiveSignInCode(for: context.user),
-            recoveryPhone: status.recoveryPhone
+            recoveryPhone: status.recoveryPhone,
+            securityKeyOptions: keyOptions,
+            // An account with keys alone is not offered a code field it has nothing to type into.
+            hasCodes: keyOptions == nil || status.kinds.contains(.totp) || status.smsPhone != nil || status.recoveryPhone != nil
         )
     }
 }

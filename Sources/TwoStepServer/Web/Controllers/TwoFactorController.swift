@@ -31,6 +31,15 @@ struct TwoFactorController: Sendable {
         "recovery-used": "You signed in with a recovery code. That code no longer works.",
         "recovery-phone": "Your recovery phone number is saved.",
         "recovery-phone-removed": "Your recovery phone number is removed.",
+        "key-added": "Your security key is added. Use it the next time you sign in.",
+        "passkey-added": "Your passkey is added. Next time, choose “Sign in with a passkey” on the sign-in page.",
+        "key-renamed": "The key is renamed.",
+        "key-removed": "The key is removed. It no longer signs you in.",
+    ]
+
+    /// What went wrong with a form on the page that redirected back here (post/redirect/get).
+    private static let problems = [
+        "key-name": "A key’s name must be 1 to 64 characters, without control characters."
     ]
 
     private func showTwoFactor(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -40,7 +49,7 @@ struct TwoFactorController: Sendable {
             switch status.method {
             case .totp: "App (authenticator app)"
             case .sms: "SMS to " + (status.smsPhone ?? "")
-            case .recoveryPhone, nil: nil
+            case .recoveryPhone, nil: status.securityKeys > 0 ? "Security key" : nil
             }
         let currentToken = request.cookies[cookies.trustedDevice]?.value
         let recovery = try await recoveryCodes.status(of: user)
@@ -75,7 +84,17 @@ struct TwoFactorController: Sendable {
                     address: event.clientAddress == ClientAddress.unknown ? nil : event.clientAddress.nilIfEmpty
                 )
             },
-            notice: request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] }
+            notice: request.uri.queryParameters["done"].flatMap { Self.notices[String($0)] },
+            error: request.uri.queryParameters["problem"].flatMap { Self.problems[String($0)] },
+            keys: try await services.webAuthn.credentials(of: user).map { key in
+                TwoFactorPage.SecurityKey(
+                    id: key.id,
+                    name: key.name,
+                    passkey: key.isPasskey,
+                    added: Format.minute(Date(unixTime: key.createdAt)),
+                    lastUsed: key.lastUsedAt.map { Format.minute(Date(unixTime: $0)) } ?? "Never"
+                )
+            }
         )
         return pages.render(page)
     }

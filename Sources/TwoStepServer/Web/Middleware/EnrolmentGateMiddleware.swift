@@ -14,7 +14,9 @@ enum EnrolmentGate {
             "/api/v1/account/two-factor/app", "/api/v1/account/two-factor/sms", "/api/v1/account/reauthenticate",
             "/api/v1/session", "/api/v1/sessions",
         ]
-        return path == "/api/v1/account/two-factor" || open.contains { path == $0 || path.hasPrefix($0 + "/") }
+        // Adding a security key (issue 17), but not renaming or removing one.
+        let exact = ["/api/v1/account/two-factor", "/profile/two-factor/security-keys", "/profile/two-factor/security-keys/new"]
+        return exact.contains(path) || open.contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 
     struct Pages: RouterMiddleware {

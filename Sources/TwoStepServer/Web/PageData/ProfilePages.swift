@@ -32,6 +32,7 @@ struct TwoFactorPage: PageContent {
     let devices: [Device]
     let events: [Event]
     let notice: String?
+    var error: String? = nil
     /// Security keys and passkeys, oldest first (issue 17).
     var keys: [SecurityKey] = []
 

@@ -94,7 +94,7 @@ struct ForgotPasswordPage: PageContent {
 /// A reset link's page: invalid, the second factor, or the new password.
 struct ResetPasswordPage: PageContent {
     var template: Template { .resetPassword }
-    let frame: PageFrame
+    var frame: PageFrame
     let token: String
     var invalid = false
     var secondFactor = false
@@ -103,6 +103,8 @@ struct ResetPasswordPage: PageContent {
     var hasApp = false
     var smsPhone: String? = nil
     var recoveryPhone: String? = nil
+    /// The request options for a security key as the reset's second factor (issue 17).
+    var securityKeyOptions: String? = nil
     var notice: String? = nil
     var error: String? = nil
 }
