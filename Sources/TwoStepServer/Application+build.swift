@@ -125,6 +125,7 @@ public func buildRouter(
     )
     SessionAPIController(services: services).addRoutes(public: APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes), account: accountRoutes)
     AccountAPIController(services: services).addRoutes(to: accountRoutes)
+    WebAuthnAPIController(services: services).addRoutes(public: APIRoutes(group: api, prefix: "/api/v1", list: apiRoutes), account: accountRoutes)
     ServiceAPIController(services: services).addRoutes(
         to: APIRoutes(group: api.group(context: ServiceAPIContext.self), prefix: "/api/v1", list: apiRoutes)
     )

@@ -55,6 +55,8 @@ extension API {
         let recoveryPhone: String?
         let recoveryCodes: RecoveryCodeStatusBody
         let trustedDevices: Int
+        /// Security keys and passkeys registered (issue 17).
+        let securityKeys: Int
     }
 
     /// The two-factor state of an account, as both APIs show it.
@@ -62,11 +64,13 @@ extension API {
         let status = try await services.twoFactor.status(of: user)
         return TwoFactorStatusBody(
             enabled: status.enabled,
-            method: status.method.map(name(of:)),
+            // With neither the app nor SMS, the keys are the method.
+            method: status.method.map(name(of:)) ?? (status.securityKeys > 0 ? "security_key" : nil),
             smsPhone: status.smsPhone,
             recoveryPhone: status.recoveryPhone,
             recoveryCodes: RecoveryCodeStatusBody(try await services.recoveryCodes.status(of: user)),
-            trustedDevices: try await services.devices.devices(of: user).count
+            trustedDevices: try await services.devices.devices(of: user).count,
+            securityKeys: status.securityKeys
         )
     }
 

@@ -92,9 +92,12 @@ struct SessionAPIController: Sendable {
 
     /// The ways this account can pass the second step, named as the API names methods.
     private func methods(of user: User) async throws -> [String] {
-        let kinds = try await twoFactor.status(of: user).kinds.map(API.name(of:))
+        let status = try await twoFactor.status(of: user)
+        let kinds = status.kinds.map(API.name(of:))
+        // POST /session/webauthn/options, then /session/webauthn (issue 17).
+        let keys = status.securityKeys > 0 ? ["security_key"] : []
         let recoveryCodes = try await services.recoveryCodes.status(of: user).remaining > 0 ? ["recovery_code"] : []
-        return kinds + recoveryCodes
+        return kinds + keys + recoveryCodes
     }
 
     /// The half-way session a challenge names: the user has given the right password in the last 10 minutes.

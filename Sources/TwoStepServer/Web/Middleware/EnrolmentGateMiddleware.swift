@@ -12,6 +12,8 @@ enum EnrolmentGate {
             "/profile/two-factor/enable", "/profile/two-factor/app", "/profile/two-factor/sms", "/profile/confirm",
             "/profile/signout-everywhere",
             "/api/v1/account/two-factor/app", "/api/v1/account/two-factor/sms", "/api/v1/account/reauthenticate",
+            // A security key is a method too (issue 17).
+            "/api/v1/account/webauthn",
             "/api/v1/session", "/api/v1/sessions",
         ]
         // Adding a security key (issue 17), but not renaming or removing one.
