@@ -62,6 +62,7 @@ struct WebAuthnServiceTests {
             #expect(try await server.services.twoFactor.isEnabled(for: user))
             #expect(try await server.store.user(id: user.id)?.enrolmentRequired == false, "a method is on: the operator's reset is answered")
             #expect(try await server.services.twoFactor.recoveryCodeGeneration(for: user) == .allowed, "recovery codes are offered")
+            #expect(try await server.services.twoFactor.enrolmentStart(.totp, for: user) == .allowed, "keys sit beside the app or SMS")
             #expect(try await server.store.events(userID: user.id, limit: 10).first?.kind == .twoFactorEnabled)
 
             // The next key is one more method; the options exclude the first.

@@ -250,7 +250,9 @@ struct TwoFactorService: Sendable {
     /// (Re-authentication, which every addition needs, is `SessionService.access(for:in:)`.)
     func enrolmentStart(_ kind: FactorKind, for user: User) async throws -> EnrolmentStart {
         switch kind {
-        case .totp, .sms: try await isEnabled(for: user) ? .notWhileEnabled : .allowed
+        // Security keys are not "the method" (several may sit beside the app or SMS, issue 17), so
+        // an account with keys alone may still add the app or SMS.
+        case .totp, .sms: try await confirmedFactors(of: user).contains { $0.kind == .totp || $0.kind == .sms } ? .notWhileEnabled : .allowed
         case .recoveryPhone: .allowed
         }
     }
