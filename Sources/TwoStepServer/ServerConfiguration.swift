@@ -117,12 +117,21 @@ public enum SignUpMode: String, Sendable, CaseIterable {
 }
 
 extension ServerConfiguration {
-    /// The RP ID in use: `--rp-id`, else the host of the public URL (`localhost` for a server listening
-    /// on every interface, which has no one name browsers reach it by).
+    /// The RP ID in use: `--rp-id`, else the host of `--public-url`, else of `--host` — but `localhost`
+    /// for a server on a loopback or every-interface address without a public URL: browsers refuse an
+    /// IP address as an RP ID (W3C WebAuthn §5.1.4: a valid domain), so on this machine keys work at
+    /// `http://localhost:PORT`.
     public var resolvedRPID: String {
         if let webAuthnRPID { return webAuthnRPID }
         let host = URLComponents(string: resolvedPublicURL)?.host?.lowercased() ?? host
-        return ["0.0.0.0", "::", "[::]", ""].contains(host) ? "localhost" : host
+        if publicURL == nil, ["::1", "[::1]", "0.0.0.0", "::", "[::]", ""].contains(host) || host.hasPrefix("127.") { return "localhost" }
+        return host
+    }
+
+    /// Whether the RP ID is an IP address, which browsers refuse (the start-up warns).
+    public var rpIDIsAnAddress: Bool {
+        let id = resolvedRPID
+        return id.contains(":") || (!id.isEmpty && id.allSatisfy { $0.isNumber || $0 == "." })
     }
 
     /// The origins in use: `--origin`, else the public URL's origin; with neither `--public-url` nor

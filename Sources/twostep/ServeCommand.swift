@@ -95,14 +95,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("rp-id"),
         help:
-            "The WebAuthn relying party ID security keys and passkeys are scoped to, e.g. example.com [TWOSTEP_RP_ID] (default: the host of --public-url, else of --host)."
+            "The WebAuthn relying party ID security keys and passkeys are scoped to, e.g. example.com [TWOSTEP_RP_ID] (default: the host of --public-url, else localhost: browsers refuse an IP address)."
     )
     var rpID: String?
 
     @Option(
         name: .customLong("origin"),
         help:
-            "An origin WebAuthn ceremonies may come from, e.g. https://auth.example.com; repeat for more [TWOSTEP_ORIGIN, comma separated] (default: the origin of --public-url, else http://127.0.0.1:PORT and http://localhost:PORT where they fit the RP ID)."
+            "An origin WebAuthn ceremonies may come from, e.g. https://auth.example.com; repeat for more [TWOSTEP_ORIGIN, comma separated] (default: the origin of --public-url, else http://localhost:PORT)."
     )
     var origins: [String] = []
 

@@ -26,6 +26,28 @@ struct WebAuthnServiceTests {
         try await server.store.events(userID: user.id, limit: 100).filter { $0.kind == .secondFactorFailed }
     }
 
+    /// `--rp-id` / `--origin` defaults: the public URL's host and origin; without one, `localhost` (browsers
+    /// refuse an IP address as RP ID, W3C WebAuthn §5.1.4), and only origins the RP ID fits.
+    @Test func theRelyingPartyDefaultsFitTheOrigins() {
+        var configuration = ServerConfiguration()
+        #expect(configuration.resolvedRPID == "localhost" && configuration.resolvedOrigins() == ["http://localhost:8080"])
+        #expect(!configuration.rpIDIsAnAddress && StartupReport.warnings(configuration).isEmpty)
+        configuration.publicURL = "https://auth.example.com"
+        #expect(configuration.resolvedRPID == "auth.example.com" && configuration.resolvedOrigins() == ["https://auth.example.com"])
+        configuration.webAuthnRPID = "example.com"
+        #expect(configuration.resolvedOrigins() == ["https://auth.example.com"], "a parent domain fits")
+        configuration.webAuthnOrigins = ["https://auth.example.com", "https://login.example.com:8443"]
+        #expect(configuration.relyingParty.allowedOrigins == configuration.webAuthnOrigins)
+        #expect(ServerConfiguration.fits(origin: "https://login.example.com:8443", rpID: "example.com"))
+        #expect(!ServerConfiguration.fits(origin: "https://evil-example.com", rpID: "example.com"), "a suffix is not a parent domain")
+        #expect(!ServerConfiguration.fits(origin: "https://example.com.evil.net", rpID: "example.com"))
+        #expect(ServerConfiguration.origin(of: "https://Auth.Example.com:443/path") == "https://auth.example.com")
+        var byAddress = ServerConfiguration()
+        byAddress.publicURL = "http://192.0.2.7:9000"
+        #expect(byAddress.resolvedRPID == "192.0.2.7" && byAddress.rpIDIsAnAddress)
+        #expect(StartupReport.warnings(byAddress).contains { $0.contains("is an IP address") })
+    }
+
     @Test(arguments: [COSEAlgorithm.es256, .edDSA, .rs256])
     func aKeyOfEachAlgorithmRegistersAndTheFirstTurnsTwoFactorOn(_ algorithm: COSEAlgorithm) async throws {
         let server = try await TestServer.makeWithKeys()

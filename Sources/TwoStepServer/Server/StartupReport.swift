@@ -17,6 +17,11 @@ public enum StartupReport {
         }
         if configuration.insecureCookies { warnings.append("--insecure-cookies is on: cookies go without Secure; development only") }
         if configuration.devOutbox { warnings.append("--dev-outbox is on: texted codes are shown at /dev/outbox; development only") }
+        if configuration.rpIDIsAnAddress {
+            warnings.append(
+                "the WebAuthn RP ID \(configuration.resolvedRPID) is an IP address, which browsers refuse: security keys and passkeys need --rp-id (or --public-url) with a domain"
+            )
+        }
         return warnings
     }
 
