@@ -161,7 +161,8 @@ struct WebAuthnAPITests {
             let password = try await api.call(.post, "/api/v1/session", ["email": "ann@example.com", "password": "correct horse battery"])
             let challenge = try #require(password["challenge"] as? String)
             let options = try Self.options(try await api.call(.post, "/api/v1/session/webauthn/options", ["challenge": challenge]))
-            let body = SoftKey.string(["challenge": challenge, "credential": Self.object(try key.assert(options))])
+            // Counter 0 (no counter): only the challenge's single use can stop the copies.
+            let body = SoftKey.string(["challenge": challenge, "credential": Self.object(try key.assert(options, signCount: 0))])
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<20 {
                     group.addTask { try await api.send(.post, "/api/v1/session/webauthn", raw: body).status }

@@ -285,7 +285,8 @@ struct WebAuthnServiceTests {
             try await server.addKey(key, user: owner, session: session)
             let (user, waiting) = try await server.halfSignedIn("ann@example.com")
             let options = try await Self.options(server, user, waiting)
-            let answer = try key.assert(options)
+            // Counter 0, as most passkeys send: the counter cannot stop the replay, only the challenge can.
+            let answer = try key.assert(options, signCount: 0)
             guard case .accepted = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: answer) else {
                 Issue.record("the first use was refused")
                 return
@@ -295,9 +296,21 @@ struct WebAuthnServiceTests {
                 Issue.record("the replay was not refused: \(replay)")
                 return
             }
-            // A fresh challenge answered with an old counter: §7.2 step 21, a possible clone, logged and audited.
+            // A key that counts: 7, then a fresh challenge answered with 3. §7.2 step 21: a possible
+            // clone, refused, logged and audited.
+            let counted = try await Self.options(server, user, waiting)
+            guard
+                case .accepted = try await keys.verifyAssertion(
+                    user: user,
+                    binding: .session(waiting),
+                    responseJSON: try key.assert(counted, signCount: 7)
+                )
+            else {
+                Issue.record("counter 7 was refused")
+                return
+            }
             let fresh = try await Self.options(server, user, waiting)
-            let cloned = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: try key.assert(fresh, signCount: 0))
+            let cloned = try await keys.verifyAssertion(user: user, binding: .session(waiting), responseJSON: try key.assert(fresh, signCount: 3))
             guard case .refused(.rejected) = cloned else {
                 Issue.record("a counter going back was accepted: \(cloned)")
                 return
@@ -316,7 +329,8 @@ struct WebAuthnServiceTests {
             let (owner, session) = try await server.signedIn("ann@example.com")
             try await server.addKey(key, user: owner, session: session)
             let (user, waiting) = try await server.halfSignedIn("ann@example.com")
-            let answer = try key.assert(try await Self.options(server, user, waiting))
+            // Counter 0 (no counter): only the challenge's single use can stop the copies.
+            let answer = try key.assert(try await Self.options(server, user, waiting), signCount: 0)
             let keys = server.services.webAuthn
             let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<20 {
