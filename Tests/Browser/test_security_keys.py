@@ -316,6 +316,19 @@ def _captured(driver):
     return driver.execute_script("return window.captured || null;")
 
 
+def test_an_ip_address_is_told_where_keys_work(server, browser, keys):
+    """Browsers refuse WebAuthn at an IP address: the page says so and names the address that works."""
+    ip = server.replace("localhost", "127.0.0.1")
+    keys.add()
+    sign_up(browser, ip, "pia@example.com")
+    browser.get(ip + "/profile/two-factor/security-keys/new")
+    confirm_password(browser)
+    fill(browser, name="YubiKey 5")
+    message = ceremony_error(browser, "Add security key")
+    assert "do not work at an IP address" in message and "http://localhost:" + ip.rsplit(":", 1)[1] in message
+    shot(browser, "63-key-at-an-ip-address")
+
+
 def test_no_inline_script_and_pages_work_without_javascript(server, browser):
     """The key pages load only the static script under the CSP; with JavaScript off, the password
     sign-in still works and the key pages say they need JavaScript."""

@@ -73,6 +73,11 @@
             case "InvalidStateError":
                 return creating ? "This security key is already added to your account." : "This security key cannot be used here.";
             case "SecurityError":
+                // Browsers refuse WebAuthn at an IP address (an RP ID must be a domain): say where it works.
+                if (/^[0-9.]+$|^\[/.test(location.hostname)) {
+                    return "Security keys do not work at an IP address. Open TwoStep by its name (for example http://localhost:" +
+                        (location.port || "80") + ") and try again.";
+                }
                 return "This page's address does not match the server's. Open TwoStep at its usual address and try again.";
             case "NotSupportedError":
                 return "This security key does not support what TwoStep needs. Try another key.";
