@@ -71,6 +71,10 @@ struct SecurityKeyPagesTests {
             #expect(twoFactor.text.contains(#"<dd id="method">Security key</dd>"#))
             #expect(twoFactor.text.contains(">YubiKey 5</td>") && twoFactor.text.contains("<td>Never</td>"))
             #expect(!twoFactor.text.contains("<script"), "the list needs no script")
+            // Keys sit beside the method: the app or SMS may still be added.
+            #expect(twoFactor.text.contains(#"<a class="button" href="/profile/two-factor/enable">Add the app or SMS</a>"#))
+            let choice = try await browser.get("/profile/two-factor/enable")
+            #expect(choice.status == .ok && choice.text.contains("Security key"))
 
             try await browser.signOut()
             #expect(try await browser.signIn("kim@example.com").location == "/signin/code")
@@ -80,6 +84,20 @@ struct SecurityKeyPagesTests {
             #expect(passed.location == "/profile")
             #expect(browser.cookies[Browser.deviceCookie] != nil, "Trust this device, as with a code")
             #expect(try await browser.get("/profile/two-factor").text.contains("<td>Never</td>") == false, "last used is shown")
+        }
+    }
+
+    /// With the app on, the method is set: no "Add the app or SMS", but keys may be added beside it.
+    @Test func withTheAppOnKeysAreAddedBeside() async throws {
+        let server = try await TestServer.makeWithKeys()
+        try await server.run { client in
+            let browser = Browser(client)
+            try await browser.signUp("ann@example.com")
+            _ = try await browser.enableApp(at: server.clock)
+            _ = try await Self.addKey(browser)
+            let page = try await browser.get("/profile/two-factor")
+            #expect(page.text.contains(#"<dd id="method">App (authenticator app)</dd>"#) && page.text.contains(">YubiKey 5</td>"))
+            #expect(!page.text.contains("Add the app or SMS"))
         }
     }
 

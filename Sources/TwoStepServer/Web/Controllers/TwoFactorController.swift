@@ -57,6 +57,8 @@ struct TwoFactorController: Sendable {
             frame: .profile("Two-Factor Authentication", context),
             enabled: status.enabled,
             method: method,
+            // Keys sit beside the method: an account with keys alone may still add the app or SMS.
+            canAddMethod: status.enabled ? try await twoFactor.enrolmentStart(.totp, for: user) == .allowed : false,
             recoveryPhone: status.recoveryPhone,
             hasRecoveryCodes: recovery.supply != .notGenerated,
             recoveryRemaining: recovery.remaining,

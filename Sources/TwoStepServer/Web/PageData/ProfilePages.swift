@@ -21,6 +21,8 @@ struct TwoFactorPage: PageContent {
     let enabled: Bool
     /// "App (authenticator app)" or "SMS to +31 ••• 78".
     let method: String?
+    /// On, with security keys alone: the app or SMS may be added beside them.
+    let canAddMethod: Bool
     /// The recovery phone, masked.
     let recoveryPhone: String?
     let hasRecoveryCodes: Bool
