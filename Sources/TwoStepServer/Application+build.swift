@@ -167,6 +167,8 @@ public func buildRouter(
     ReauthenticationController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     SecurityKeyController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     EmailController(services: services, pages: pages, cookies: cookies).addRoutes(to: web, profile: profile)
+    // The help-desk console (issue 18): signed-in accounts only; `HelpDeskService` decides which.
+    HelpDeskController(services: services, pages: pages).addRoutes(to: web.group("/admin", context: SignedInContext.self))
     if configuration.devOutbox, let outbox = services.outbox {
         // Development only: the text messages that would have been sent, to this machine only.
         web.get("/dev/outbox") { request, context in

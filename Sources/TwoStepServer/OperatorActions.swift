@@ -9,6 +9,7 @@ public struct OperatorActions: Sendable {
     private let twoFactor: TwoFactorService
     private let apiKeys: APIKeyService
     private let audit: AuditService
+    private let helpDesk: HelpDeskService
     private let store: SQLStore
     private let parts: ServerParts
     private let configuration: ServerConfiguration
@@ -25,6 +26,7 @@ public struct OperatorActions: Sendable {
         apiKeys = services.apiKeys
         oidc = services.oidc
         audit = services.audit
+        helpDesk = services.helpDesk
     }
 
     public func addUser(email: String, password: String) async throws -> String {
@@ -60,7 +62,7 @@ public struct OperatorActions: Sendable {
     /// - Parameter actor: Who runs it, for the account's security activity.
     public func resetTwoFactor(email: String, actor: String) async throws -> String {
         let user = try await account(email)
-        try await twoFactor.operatorReset(user: user, actor: actor)
+        try await twoFactor.operatorReset(user: user, by: "operator \(actor)")
         return "two-factor authentication is off for \(user.name); failures cleared, trusted devices revoked, every session ended;"
             + " the next sign-in must set up a method first"
     }
@@ -69,8 +71,25 @@ public struct OperatorActions: Sendable {
     /// whoever caused the lock still needs a second factor (issue 12: unlocking must not turn 2FA off).
     public func unlock(email: String, actor: String) async throws -> String {
         let user = try await account(email)
-        try await twoFactor.operatorUnlock(user: user, actor: actor)
+        try await twoFactor.operatorUnlock(user: user, by: "operator \(actor)")
         return "unlocked \(user.name): waits and locks cleared; its second factors are unchanged"
+    }
+
+    /// `twostep user grant --role support|admin`: opens the help-desk console to the account (issue 18).
+    /// The console itself still needs the account to have a second factor on.
+    public func grantRole(_ role: String, email: String, actor: String) async throws -> String {
+        guard let role = AccountRole(rawValue: role), role.isStaff else { throw OperatorError("the role is support or admin") }
+        let user = try await account(email)
+        try await helpDesk.changeRole(of: user, to: role, by: "operator \(actor)")
+        let warning = try await twoFactor.isEnabled(for: user) ? "" : "; it cannot use the console until it turns two-factor authentication on"
+        return "\(user.name) is \(role.rawValue) now" + warning
+    }
+
+    /// `twostep user revoke`: closes the console to the account; it stays an ordinary account.
+    public func revokeRole(email: String, actor: String) async throws -> String {
+        let user = try await account(email)
+        try await helpDesk.changeRole(of: user, to: .none, by: "operator \(actor)")
+        return user.role == .none ? "\(user.name) had no help-desk role" : "\(user.name) is no longer \(user.role.rawValue)"
     }
 
     private func account(_ email: String) async throws -> User {

@@ -345,6 +345,14 @@ enum Migrations {
                     "CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at)",
                 ]
             ),
+            (
+                15,
+                [
+                    // Issue 18: help-desk roles. Text, not a flag, so a third role is data, not a migration;
+                    // every existing account starts as none (least privilege).
+                    "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'none'"
+                ]
+            ),
         ]
     }
 }

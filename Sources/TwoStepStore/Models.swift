@@ -28,8 +28,11 @@ public struct User: Sendable, Equatable, Decodable {
     /// When the holder proved the address is theirs by following the link sent to it; `nil` until then.
     public var emailVerifiedAt: UnixTime?
 
+    /// What the account may do at the help-desk console (issue 18).
+    public var role: AccountRole = .none
+
     enum CodingKeys: String, CodingKey {
-        case id, email, origin
+        case id, email, origin, role
         case enrolmentRequired = "enrolment_required"
         case emailVerifiedAt = "email_verified_at"
         case apiKeyID = "api_key_id"
@@ -53,7 +56,22 @@ extension User {
         externalID = try values.decodeIfPresent(String.self, forKey: .externalID)
         enrolmentRequired = try values.decode(Int.self, forKey: .enrolmentRequired) != 0
         emailVerifiedAt = try values.decodeIfPresent(UnixTime.self, forKey: .emailVerifiedAt)
+        // A role this version does not know grants nothing (fail closed).
+        role = try values.decodeIfPresent(String.self, forKey: .role).flatMap(AccountRole.init(rawValue:)) ?? .none
     }
+}
+
+/// Help-desk roles (issue 18): who may use the console at `/admin`, and for what.
+public enum AccountRole: String, Sendable, Codable, CaseIterable {
+    /// An account holder only: the console does not exist for them.
+    case none
+    /// The help desk: looks accounts up and unlocks, signs out, revokes devices, resets 2FA.
+    case support
+    /// The help desk, and also changes roles and reads the audit trail.
+    case admin
+
+    /// Whether the role opens the console at all.
+    public var isStaff: Bool { self != .none }
 }
 
 /// Why a link was sent by e-mail.
@@ -333,6 +351,8 @@ public enum SecurityEventKind: String, Sendable, Codable, CaseIterable {
     /// A key's signature counter did not increase (W3C WebAuthn §7.2 step 21): two copies of its
     /// private key may exist. The sign-in was refused.
     case securityKeyCloneSuspected = "security_key_clone_suspected"
+    /// An operator or admin gave the account a help-desk role or took it away (issue 18).
+    case roleChanged = "role_changed"
 
     /// How an event of this kind ended unless the recorder says otherwise: refusals and failures
     /// are what an auditor filters for.
@@ -362,6 +382,8 @@ public enum ActorKind: String, Sendable, Codable, CaseIterable {
     case apiKey = "api_key"
     /// `twostep …` on the server, by the operator's login or `--operator` name.
     case `operator`
+    /// A support or admin account at the help-desk console (issue 18), by its address.
+    case staff
     /// The server itself (no request, no operator).
     case system
 }

@@ -287,7 +287,7 @@ public protocol APIKeyRepository: Sendable {
 /// Everything the server stores.
 public typealias Store = UserRepository & FactorRepository & SessionRepository & TrustedDeviceRepository
     & RecoveryCodeRepository & SMSChallengeRepository & SMSSendLogRepository & SecurityEventRepository & APIKeyRepository
-    & ThrottleRepository & EmailTokenRepository & SecurityAlertRepository & WebAuthnRepository
+    & ThrottleRepository & EmailTokenRepository & SecurityAlertRepository & WebAuthnRepository & StaffRepository
 
 /// Why a storage call failed in a way callers handle.
 public struct StoreError: Error, Equatable, CustomStringConvertible {

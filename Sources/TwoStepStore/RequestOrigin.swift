@@ -13,10 +13,15 @@ extension RequestOrigin {
     /// The operator running a `twostep` command (their login, or `--operator`); `nil` in the server.
     @TaskLocal public static var operatorName: String?
 
+    /// The support or admin account acting at the help-desk console (issue 18), for the audit
+    /// trail: the action is theirs, not the account holder's whose account it changes.
+    @TaskLocal public static var staffName: String?
+
     /// Who is acting, for the audit trail: the operator of a command; else, in a request, the
     /// relying service's key or the account holder; else the server itself.
     public static var actor: (kind: ActorKind, name: String) {
         if let operatorName { return (.operator, operatorName) }
+        if let staffName { return (.staff, staffName) }
         guard let trace else { return (.system, "") }
         if let key = trace.apiKeyName { return (.apiKey, key) }
         return (.accountHolder, "")

@@ -22,7 +22,7 @@ public struct SQLStore: Store {
 
     // MARK: Users
 
-    private static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required, email_verified_at"
+    static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required, email_verified_at, role"
 
     public func createUser(
         email: String?,
@@ -270,7 +270,7 @@ public struct SQLStore: Store {
 
     // MARK: Sessions
 
-    private static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent, reauthenticated_until, amr"
+    static let sessionColumns = "id_hash, user_id, stage, created_at, last_seen_at, user_agent, reauthenticated_until, amr"
 
     public func createSession(_ session: Session) async throws {
         try await writer.raw(

@@ -7,8 +7,8 @@ import TwoStepStore
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Add and list accounts, unlock them, and reset a lost second factor.",
-        subcommands: [Add.self, Import.self, List.self, Unlock.self, ResetTwoFactor.self]
+        abstract: "Add and list accounts, unlock them, reset a lost second factor, and give help-desk roles.",
+        subcommands: [Add.self, Import.self, List.self, Unlock.self, ResetTwoFactor.self, Grant.self, Revoke.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -111,6 +111,48 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let line = try await withOperator(data, operator: by.resolved) { try await $0.resetTwoFactor(email: email, actor: by.resolved) }
             print(line)
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give an account a help-desk role: support or admin (the console at /admin).",
+            discussion: """
+                support looks accounts up, unlocks them, signs them out, revokes trusted devices and
+                resets lost second factors; admin can also change roles and read the audit trail.
+                The account must have two-factor authentication on to use the console.
+                """
+        )
+
+        @Option(help: "support or admin.")
+        var role: String
+
+        @Argument(help: "The account's e-mail address.")
+        var email: String
+
+        @OptionGroup var by: OperatorName
+        @OptionGroup var data: DataOptions
+
+        func validate() throws {
+            guard ["support", "admin"].contains(role) else { throw ValidationError("--role is support or admin") }
+        }
+
+        func run() async throws {
+            print(try await withOperator(data, operator: by.resolved) { try await $0.grantRole(role, email: email, actor: by.resolved) })
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take an account's help-desk role away; it stays an ordinary account.")
+
+        @Argument(help: "The account's e-mail address.")
+        var email: String
+
+        @OptionGroup var by: OperatorName
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            print(try await withOperator(data, operator: by.resolved) { try await $0.revokeRole(email: email, actor: by.resolved) })
         }
     }
 }

@@ -205,9 +205,13 @@ struct AccountService: Sendable {
     }
 
     /// "Sign out everywhere" (SPEC F14): ends every session and API token of the account, this one included.
-    func signOutEverywhere(user: User) async throws {
+    /// - Parameters:
+    ///   - actor: Who did it when not the holder (the help desk, issue 18), as the activity list names them.
+    ///   - reason: Why, when they gave one.
+    func signOutEverywhere(user: User, by actor: String? = nil, reason: String? = nil) async throws {
         try await sessions.endAll(userID: user.id)
-        try await store.recordEvent(userID: user.id, kind: .signedOutEverywhere, detail: "every session and API token ended", at: now().unixTime)
+        let detail = "every session and API token ended" + (actor.map { " by \($0)" } ?? "") + TwoFactorService.because(reason)
+        try await store.recordEvent(userID: user.id, kind: .signedOutEverywhere, detail: detail, at: now().unixTime)
     }
 
     /// The one spelling of an address (`EmailAddress`), or `nil` if it is not one.

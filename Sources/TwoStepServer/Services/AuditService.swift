@@ -36,6 +36,11 @@ struct AuditService: Sendable {
         return .success(events)
     }
 
+    /// One account's newest events, with who acted (the help-desk console's activity list).
+    func events(userID: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await store.auditEvents(userID: userID, since: nil, beforeID: nil, limit: min(max(limit, 1), Self.maximumPage))
+    }
+
     /// Deletes events older than `age` seconds. - Returns: how many.
     func prune(olderThan age: TimeInterval) async throws -> Int {
         try await store.deleteEvents(createdBefore: now().addingTimeInterval(-age).unixTime)

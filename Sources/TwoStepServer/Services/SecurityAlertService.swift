@@ -60,6 +60,9 @@ struct SecurityAlertService: Sendable {
             nil
         // Operator actions on no account (issue 16): in the audit trail, nobody's mailbox.
         case .apiKeyCreated, .apiKeyRevoked, .masterKeyRotated, .usersImported, .databaseBackedUp, .databaseRestored: nil
+        // A help-desk role changes what the account may do to others, not how it signs in: it is
+        // for the audit trail, which admins read (issue 18).
+        case .roleChanged: nil
         }
     }
 

@@ -22,6 +22,8 @@ struct Services: Sendable {
     let serviceAccounts: ServiceAccountService
     let enrolments: EnrolmentService
     let audit: AuditService
+    /// The help-desk console (issue 18) and the operator's role commands.
+    let helpDesk: HelpDeskService
     /// Verification and reset links by e-mail (issue 15).
     let email: EmailService
     let mail: MailSender
@@ -114,6 +116,16 @@ struct Services: Sendable {
             allowsPasswordOnly: configuration.forwardAuthAllowsPasswordOnly
         )
         audit = AuditService(store: store, now: now)
+        helpDesk = HelpDeskService(
+            store: store,
+            accounts: accounts,
+            sessions: sessions,
+            devices: devices,
+            recoveryCodes: recoveryCodes,
+            twoFactor: twoFactor,
+            lockout: lockout,
+            audit: audit
+        )
         let mail = MailSender(transport: mailTransport, logger: logger)
         self.mail = mail
         let composer = MailComposer(issuer: configuration.issuer, publicURL: configuration.resolvedPublicURL)

@@ -40,9 +40,7 @@ struct SessionService: Sendable {
     func resolve(_ id: String) async throws -> Session? {
         guard let session = try await store.session(idHash: RandomToken.hash(id)) else { return nil }
         let time = now()
-        let created = Date(unixTime: session.createdAt)
-        let lifetime = session.stage == .signedIn ? Self.absoluteTimeout : Self.secondFactorTimeout
-        if time.timeIntervalSince(Date(unixTime: session.lastSeenAt)) > Self.idleTimeout || time.timeIntervalSince(created) > lifetime {
+        guard isLive(session) else {
             try await store.deleteSession(idHash: session.idHash)
             return nil
         }
@@ -50,6 +48,14 @@ struct SessionService: Sendable {
             try await store.touchSession(idHash: session.idHash, at: time.unixTime)
         }
         return session
+    }
+
+    /// Whether a session is neither idle too long nor too old (the sweeper deletes the others later).
+    func isLive(_ session: Session) -> Bool {
+        let time = now()
+        let lifetime = session.stage == .signedIn ? Self.absoluteTimeout : Self.secondFactorTimeout
+        return time.timeIntervalSince(Date(unixTime: session.lastSeenAt)) <= Self.idleTimeout
+            && time.timeIntervalSince(Date(unixTime: session.createdAt)) <= lifetime
     }
 
     /// How long a password or code re-entered for a sensitive change lasts (SPEC §2: "sudo mode").
@@ -95,6 +101,9 @@ struct SessionService: Sendable {
         case addSecurityKey
         /// Removing one: a method less, as the recovery phone's removal.
         case removeSecurityKey
+        /// Any action at the help-desk console (issue 18): it changes someone else's account, so a
+        /// stolen staff session alone must not be enough.
+        case staffAction
     }
 
     enum SensitiveChangeAccess: Equatable {
@@ -107,7 +116,7 @@ struct SessionService: Sendable {
     /// pages and the API render the answer their own way.
     func access(for change: SensitiveChange, in session: Session) -> SensitiveChangeAccess {
         switch change {
-        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail, .addSecurityKey, .removeSecurityKey:
+        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail, .addSecurityKey, .removeSecurityKey, .staffAction:
             (session.reauthenticatedUntil ?? 0) > now().unixTime ? .allowed : .reauthenticationRequired
         }
     }

@@ -616,21 +616,26 @@ struct TwoFactorService: Sendable {
 
     /// `twostep user unlock`: the documented answer to a lockout (NIST SP 800-63B §5.2.2). It clears
     /// the waits and the lock and nothing else: the factors stay, so a password alone still does not sign in.
-    func operatorUnlock(user: User, actor: String) async throws {
+    /// - Parameters:
+    ///   - actor: Who did it, as the activity list names them (`operator alice`, `support ann@example.com`).
+    ///   - reason: Why, when the actor gave one (the help-desk console asks; issue 18).
+    func operatorUnlock(user: User, by actor: String, reason: String? = nil) async throws {
         try await attempts.unlock(user)
         try await store.recordEvent(
             userID: user.id,
             kind: .operatorUnlock,
-            detail: "waits and locks cleared by operator \(actor)",
+            detail: "waits and locks cleared by \(actor)" + Self.because(reason),
             at: now().unixTime
         )
     }
 
-    /// `twostep user reset-2fa`: the operator's way out of a lost second factor (NIST SP 800-63B
-    /// §5.2.2). Every session and API token ends, and the next sign-in must enrol a method before
-    /// anything else, so nobody keeps using the account under the weaker rule.
-    /// - Parameter actor: Who ran it (recorded in the security activity).
-    func operatorReset(user: User, actor: String) async throws {
+    /// `twostep user reset-2fa` and the help desk's reset (issue 18): the way out of a lost second
+    /// factor (NIST SP 800-63B §5.2.2). Every session and API token ends, and the next sign-in must
+    /// enrol a method before anything else, so nobody keeps using the account under the weaker rule.
+    /// - Parameters:
+    ///   - actor: Who ran it (recorded in the security activity), as in ``operatorUnlock(user:by:reason:)``.
+    ///   - reason: Why (the console requires one).
+    func operatorReset(user: User, by actor: String, reason: String? = nil) async throws {
         try await store.deleteFactors(userID: user.id)
         // A lost or stolen key is a reason for the reset: it must not sign in afterwards.
         try await store.deleteWebAuthnCredentials(userID: user.id)
@@ -642,8 +647,13 @@ struct TwoFactorService: Sendable {
         try await store.recordEvent(
             userID: user.id,
             kind: .operatorReset,
-            detail: "two-factor authentication reset by operator \(actor); every session ended",
+            detail: "two-factor authentication reset by \(actor)\(Self.because(reason)); every session ended",
             at: now().unixTime
         )
+    }
+
+    /// `; reason: …` for an event's detail, or nothing.
+    static func because(_ reason: String?) -> String {
+        reason.map { "; reason: \($0)" } ?? ""
     }
 }

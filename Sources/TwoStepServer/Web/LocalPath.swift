@@ -9,6 +9,14 @@ enum LocalPath {
         return path
     }
 
+    /// `text` if it is a safe local path under `/profile` or the help-desk console's `/admin`: staff
+    /// confirm it's them on the profile's "Confirm it’s you" page, then go back to the console (issue 18).
+    static func afterConfirmation(_ text: String?) -> String? {
+        if let path = profile(text) { return path }
+        guard let path = validated(text), path == "/admin" || path.hasPrefix("/admin/") || path.hasPrefix("/admin?") else { return nil }
+        return path
+    }
+
     /// `text` if it is a path on this site made only of letters, digits and `/ - _ . ? = &`.
     static func validated(_ text: String?) -> String? {
         guard let text, text.utf8.count <= 200, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("..") else { return nil }

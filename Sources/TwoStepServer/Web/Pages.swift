@@ -87,6 +87,8 @@ struct PageFrame: Sendable {
     var onTwoFactor = false
     /// The WebAuthn script, on the pages with a security-key form only; every other page has no script.
     var script: ScriptTag? = nil
+    /// Help-desk staff get a link to the console in the profile's menu (issue 18).
+    var staff = false
 
     /// The same frame, loading the WebAuthn script (`WebAuthnScript`).
     func withWebAuthn() -> PageFrame {
@@ -97,7 +99,14 @@ struct PageFrame: Sendable {
 
     /// A page of the profile, with its left menu.
     static func profile(_ title: String, _ context: SignedInContext, menu: ProfileMenu = .twoFactor) -> PageFrame {
-        PageFrame(title: title, csrf: context.csrfToken, signedInAs: context.user.name, onProfile: menu == .profile, onTwoFactor: menu == .twoFactor)
+        PageFrame(
+            title: title,
+            csrf: context.csrfToken,
+            signedInAs: context.user.name,
+            onProfile: menu == .profile,
+            onTwoFactor: menu == .twoFactor,
+            staff: context.user.role.isStaff
+        )
     }
 }
 

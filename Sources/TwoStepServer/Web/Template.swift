@@ -16,6 +16,9 @@ enum Template: String, CaseIterable, Sendable {
     case message, `continue`, signOutConfirm = "signout-confirm"
     // E-mail links and the address (issue 15).
     case forgotPassword = "forgot-password", resetPassword = "reset-password", verifyEmail = "verify-email", changeEmail = "change-email"
+    // The help-desk console (issue 18).
+    case helpDeskLayout = "help-desk-layout", helpDeskSearch = "help-desk-search", helpDeskAccount = "help-desk-account"
+    case helpDeskAudit = "help-desk-audit"
     // Development only.
     case outbox, mailbox
     // E-mail (not pages): the HTML and plain-text parts of every message.
@@ -56,6 +59,10 @@ enum Template: String, CaseIterable, Sendable {
         case .verifyEmail: PackageResources.verify_email_mustache
         case .changeEmail: PackageResources.change_email_mustache
         case .mailbox: PackageResources.mailbox_mustache
+        case .helpDeskLayout: PackageResources.help_desk_layout_mustache
+        case .helpDeskSearch: PackageResources.help_desk_search_mustache
+        case .helpDeskAccount: PackageResources.help_desk_account_mustache
+        case .helpDeskAudit: PackageResources.help_desk_audit_mustache
         case .mailHTML: PackageResources.mail_html_mustache
         case .mailText: PackageResources.mail_text_mustache
         }

@@ -26,13 +26,13 @@ struct ReauthenticationController: Sendable {
     }
 
     private func confirmPage(_ context: SignedInContext, next: String?, error: String? = nil) -> ConfirmPage {
-        ConfirmPage(frame: .profile("Confirm it’s you", context), next: LocalPath.profile(next) ?? "/profile/two-factor", error: error)
+        ConfirmPage(frame: .profile("Confirm it’s you", context), next: LocalPath.afterConfirmation(next) ?? "/profile/two-factor", error: error)
     }
 
     private func confirm(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await request.decodeForm(as: ConfirmForm.self, context: context)
-        // Only paths inside the profile are followed, so the form cannot send anyone to another site.
-        let next = LocalPath.profile(form.next) ?? "/profile/two-factor"
+        // Only paths inside the profile and the console are followed, so the form cannot send anyone to another site.
+        let next = LocalPath.afterConfirmation(form.next) ?? "/profile/two-factor"
         let proof: TwoFactorService.Proof
         switch try await signIns.reauthenticate(session: context.session, user: context.user, password: form.password, code: form.code) {
         case .confirmed(let sessionID):

@@ -139,6 +139,7 @@ struct TwoFactorController: Sendable {
         case .usersImported: "Users imported"
         case .databaseBackedUp: "Database backed up"
         case .databaseRestored: "Database restored"
+        case .roleChanged: "Help-desk role changed"
         }
     }
 
