@@ -56,10 +56,14 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(timeouts: timeouts)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "TwoStep"),
+        // A service group stops its services in reverse order, one after the other: the closer comes
+        // first so it runs last, once the server, the dispatcher and the sweeper have stopped. Closed
+        // earlier, it raced their queries: a connection closed mid-query stays open, and sqlite-nio
+        // traps on it in debug builds (seen as crashed test runs with many live servers).
         services: [
+            DatabaseCloser(database: parts.database),
             ExpiredRecordSweeper(store: parts.store, smsLimits: configuration.smsLimits, now: now),
             SecurityAlertDispatcher(alerts: Services(configuration, parts: parts, now: now, passwordHasher: passwordHasher, logger: logger).alerts),
-            DatabaseCloser(database: parts.database),
         ],
         onServerRunning: onServerRunning,
         logger: logger
