@@ -405,6 +405,21 @@ struct HelpDeskTests {
             )
             try await server.store.confirmFactor(id: phone.id, lastUsedStep: nil, at: server.clock.now.unixTime)
             let codes = try await services.recoveryCodes.generate(for: person)
+            // A security key (issue 17): its name and dates are shown, never its credential id or public key.
+            let key = try await server.store.createWebAuthnCredential(
+                NewWebAuthnCredential(
+                    userID: person.id,
+                    credentialID: "Y3JlZGVudGlhbC1pZC1vZi10aGUta2V5",
+                    publicKey: "pQECAyYgASFYIFB1YmxpYy1rZXkteC1jb29yZGluYXRl",
+                    algorithm: -7,
+                    signCount: 0,
+                    name: "Blue YubiKey",
+                    isPasskey: false,
+                    transports: "usb",
+                    aaguid: "cb69481e8ff7403993ec0a2729a154a8"
+                ),
+                at: server.clock.now.unixTime
+            )
             let factor = try #require(try await services.twoFactor.factor(.totp, of: person))
             let secret = Base32.encode(
                 try server.parts.keyRing.open(try #require(factor.sealedSecret), context: TwoFactorService.sealContext(person.id))
@@ -416,7 +431,9 @@ struct HelpDeskTests {
             #expect(text.contains("App (authenticator app)"))
             #expect(text.contains("Recovery phone +31 •••• •••78"), "a masked number")
             #expect(text.contains("10 of 10 left"))
+            #expect(text.contains("Security key “Blue YubiKey”, added 2027-01-15"), "\(text)")
             var secrets = ["+31612345678", "31612345678", "612345678", secret, String(secret.prefix(16))]
+            secrets += [key.credentialID, key.publicKey, key.aaguid]
             secrets += codes.map(\.description)
             secrets += [desk.person.cookies[Browser.sessionCookie], desk.person.cookies[Browser.csrfCookie]].compactMap { $0 }
             for session in try await server.store.sessions(userID: person.id) { secrets.append(session.idHash) }

@@ -17,6 +17,8 @@ struct HelpDeskService: Sendable {
     let twoFactor: TwoFactorService
     let lockout: LockoutService
     let audit: AuditService
+    /// Security keys and passkeys (issue 17), listed by name only.
+    let keys: WebAuthnService
 
     /// At most this many accounts answer one search, so the console cannot list every account.
     static let searchLimit = 20
@@ -120,11 +122,21 @@ struct HelpDeskService: Sendable {
         let decision: LockoutPolicy.Decision
     }
 
+    /// A security key as staff see it: what its holder named it and when it was used; never its
+    /// credential id or public key.
+    struct SecurityKey: Sendable {
+        let name: String
+        let passkey: Bool
+        let createdAt: UnixTime
+        let lastUsedAt: UnixTime?
+    }
+
     struct AccountView: Sendable {
         let staff: User
         let account: User
         /// Masked numbers only (`TwoFactorService.status`).
         let twoFactor: TwoFactorService.Status
+        let securityKeys: [SecurityKey]
         let recovery: RecoveryCodeService.Status
         let devices: [TrustedDevice]
         /// Live sessions and API tokens (the view never shows their ids).
@@ -163,6 +175,9 @@ struct HelpDeskService: Sendable {
                 staff: staff,
                 account: account,
                 twoFactor: try await twoFactor.status(of: account),
+                securityKeys: try await keys.credentials(of: account).map {
+                    SecurityKey(name: $0.name, passkey: $0.isPasskey, createdAt: $0.createdAt, lastUsedAt: $0.lastUsedAt)
+                },
                 recovery: try await recoveryCodes.status(of: account),
                 devices: try await devices.devices(of: account),
                 sessions: try await store.sessions(userID: account.id).filter(sessions.isLive),

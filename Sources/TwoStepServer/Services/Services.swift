@@ -124,7 +124,8 @@ struct Services: Sendable {
             recoveryCodes: recoveryCodes,
             twoFactor: twoFactor,
             lockout: lockout,
-            audit: audit
+            audit: audit,
+            keys: webAuthn
         )
         let mail = MailSender(transport: mailTransport, logger: logger)
         self.mail = mail

@@ -116,7 +116,8 @@ struct SessionService: Sendable {
     /// pages and the API render the answer their own way.
     func access(for change: SensitiveChange, in session: Session) -> SensitiveChangeAccess {
         switch change {
-        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail, .addSecurityKey, .removeSecurityKey, .staffAction:
+        case .addMethod, .recoveryPhone, .revealRecoveryCodes, .generateRecoveryCodes, .changeEmail, .addSecurityKey, .removeSecurityKey,
+            .staffAction:
             (session.reauthenticatedUntil ?? 0) > now().unixTime ? .allowed : .reauthenticationRequired
         }
     }

@@ -127,6 +127,12 @@ struct HelpDeskAccountPage: PageContent {
             case .recoveryPhone: methods.append("Recovery phone " + (view.twoFactor.recoveryPhone ?? ""))
             }
         }
+        for key in view.securityKeys {
+            let used = key.lastUsedAt.map { "last used " + Format.minute(Date(unixTime: $0)) } ?? "never used"
+            methods.append(
+                "\(key.passkey ? "Passkey" : "Security key") “\(key.name)”, added \(Format.minute(Date(unixTime: key.createdAt))), \(used)"
+            )
+        }
         self.methods = methods
         recovery =
             switch view.recovery.supply {
