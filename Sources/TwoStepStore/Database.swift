@@ -265,7 +265,12 @@ public final class Database: Sendable {
     }
 
     public func close() async throws {
-        try await closeConnections()
+        // In a task of its own, which no caller's cancellation reaches: NIO's thread pool refuses
+        // work from a cancelled task, so a close called while cancelled (a service group or a live
+        // test unwinding after an error) left SQLite connections open, and sqlite-nio traps on
+        // those in debug builds — a crash of the whole test run instead of the test's own failure.
+        let closeConnections = closeConnections
+        try await Task { try await closeConnections() }.value
     }
 }
 
