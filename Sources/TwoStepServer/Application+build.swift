@@ -123,7 +123,7 @@ public func buildRouter(
     }
     api.add(middleware: BearerMiddleware(sessions: sessions, apiKeys: services.apiKeys, store: parts.store))
     let accountRoutes = APIRoutes(
-        group: api.group(context: AccountAPIContext.self).add(middleware: EnrolmentGate.API()),
+        group: api.group(context: AccountAPIContext.self).add(middleware: EnrolmentGate.API(policy: services.policy)),
         prefix: "/api/v1",
         list: apiRoutes
     )
@@ -161,7 +161,7 @@ public func buildRouter(
         continuation: continuation
     )
     .addRoutes(to: web)
-    let profile = web.group("/profile", context: SignedInContext.self).add(middleware: EnrolmentGate.Pages())
+    let profile = web.group("/profile", context: SignedInContext.self).add(middleware: EnrolmentGate.Pages(policy: services.policy))
     ProfileController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     TwoFactorController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)
     AppEnrolmentController(services: services, pages: pages, cookies: cookies).addRoutes(to: profile)

@@ -135,7 +135,9 @@ extension OperatorActions {
             try await store.setSealedSigningKey(ring.seal(try ring.open(key.sealedKey, context: context), context: context), kid: key.kid)
             resealed += 1
         }
-        let signingKey = try await OIDCService(store: store, twoFactor: twoFactor, keyRing: ring, issuer: nil, now: { Date() }).rotateSigningKey()
+        let policy = TwoFactorPolicyService(policy: TwoFactorPolicy(), store: store, twoFactor: twoFactor, now: { Date() })
+        let signingKey = try await OIDCService(store: store, twoFactor: twoFactor, policy: policy, keyRing: ring, issuer: nil, now: { Date() })
+            .rotateSigningKey()
         if dropRetired { try MasterKeyFile.write([newKey], to: path) }
         let kept = dropRetired ? "old keys removed" : "old keys kept for opening (\(old.keys.map(\.id).joined(separator: ", ")))"
         try await store.recordEvent(

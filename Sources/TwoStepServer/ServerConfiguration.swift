@@ -60,6 +60,10 @@ public struct ServerConfiguration: Sendable {
     /// load balancer stops sending traffic before the server stops (`--drain-seconds`).
     public var drainDelay: Duration = .seconds(5)
 
+    /// Who must use 2FA, the grace to set it up, and the methods allowed (issue 18: `--require-2fa`,
+    /// `--grace-days`, `--allowed-methods`).
+    public var twoFactorPolicy = TwoFactorPolicy()
+
     /// Whether people may make their own accounts (`--signup open|off`).
     public var signUp = SignUpMode.open
 

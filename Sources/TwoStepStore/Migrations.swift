@@ -353,6 +353,14 @@ enum Migrations {
                     "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'none'"
                 ]
             ),
+            (
+                16,
+                [
+                    // Issue 18: when the operator's 2FA policy first applied to the account at a sign-in; the
+                    // grace period (--grace-days) counts from here. NULL: it never has.
+                    "ALTER TABLE users ADD COLUMN two_factor_grace_from BIGINT"
+                ]
+            ),
         ]
     }
 }

@@ -30,11 +30,15 @@ public struct User: Sendable, Equatable, Decodable {
 
     /// What the account may do at the help-desk console (issue 18).
     public var role: AccountRole = .none
+    /// When the operator's 2FA policy first applied to the account at a sign-in (issue 18): its grace
+    /// period counts from here. `nil` until then.
+    public var twoFactorGraceFrom: UnixTime?
 
     enum CodingKeys: String, CodingKey {
         case id, email, origin, role
         case enrolmentRequired = "enrolment_required"
         case emailVerifiedAt = "email_verified_at"
+        case twoFactorGraceFrom = "two_factor_grace_from"
         case apiKeyID = "api_key_id"
         case externalID = "external_id"
         case passwordHash = "password_hash"
@@ -58,6 +62,7 @@ extension User {
         emailVerifiedAt = try values.decodeIfPresent(UnixTime.self, forKey: .emailVerifiedAt)
         // A role this version does not know grants nothing (fail closed).
         role = try values.decodeIfPresent(String.self, forKey: .role).flatMap(AccountRole.init(rawValue:)) ?? .none
+        twoFactorGraceFrom = try values.decodeIfPresent(UnixTime.self, forKey: .twoFactorGraceFrom)
     }
 }
 

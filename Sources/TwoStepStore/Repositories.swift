@@ -24,6 +24,9 @@ public protocol UserRepository: Sendable {
     func setPasswordHash(_ hash: String, userID: Int64) async throws
     /// Marks the account as one whose next sign-in must enrol a second factor first (after an operator reset).
     func setEnrolmentRequired(_ required: Bool, userID: Int64) async throws
+    /// Starts the account's 2FA-policy grace period at `time` unless it has started already.
+    /// - Returns: When it started.
+    func startTwoFactorGrace(userID: Int64, at time: UnixTime) async throws -> UnixTime
     /// Marks the address verified if it is still `email` (a link to an address the account no longer has does nothing).
     /// - Returns: Whether it was.
     func setEmailVerified(userID: Int64, email: String, at time: UnixTime) async throws -> Bool

@@ -22,7 +22,8 @@ public struct SQLStore: Store {
 
     // MARK: Users
 
-    static let userColumns = "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required, email_verified_at, role"
+    static let userColumns =
+        "id, email, password_hash, created_at, origin, api_key_id, external_id, enrolment_required, email_verified_at, role, two_factor_grace_from"
 
     public func createUser(
         email: String?,
@@ -134,6 +135,17 @@ public struct SQLStore: Store {
 
     public func setEnrolmentRequired(_ required: Bool, userID: Int64) async throws {
         try await writer.raw("UPDATE users SET enrolment_required = \(bind: required ? 1 : 0) WHERE id = \(bind: userID)").run()
+    }
+
+    public func startTwoFactorGrace(userID: Int64, at time: UnixTime) async throws -> UnixTime {
+        // One statement: two first sign-ins at once (any instance) keep the earlier start, never move it.
+        let row = try await writer.raw(
+            """
+            UPDATE users SET two_factor_grace_from = COALESCE(two_factor_grace_from, \(bind: time)) WHERE id = \(bind: userID)
+            RETURNING two_factor_grace_from
+            """
+        ).first()
+        return try row?.decode(column: "two_factor_grace_from", as: UnixTime.self) ?? time
     }
 
     public func setEmailVerified(userID: Int64, email: String, at time: UnixTime) async throws -> Bool {
@@ -275,9 +287,9 @@ public struct SQLStore: Store {
     public func createSession(_ session: Session) async throws {
         try await writer.raw(
             """
-            INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent, amr)
+            INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at, user_agent, amr, reauthenticated_until)
             VALUES (\(bind: session.idHash), \(bind: session.userID), \(bind: session.stage.rawValue), \(bind: session.createdAt),
-            \(bind: session.lastSeenAt), \(bind: session.userAgent), \(bind: session.amr))
+            \(bind: session.lastSeenAt), \(bind: session.userAgent), \(bind: session.amr), \(bind: session.reauthenticatedUntil))
             """
         ).run()
     }

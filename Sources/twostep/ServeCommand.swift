@@ -118,6 +118,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address of the metrics listener [TWOSTEP_METRICS_HOST] (default: 127.0.0.1).")
     var metricsHost: String?
 
+    @Option(
+        name: .customLong("require-2fa"),
+        help:
+            "Who must use two-factor authentication: all, none, or domains:example.com,corp.example (exact address domains) [TWOSTEP_REQUIRE_2FA] (default: none)."
+    )
+    var requireTwoFactor: String?
+
+    @Option(help: "Days from the first sign-in under --require-2fa until a method must be on; 0 = at once [TWOSTEP_GRACE_DAYS] (default: 7).")
+    var graceDays: Int?
+
+    @Option(help: "Two-factor methods people may set up: app, sms, key, comma separated [TWOSTEP_ALLOWED_METHODS] (default: app,sms,key).")
+    var allowedMethods: String?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -152,6 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try applySignInForApps(to: &configuration)
         try applyWebAuthn(to: &configuration)
+        try applyTwoFactorPolicy(to: &configuration)
         configuration.smsGateway = try smsGateway()
         configuration.mailTransport = try mailTransport(issuer: configuration.issuer)
         if let value = try setting(smsCountries, "SMS_COUNTRIES", { $0 }) {
@@ -189,10 +203,18 @@ struct ServeCommand: AsyncParsableCommand {
         let lock = try DatabaseLock.serving(configuration)
         defer { withExtendedLifetime(lock) {} }
         let parts = try await openServerParts(configuration, logger: logger)
+        var now: Now = { Date() }
+        #if DEBUG
+            if let moved = TestClockFile.now() {
+                logger.warning("\(TestClockFile.variable) is set: the clock is moved by the offset in that file (debug builds only, for tests)")
+                now = moved
+            }
+        #endif
         let app = try buildApplication(
             configuration,
             parts: parts,
             logger: logger,
+            now: now,
             onServerRunning: { [configuration] channel in
                 let line = StartupReport.banner(configuration, port: channel.localAddress?.port ?? configuration.port)
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -223,6 +245,26 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// `--require-2fa`, `--grace-days` and `--allowed-methods` (issue 18).
+    func applyTwoFactorPolicy(to configuration: inout ServerConfiguration) throws {
+        if let value = try setting(requireTwoFactor, "REQUIRE_2FA", { $0 }) {
+            guard let requirement = TwoFactorRequirement(value) else {
+                throw ValidationError("--require-2fa must be all, none or domains:example.com,corp.example, not '\(value)'")
+            }
+            configuration.twoFactorPolicy.requirement = requirement
+        }
+        if let days = try setting(graceDays, "GRACE_DAYS", Int.init) {
+            guard (0...365).contains(days) else { throw ValidationError("--grace-days must be 0 to 365") }
+            configuration.twoFactorPolicy.graceDays = days
+        }
+        if let value = try setting(allowedMethods, "ALLOWED_METHODS", { $0 }) {
+            guard let methods = TwoFactorMethod.list(value) else {
+                throw ValidationError("--allowed-methods takes one or more of app, sms, key, comma separated, not '\(value)'")
+            }
+            configuration.twoFactorPolicy.allowedMethods = methods
+        }
+    }
+
     /// `--public-url`, `--cookie-domain` and `--forward-auth-password-only` (issue 14).
     func applySignInForApps(to configuration: inout ServerConfiguration) throws {
         if let value = try setting(publicURL, "PUBLIC_URL", { $0 }) {

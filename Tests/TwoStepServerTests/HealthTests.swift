@@ -104,7 +104,7 @@ struct HealthTests {
         let line = StartupReport.banner(configuration, port: 8443)
         #expect(
             line
-                == "TwoStep listening on http://0.0.0.0:8443/; database: PostgreSQL at db.internal:5433/twostep; WebAuthn RP ID: localhost, origins: http://localhost:8443; SMS gateway: outbox (\(configuration.outboxPath)); dev mode: off"
+                == "TwoStep listening on http://0.0.0.0:8443/; database: PostgreSQL at db.internal:5433/twostep; WebAuthn RP ID: localhost, origins: http://localhost:8443; SMS gateway: outbox (\(configuration.outboxPath)); 2FA: optional, methods app, sms, key; dev mode: off"
         )
         #expect(!line.contains("hunter2"))
         configuration.insecureCookies = true

@@ -75,4 +75,61 @@ struct ServeCommandTests {
         #expect(result.status == 2 && result.stderr.contains("readable by other users") && result.stderr.contains("chmod 600"), "\(result.stderr)")
         #expect(!result.stdout.contains("listening"), "it never listened")
     }
+
+    /// The 2FA policy's flags (issue 18): the start-up line says the policy; a bad value stops
+    /// start-up with one line that names the flag.
+    @Test func theTwoFactorPolicyIsSetByFlagsAndVariables() async throws {
+        let directory = temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await ServeProcess.start(
+            directory: directory,
+            ["--require-2fa", "domains:corp.example,Bücher.example", "--allowed-methods", "key,app", "--drain-seconds", "0"],
+            environment: ["TWOSTEP_GRACE_DAYS": "3"]
+        )
+        defer { server.discard() }
+        #expect(
+            server.stdout.contains("; 2FA: required for domains:corp.example,xn--bcher-kva.example, 3 days' grace, methods app, key; dev mode"),
+            "\(server.stdout)"
+        )
+        await server.stop()
+
+        for (arguments, words) in [
+            (["--require-2fa", "some"], "--require-2fa must be all, none or domains:"),
+            (["--require-2fa", "domains:"], "--require-2fa must be all, none or domains:"),
+            (["--grace-days", "400"], "--grace-days must be 0 to 365"),
+            (["--allowed-methods", "app,fax"], "--allowed-methods takes one or more of app, sms, key"),
+            (["--allowed-methods", ""], "--allowed-methods takes one or more of app, sms, key"),
+        ] {
+            let result = try await OTPCommandTests.runDetached(["serve", "--port", "0", "--data-dir", directory] + arguments)
+            #expect(result.status != 0 && result.stderr.contains(words), "\(arguments): \(result.stderr)")
+            #expect(!result.stdout.contains("listening"), "\(arguments): it never listened")
+        }
+    }
+
+    /// Debug builds only: `TWOSTEP_TEST_CLOCK_FILE` moves the running server's clock, read again on
+    /// every request, so the browser suite can see a grace deadline pass (issue 18).
+    @Test func aDebugBuildsClockMovesWithTheOffsetFile() async throws {
+        let directory = temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let clockFile = directory + "-clock"
+        defer { try? FileManager.default.removeItem(atPath: clockFile) }
+        try "0".write(toFile: clockFile, atomically: true, encoding: .utf8)
+        let server = try await ServeProcess.start(
+            directory: directory,
+            ["--require-2fa", "all", "--grace-days", "1", "--drain-seconds", "0"],
+            environment: ["TWOSTEP_TEST_CLOCK_FILE": clockFile]
+        )
+        defer { server.discard() }
+        let credentials = ["email": "ann@example.com", "password": "correct horse battery"]
+        #expect(try await server.request("POST", "/api/v1/account", json: credentials).status == 201)
+        let first = try await server.request("POST", "/api/v1/session", json: credentials).json ?? [:]
+        #expect(first["status"] as? String == "enrolment_required")
+        #expect(first["enrolment_deadline"] != nil, "within the grace")
+        try "172800".write(toFile: clockFile, atomically: true, encoding: .utf8)
+        let later = try await server.request("POST", "/api/v1/session", json: credentials).json ?? [:]
+        #expect(later["status"] as? String == "enrolment_required")
+        #expect(later["enrolment_deadline"] == nil, "two days on, without a restart: the grace is over")
+        #expect(server.stderr.contains("TWOSTEP_TEST_CLOCK_FILE is set"), "the server says its clock is moved")
+        await server.stop()
+    }
 }

@@ -15,6 +15,15 @@ extension API {
         }
     }
 
+    /// Why `enrolment_required` (issue 18).
+    static func name(of reason: TwoFactorPolicy.Reason) -> String {
+        switch reason {
+        case .noMethod: "policy"
+        case .onlyDisallowedMethods: "method_not_allowed"
+        case .operatorReset: "operator_reset"
+        }
+    }
+
     static func name(of method: TwoFactorService.Method) -> String {
         switch method {
         case .factor(let kind): name(of: kind)
@@ -101,6 +110,7 @@ extension API {
         switch start {
         case .allowed: return
         case .notWhileEnabled: throw alreadyEnabled
+        case .methodNotAllowed: throw methodNotAllowed
         }
     }
 
@@ -111,6 +121,9 @@ extension API {
         case .notEnabled: throw notEnabled
         }
     }
+
+    /// `--allowed-methods` leaves this method out (issue 18).
+    static let methodNotAllowed = APIError(.forbidden, "method_not_allowed", "This server does not allow this two-factor method.")
 
     static let notEnabled = APIError(.conflict, "two_factor_disabled", "Two-factor authentication is off for this account.")
 

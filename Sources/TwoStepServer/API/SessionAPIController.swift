@@ -36,7 +36,7 @@ struct SessionAPIController: Sendable {
     }
 
     private struct SessionBody: Encodable {
-        let status: String
+        var status: String
         var token: String?
         var challenge: String?
         var methods: [String]?
@@ -44,6 +44,17 @@ struct SessionAPIController: Sendable {
         var method: String?
         var deviceToken: String?
         var recoveryCodesRemaining: Int?
+        /// With `enrolment_required` (issue 18): why, and the end of the grace period, until which the
+        /// token reaches everything; without a deadline it reaches only enrolment (`EnrolmentGate`).
+        var enrolmentReason: String?
+        var enrolmentDeadline: Date?
+
+        mutating func ask(_ demand: SignInService.EnrolmentDemand?) {
+            guard let demand else { return }
+            status = "enrolment_required"
+            enrolmentReason = API.name(of: demand.reason)
+            enrolmentDeadline = demand.deadline
+        }
     }
 
     private func signUp(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
@@ -75,9 +86,11 @@ struct SessionAPIController: Sendable {
             throw APIError.tooManyPasswordAttempts(retryAt: retryAt, now: now)
         case .signedIn(_, let token):
             return try API.json(SessionBody(status: "authenticated", token: token))
-        case .enrolmentRequired(_, let token):
-            // The token only reaches enrolment until a method is on (EnrolmentGate).
-            return try API.json(SessionBody(status: "enrolment_required", token: token))
+        case .enrolmentRequired(_, let token, let demand):
+            // Past any grace, the token only reaches enrolment until a method is on (EnrolmentGate).
+            var body = SessionBody(status: "enrolment_required", token: token)
+            body.ask(demand)
+            return try API.json(body)
         case .secondFactorRequired(let user, let challenge):
             return try API.json(
                 SessionBody(
@@ -142,9 +155,10 @@ struct SessionAPIController: Sendable {
             userAgent: request.headers[.userAgent] ?? ""
         )
         switch outcome {
-        case .signedIn(let token, let method, let deviceToken):
+        case .signedIn(let token, let method, let deviceToken, let demand):
             var body = SessionBody(status: "authenticated", token: token, method: API.name(of: method), deviceToken: deviceToken)
             if case .recoveryCode(let remaining) = method { body.recoveryCodesRemaining = remaining }
+            body.ask(demand)
             return try API.json(body)
         case .refused(let verification):
             throw API.refusal(verification, now: now)

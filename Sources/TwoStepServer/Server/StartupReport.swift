@@ -1,4 +1,5 @@
 import Foundation
+import TwoStepCore
 import TwoStepStore
 
 /// What `twostep serve` checks and says once as it starts: an operator reading the first lines of
@@ -32,13 +33,21 @@ public enum StartupReport {
         let devMode = development.isEmpty ? "off" : "on (" + development.joined(separator: ", ") + ")"
         return "TwoStep listening on http://\(configuration.host):\(port)/; database: "
             + Database.describe(url: configuration.resolvedDatabaseURL) + "; " + webAuthn(configuration, port: port) + "; SMS gateway: "
-            + gatewayName(configuration) + "; dev mode: " + devMode
+            + gatewayName(configuration) + "; 2FA: " + policy(configuration.twoFactorPolicy) + "; dev mode: " + devMode
     }
 
     /// Where security keys and passkeys work (issue 17): a key registered under one RP ID never works
     /// under another, so an operator must see which one is in use.
     static func webAuthn(_ configuration: ServerConfiguration, port: Int) -> String {
         "WebAuthn RP ID: \(configuration.resolvedRPID), origins: " + configuration.resolvedOrigins(port: port).joined(separator: " ")
+    }
+
+    /// The 2FA policy (issue 18) as the operator set it: `required for domains:example.com, 7 days' grace, methods app, key`.
+    static func policy(_ policy: TwoFactorPolicy) -> String {
+        let methods = "methods " + policy.allowedMethods.sorted().map(\.rawValue).joined(separator: ", ")
+        guard policy.requirement != .none else { return "optional, " + methods }
+        let grace = policy.graceDays == 0 ? "no grace" : policy.graceDays == 1 ? "1 day's grace" : "\(policy.graceDays) days' grace"
+        return "required for \(policy.requirement.description), \(grace), \(methods)"
     }
 
     static func gatewayName(_ configuration: ServerConfiguration) -> String {

@@ -1,9 +1,12 @@
+import TwoStepCore
 import TwoStepStore
 
 /// Forward-auth for reverse proxies (issue 14): nginx `auth_request`, Traefik `forwardAuth` and
 /// Caddy `forward_auth` ask `GET /auth/verify` about each request and pass it on only on a 200.
 struct ForwardAuthService: Sendable {
     let twoFactor: TwoFactorService
+    /// The operator's 2FA policy (issue 18): past its grace, the proxy lets the account through to nothing.
+    let policy: TwoFactorPolicyService
     let returnAddresses: ReturnAddressPolicy
     /// TwoStep's sign-in page, absolute when `--public-url` is set.
     let signInURL: String
@@ -26,6 +29,10 @@ struct ForwardAuthService: Sendable {
             var passes = session.methods.contains(SignInService.multiFactor)
             if !passes, allowsPasswordOnly, !user.enrolmentRequired {
                 passes = try await !twoFactor.isEnabled(for: user)
+            }
+            if passes, try await policy.standing(of: user).isEnrolmentOnly {
+                // The sign-in page (`SignInService.returning`) sends such a session to enrolment, not back here.
+                passes = false
             }
             if passes {
                 return .allowed(user: OIDCService.subject(user.id), email: user.email ?? "", methods: session.methods.joined(separator: ","))

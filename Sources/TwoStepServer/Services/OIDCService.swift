@@ -11,6 +11,8 @@ struct OIDCService: Sendable {
     typealias Storage = OIDCRepository & UserRepository
     let store: any Storage
     let twoFactor: TwoFactorService
+    /// The operator's 2FA policy (issue 18): past its grace, no application gets a code for the account.
+    let policy: TwoFactorPolicyService
     let keyRing: KeyRing
     /// The issuer (`--public-url`), e.g. `https://auth.example.com`; `nil` turns the provider off.
     let issuer: String?
@@ -160,6 +162,11 @@ struct OIDCService: Sendable {
         guard let session, session.stage == .signedIn, let user, user.id == session.userID else {
             if request.prompt == "none" { return error("login_required", "the user is not signed in") }
             return .signIn(reason: .notSignedIn)
+        }
+        // The enrolment gate (issue 18) holds for other applications too: a session that signed in before the
+        // deadline passed, or with only a method the operator no longer allows, must not leave through here.
+        if try await policy.standing(of: user).isEnrolmentOnly {
+            return request.prompt == "none" ? error("interaction_required", "two-factor authentication must be set up first") : .enrol
         }
         let requested = Set((request.acrValues ?? "").split(separator: " ").map(String.init))
         let twoFactorsDemanded = client.twoFactorsRequired || requested.contains(Self.twoFactorACR)

@@ -15,6 +15,8 @@ struct Services: Sendable {
     let twoFactor: TwoFactorService
     /// Security keys and passkeys (issue 17).
     let webAuthn: WebAuthnService
+    /// The operator's 2FA policy (issue 18): who must enrol, by when, with which methods.
+    let policy: TwoFactorPolicyService
     /// Attempt budgets, and the operator's unlock (`lockout.unlock(user)`).
     let lockout: LockoutService
     let signIns: SignInService
@@ -90,7 +92,8 @@ struct Services: Sendable {
             passwords: accounts.passwords,
             sessions: sessions,
             metrics: parts.metrics,
-            now: now
+            now: now,
+            allowedMethods: configuration.twoFactorPolicy.allowedMethods
         )
         webAuthn = WebAuthnService(
             store: store,
@@ -103,14 +106,16 @@ struct Services: Sendable {
             now: now,
             logger: logger
         )
-        signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, keys: webAuthn)
+        policy = TwoFactorPolicyService(policy: configuration.twoFactorPolicy, store: store, twoFactor: twoFactor, now: now)
+        signIns = SignInService(accounts: accounts, sessions: sessions, twoFactor: twoFactor, devices: devices, keys: webAuthn, policy: policy)
         apiKeys = APIKeyService(store: store, now: now)
         serviceAccounts = ServiceAccountService(store: store, accounts: accounts)
         enrolments = EnrolmentService(twoFactor: twoFactor, devices: devices, sessions: sessions)
-        oidc = OIDCService(store: store, twoFactor: twoFactor, keyRing: parts.keyRing, issuer: configuration.publicURL, now: now)
+        oidc = OIDCService(store: store, twoFactor: twoFactor, policy: policy, keyRing: parts.keyRing, issuer: configuration.publicURL, now: now)
         returnAddresses = ReturnAddressPolicy(cookieDomain: configuration.cookieDomain, allowHTTP: configuration.insecureCookies)
         forwardAuth = ForwardAuthService(
             twoFactor: twoFactor,
+            policy: policy,
             returnAddresses: returnAddresses,
             signInURL: (configuration.publicURL ?? "") + "/signin",
             allowsPasswordOnly: configuration.forwardAuthAllowsPasswordOnly

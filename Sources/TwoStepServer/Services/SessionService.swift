@@ -18,7 +18,15 @@ struct SessionService: Sendable {
     /// Starts a session and returns the id for the cookie. Any session the browser had is ended
     /// first, so the id changes at sign-in (session fixation).
     /// - Parameter methods: How the sign-in was proven (RFC 8176 `amr` values, see `SignInService.methods`).
-    func start(userID: Int64, stage: SessionStage, methods: [String] = [], userAgent: String, replacing old: Session?) async throws -> String {
+    /// - Parameter reauthenticated: Opens "sudo mode" at once: the password was typed in this very request.
+    func start(
+        userID: Int64,
+        stage: SessionStage,
+        methods: [String] = [],
+        userAgent: String,
+        replacing old: Session?,
+        reauthenticated: Bool = false
+    ) async throws -> String {
         if let old { try await store.deleteSession(idHash: old.idHash) }
         let id = RandomToken.generate()
         let time = now().unixTime
@@ -30,6 +38,7 @@ struct SessionService: Sendable {
                 createdAt: time,
                 lastSeenAt: time,
                 userAgent: String(userAgent.prefix(256)),
+                reauthenticatedUntil: reauthenticated ? time + UnixTime(Self.reauthenticationLifetime) : nil,
                 methods: methods
             )
         )

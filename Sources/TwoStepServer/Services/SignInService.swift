@@ -11,6 +11,30 @@ struct SignInService: Sendable {
     let devices: TrustedDeviceService
     /// Security keys and passkeys (issue 17).
     let keys: WebAuthnService
+    /// The operator's 2FA policy (issue 18), asked after every sign-in that gets this far.
+    let policy: TwoFactorPolicyService
+
+    /// What the 2FA policy asks of an account that signed in without a method it allows (issue 18),
+    /// or after an operator reset.
+    struct EnrolmentDemand: Equatable, Sendable {
+        let reason: TwoFactorPolicy.Reason
+        /// The end of the grace period: until then the person may go on (**Not now**). `nil`: no way
+        /// past enrolment (`EnrolmentGate`).
+        let deadline: Date?
+
+        init(reason: TwoFactorPolicy.Reason, deadline: Date?) {
+            self.reason = reason
+            self.deadline = deadline
+        }
+
+        init?(_ standing: TwoFactorPolicy.Standing) {
+            switch standing {
+            case .satisfied: return nil
+            case .grace(let reason, let deadline): self.init(reason: reason, deadline: deadline)
+            case .enrolmentRequired(let reason): self.init(reason: reason, deadline: nil)
+            }
+        }
+    }
 
     enum Outcome {
         /// Wrong e-mail address or password: never which (SPEC F1).
@@ -21,9 +45,10 @@ struct SignInService: Sendable {
         case signedIn(User, sessionID: String)
         /// The password was right; the half-way session `sessionID` now needs a second factor.
         case secondFactorRequired(User, sessionID: String)
-        /// Signed in after an operator reset: the session may only enrol a method until one is on
-        /// (`EnrolmentGate`), so the account never runs on the password alone.
-        case enrolmentRequired(User, sessionID: String)
+        /// Signed in, but the account must set up a method it is allowed (after an operator reset, or
+        /// by the 2FA policy): within a grace period the session may go on; after it, it may only
+        /// enrol (`EnrolmentGate`), so the account never runs on what the policy refuses.
+        case enrolmentRequired(User, sessionID: String, demand: EnrolmentDemand)
     }
 
     /// Checks the password; signs in at once when 2FA is off or `deviceToken` marks a trusted device
@@ -35,19 +60,9 @@ struct SignInService: Sendable {
         case .refused: return .refused
         case .tooManyAttempts(let retryAt): return .tooManyAttempts(retryAt: retryAt)
         }
-        let method: String
-        let methods: [String]
-        if user.enrolmentRequired, try await !twoFactor.isEnabled(for: user) {
-            try await accounts.recordSignIn(user, method: "password; must set up two-factor authentication")
-            let id = try await sessions.start(userID: user.id, stage: .signedIn, methods: Self.passwordOnly, userAgent: userAgent, replacing: old)
-            return .enrolmentRequired(user, sessionID: id)
-        } else if try await !twoFactor.isEnabled(for: user) {
-            (method, methods) = ("password", Self.passwordOnly)
-        } else if try await devices.isTrusted(token: deviceToken, user: user) {
-            // The device was trusted after a second factor (SPEC F6): the session counts as two-factor,
-            // but claims no specific method it did not see.
-            (method, methods) = ("password and trusted device", ["pwd", Self.multiFactor])
-        } else {
+        let enabled = try await twoFactor.isEnabled(for: user)
+        let trusted = enabled ? try await devices.isTrusted(token: deviceToken, user: user) : false
+        if enabled && !trusted {
             let id = try await sessions.start(
                 userID: user.id,
                 stage: .awaitingSecondFactor,
@@ -57,11 +72,26 @@ struct SignInService: Sendable {
             )
             return .secondFactorRequired(user, sessionID: id)
         }
-        try await accounts.recordSignIn(user, method: method)
-        return .signedIn(
-            user,
-            sessionID: try await sessions.start(userID: user.id, stage: .signedIn, methods: methods, userAgent: userAgent, replacing: old)
-        )
+        // Right after the password (or the trusted device), before any page: the policy's question (issue 18).
+        let demand = EnrolmentDemand(try await policy.standingAtSignIn(of: user))
+        let id: String
+        if trusted {
+            // The device was trusted after a second factor (SPEC F6): the session counts as two-factor,
+            // but claims no specific method it did not see.
+            id = try await signedIn(
+                user,
+                methods: ["pwd", Self.multiFactor],
+                describe: "password and trusted device",
+                userAgent: userAgent,
+                replacing: old,
+                demand: demand
+            )
+        } else {
+            let describe = demand == nil ? "password" : "password; must set up two-factor authentication"
+            id = try await signedIn(user, methods: Self.passwordOnly, describe: describe, userAgent: userAgent, replacing: old, demand: demand)
+        }
+        if let demand { return .enrolmentRequired(user, sessionID: id, demand: demand) }
+        return .signedIn(user, sessionID: id)
     }
 
     /// RFC 8176 method references: `pwd`, then `otp` for an app or recovery code (both one-time
@@ -102,13 +132,16 @@ struct SignInService: Sendable {
     /// What the sign-in page does when it is given a return address (issue 14).
     func returning(session: Session?, user: User?) async throws -> Return {
         guard let session, session.stage == .signedIn, let user else { return .signIn }
+        // Past the 2FA policy's grace (issue 18) no application is reached until a method is on.
+        if try await policy.standing(of: user).isEnrolmentOnly { return .enrolFirst }
         if session.methods.contains(Self.multiFactor) { return .continueNow }
         return try await twoFactor.isEnabled(for: user) ? .signIn : .enrolFirst
     }
 
     enum CodeOutcome {
-        /// Signed in with `method`; `deviceToken` is set when the client asked to be trusted.
-        case signedIn(sessionID: String, method: TwoFactorService.Method, deviceToken: String?)
+        /// Signed in with `method`; `deviceToken` is set when the client asked to be trusted; `demand`
+        /// when the 2FA policy asks the account to switch to a method it allows (issue 18).
+        case signedIn(sessionID: String, method: TwoFactorService.Method, deviceToken: String?, demand: EnrolmentDemand?)
         case refused(TwoFactorService.Verification)
     }
 
@@ -130,27 +163,46 @@ struct SignInService: Sendable {
     )
         async throws -> CodeOutcome
     {
+        let demand = EnrolmentDemand(try await policy.standingAtSignIn(of: user))
         let id = try await signedIn(
             user,
             methods: Self.methods(method),
             describe: "password and " + Self.describe(method),
             userAgent: userAgent,
-            replacing: session
+            replacing: session,
+            demand: demand
         )
         let deviceToken = trustDevice ? try await devices.trust(user: user, userAgent: userAgent) : nil
-        return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)
+        return .signedIn(sessionID: id, method: method, deviceToken: deviceToken, demand: demand)
     }
 
     /// A signed-in session in place of `old` (session fixation), and the sign-in in the activity list.
-    private func signedIn(_ user: User, methods: [String], describe: String, userAgent: String, replacing old: Session?) async throws -> String {
-        let id = try await sessions.start(userID: user.id, stage: .signedIn, methods: methods, userAgent: userAgent, replacing: old)
+    /// - Parameter demand: What the 2FA policy asks (issue 18). A session sent to enrolment was made by
+    ///   the password typed in this very request: that is the proof adding a method needs (SPEC §2), so
+    ///   the person is not asked for it again on the next page.
+    private func signedIn(
+        _ user: User,
+        methods: [String],
+        describe: String,
+        userAgent: String,
+        replacing old: Session?,
+        demand: EnrolmentDemand? = nil
+    ) async throws -> String {
+        let id = try await sessions.start(
+            userID: user.id,
+            stage: .signedIn,
+            methods: methods,
+            userAgent: userAgent,
+            replacing: old,
+            reauthenticated: demand != nil
+        )
         try await accounts.recordSignIn(user, method: describe)
         return id
     }
 
     enum KeyOutcome {
         /// Signed in, as with a code (`CodeOutcome.signedIn`).
-        case signedIn(sessionID: String, method: TwoFactorService.Method, deviceToken: String?)
+        case signedIn(sessionID: String, method: TwoFactorService.Method, deviceToken: String?, demand: EnrolmentDemand?)
         /// Not an authentication response at all: a 400 or form error; nothing was counted.
         case malformed(String)
         /// Refused, counted like a wrong code.
@@ -198,7 +250,8 @@ struct SignInService: Sendable {
         case .refused(let verification): return .refused(verification)
         case .accepted(_, _, let method):
             switch try await passed(method) {
-            case .signedIn(let id, let method, let deviceToken): return .signedIn(sessionID: id, method: method, deviceToken: deviceToken)
+            case .signedIn(let id, let method, let deviceToken, let demand):
+                return .signedIn(sessionID: id, method: method, deviceToken: deviceToken, demand: demand)
             case .refused(let verification): return .refused(verification)
             }
         }
@@ -247,6 +300,8 @@ struct SignInService: Sendable {
         case .refused(let verification): return .refused(verification)
         case .accepted(let user, _, let method):
             guard case .securityKey(let synced) = method else { return .refused(.rejected(retryAt: nil)) }
+            // The policy's grace starts at this sign-in too (issue 18); past it, the gate closes every page.
+            _ = try await policy.standingAtSignIn(of: user)
             let id = try await signedIn(user, methods: Self.passkeyMethods(synced: synced), describe: "passkey", userAgent: userAgent, replacing: old)
             return .signedIn(user, sessionID: id)
         }

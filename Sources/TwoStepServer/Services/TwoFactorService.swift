@@ -24,6 +24,8 @@ struct TwoFactorService: Sendable {
     let sessions: SessionService
     let metrics: ServerMetrics
     let now: Now
+    /// `--allowed-methods` (issue 18): a method not listed cannot be enrolled.
+    var allowedMethods = Set(TwoFactorMethod.allCases)
 
     /// How long a shown QR code stays usable before the key must be made again.
     static let enrolmentLifetime: TimeInterval = 15 * 60
@@ -231,7 +233,7 @@ struct TwoFactorService: Sendable {
         guard case .accepted(let step, _) = totp.verify(code, at: now(), window: window) else { return .wrongCode }
         try await store.confirmFactor(id: enrolment.factorID, lastUsedStep: Int64(step), at: now().unixTime)
         try await attempts.clear([.codes(userID: user.id)])
-        try await methodEnrolled(user)
+        try await methodEnrolled(user, method: .app)
         try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "authenticator app", at: now().unixTime)
         metrics.enrolled(.totp)
         return .activated
@@ -244,16 +246,23 @@ struct TwoFactorService: Sendable {
         /// A primary method (app or SMS) while two-factor authentication is on: disable first
         /// (changing the method needs proof, F7).
         case notWhileEnabled
+        /// The operator does not allow this method (`--allowed-methods`).
+        case methodNotAllowed
     }
 
     /// Whether `user` may start enrolling a factor of `kind` now; the pages and both APIs ask.
     /// (Re-authentication, which every addition needs, is `SessionService.access(for:in:)`.)
     func enrolmentStart(_ kind: FactorKind, for user: User) async throws -> EnrolmentStart {
+        if let method = kind.policyMethod, !allowedMethods.contains(method) { return .methodNotAllowed }
         switch kind {
-        // Security keys are not "the method" (several may sit beside the app or SMS, issue 17), so
-        // an account with keys alone may still add the app or SMS.
-        case .totp, .sms: try await confirmedFactors(of: user).contains { $0.kind == .totp || $0.kind == .sms } ? .notWhileEnabled : .allowed
-        case .recoveryPhone: .allowed
+        case .totp, .sms:
+            // Security keys are not "the method" (several may sit beside the app or SMS, issue 17), so
+            // an account with keys alone may still add the app or SMS.
+            guard try await confirmedFactors(of: user).contains(where: { $0.kind == .totp || $0.kind == .sms }) else { return .allowed }
+            // Switching (issue 18): when every method that is on is one the operator no longer allows,
+            // an allowed one may be added without disabling first (`methodEnrolled` then removes the old).
+            return try await policyMethods(of: user).isDisjoint(with: allowedMethods) ? .allowed : .notWhileEnabled
+        case .recoveryPhone: return .allowed
         }
     }
 
@@ -314,7 +323,7 @@ struct TwoFactorService: Sendable {
             )
         default:
             try await attempts.clear([.codes(userID: user.id)])
-            try await methodEnrolled(user)
+            try await methodEnrolled(user, method: .sms)
             try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: "SMS to \(masked)", at: now().unixTime)
         }
         metrics.enrolled(kind == .recoveryPhone ? .recoveryPhone : .sms)
@@ -322,8 +331,25 @@ struct TwoFactorService: Sendable {
     }
 
     /// A method is on: an account an operator reset may do everything again.
-    func methodEnrolled(_ user: User) async throws {
+    /// A method is on: an account an operator reset may do everything again, and a switch away from
+    /// methods the operator no longer allows (issue 18) ends with the old ones gone: left on, they
+    /// would still sign in with what the policy refuses.
+    /// - Parameter method: The method just turned on (never removed, even if it is not allowed).
+    func methodEnrolled(_ user: User, method: TwoFactorMethod) async throws {
         if user.enrolmentRequired { try await store.setEnrolmentRequired(false, userID: user.id) }
+        guard allowedMethods.contains(method) else { return }
+        for factor in try await confirmedFactors(of: user) {
+            guard let old = factor.kind.policyMethod, old != method, !allowedMethods.contains(old) else { continue }
+            try await store.deleteFactor(id: factor.id)
+        }
+        if method != .key, !allowedMethods.contains(.key) { try await store.deleteWebAuthnCredentials(userID: user.id) }
+    }
+
+    /// The primary methods that are on, as `--allowed-methods` names them (a recovery phone is no method).
+    func policyMethods(of user: User) async throws -> Set<TwoFactorMethod> {
+        var methods = Set(try await confirmedFactors(of: user).compactMap(\.kind.policyMethod))
+        if try await !store.webAuthnCredentials(userID: user.id).isEmpty { methods.insert(.key) }
+        return methods
     }
 
     /// - Returns: Whether there was a recovery phone to remove.

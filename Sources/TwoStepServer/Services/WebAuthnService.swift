@@ -68,10 +68,13 @@ struct WebAuthnService: Sendable {
         case options(String)
         /// Adding a method needs the password or an existing factor from the last 10 minutes (SPEC §2).
         case reauthenticationRequired
+        /// The operator does not allow security keys (`--allowed-methods`, issue 18).
+        case methodNotAllowed
     }
 
     /// The options for adding a security key (`passkey` false: a second factor) or a passkey.
     func registrationOptions(user: User, session: Session, passkey: Bool) async throws -> RegistrationStart {
+        guard twoFactor.allowedMethods.contains(.key) else { return .methodNotAllowed }
         guard sessions.access(for: .addSecurityKey, in: session) == .allowed else { return .reauthenticationRequired }
         let handle = try await userHandle(of: user)
         let existing = try await store.webAuthnCredentials(userID: user.id)
@@ -111,6 +114,9 @@ struct WebAuthnService: Sendable {
         case refused(WebAuthnError)
         /// This credential is registered already (to this or another account).
         case alreadyRegistered
+        /// The operator does not allow security keys (`--allowed-methods`, issue 18): also for a
+        /// challenge issued before the setting changed.
+        case methodNotAllowed
     }
 
     /// Verifies a `RegistrationResponseJSON` (what `credential.toJSON()` gives) against the challenge
@@ -142,6 +148,7 @@ struct WebAuthnService: Sendable {
     )
         async throws -> RegistrationResult
     {
+        guard twoFactor.allowedMethods.contains(.key) else { return .methodNotAllowed }
         let name: String
         switch Self.checkName(rawName) {
         case .success(let valid): name = valid
@@ -207,11 +214,13 @@ struct WebAuthnService: Sendable {
         }
         let what = (passkey ? "passkey" : "security key") + " \u{201C}\(name)\u{201D}"
         if wasOn {
+            // A key added to switch away from methods the operator no longer allows (issue 18) removes them.
+            try await twoFactor.methodEnrolled(user, method: .key)
             try await store.recordEvent(userID: user.id, kind: .securityKeyAdded, detail: what, at: time.unixTime)
         } else {
             // The first method turns 2FA on exactly as the app or SMS does (TwoFactorService.activateApp).
             try await twoFactor.attempts.clear([.codes(userID: user.id)])
-            try await twoFactor.methodEnrolled(user)
+            try await twoFactor.methodEnrolled(user, method: .key)
             try await store.recordEvent(userID: user.id, kind: .twoFactorEnabled, detail: what, at: time.unixTime)
         }
         metrics.enrolled(.securityKey)

@@ -21,9 +21,27 @@ struct AppEnrolmentController: Sendable {
         profile.post("two-factor/app/activate", use: activateApp)
     }
 
+    /// The method choice; also "Set up two-factor authentication to continue" when the 2FA policy
+    /// asks for a method (issue 18), with **Not now** and the days left while in grace.
     private func chooseMethod(_ request: Request, context: SignedInContext) async throws -> Response {
-        try await guards.requireEnrolmentAllowed(context, kind: .totp, returnTo: "/profile/two-factor/enable")
-        return pages.render(EnablePage(frame: .profile("Enable Two-Factor Authentication", context)))
+        var offered: [FactorKind] = []
+        for kind in [FactorKind.totp, .sms] {
+            if try await twoFactor.enrolmentStart(kind, for: context.user) == .allowed { offered.append(kind) }
+        }
+        if offered.isEmpty, try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
+        try guards.requireAccess(.addMethod(offered.first ?? .totp), context, next: "/profile/two-factor/enable")
+        var page = EnablePage(frame: .profile("Enable Two-Factor Authentication", context), app: offered.contains(.totp), sms: offered.contains(.sms))
+        if let demand = SignInService.EnrolmentDemand(try await services.policy.standing(of: context.user)) {
+            page.required = true
+            page.switching = demand.reason == .onlyDisallowedMethods
+            if let deadline = demand.deadline {
+                let days = TwoFactorPolicy.daysLeft(until: deadline, now: services.accounts.now())
+                page.notNow = true
+                page.daysLeft = days == 1 ? "1 day left" : "\(days) days left"
+                page.deadline = Format.minute(deadline)
+            }
+        }
+        return pages.render(page)
     }
 
     private func startApp(_ request: Request, context: SignedInContext) async throws -> Response {

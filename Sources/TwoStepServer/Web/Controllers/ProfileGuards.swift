@@ -29,6 +29,8 @@ struct ProfileGuards: Sendable {
         switch try await services.twoFactor.enrolmentStart(kind, for: context.user) {
         case .allowed: try requireAccess(kind == .recoveryPhone ? .recoveryPhone : .addMethod(kind), context, next: path)
         case .notWhileEnabled: throw WebRedirect(to: "/profile/two-factor")
+        // Not offered on the choice either (`--allowed-methods`, issue 18).
+        case .methodNotAllowed: throw WebRedirect(to: "/profile/two-factor/enable")
         }
     }
 

@@ -175,7 +175,8 @@ struct SignInController: Sendable {
             var response = redirect(to: "/signin/code", session: id)
             continuation.remember(form.rd, in: &response)
             return response
-        case .enrolmentRequired(_, let id):
+        case .enrolmentRequired(_, let id, _):
+            // "Set up two-factor authentication to continue" (issue 18); Not now, in grace, goes on to the address.
             var response = redirect(to: "/profile/two-factor/enable", session: id)
             continuation.remember(form.rd, in: &response)
             return response
@@ -254,8 +255,8 @@ struct SignInController: Sendable {
         var page: SecurityCodePage
         let status: HTTPResponse.Status
         switch outcome {
-        case .signedIn(let id, _, let deviceToken):
-            return signedIn(request, session: id, deviceToken: deviceToken, fallback: "/profile")
+        case .signedIn(let id, _, let deviceToken, let demand):
+            return signedIn(request, session: id, deviceToken: deviceToken, fallback: "/profile", demand: demand)
         case .malformed:
             page = try await codePage(context)
             (page.error, status) = (Self.unreadableKeyAnswer, .badRequest)
@@ -281,13 +282,14 @@ struct SignInController: Sendable {
             userAgent: request.headers[.userAgent] ?? ""
         )
         switch outcome {
-        case .signedIn(let id, let method, let deviceToken):
+        case .signedIn(let id, let method, let deviceToken, let demand):
             let usedRecoveryCode = if case .recoveryCode = method { true } else { false }
             return signedIn(
                 request,
                 session: id,
                 deviceToken: deviceToken,
-                fallback: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile"
+                fallback: usedRecoveryCode ? "/profile/two-factor?done=recovery-used" : "/profile",
+                demand: demand
             )
         case .refused(let verification):
             var page = try await codePage(context, recoveryCode: request.uri.path.hasSuffix("/recovery"))
@@ -297,8 +299,17 @@ struct SignInController: Sendable {
     }
 
     /// The second step passed: on to the remembered address or `fallback`, trusted if asked.
-    private func signedIn(_ request: Request, session id: String, deviceToken: String?, fallback: String) -> Response {
-        var response = redirect(to: continuation.next(request, fallback: fallback), session: id)
+    /// - Parameter demand: The 2FA policy asks the account to switch to a method it allows (issue 18):
+    ///   that page first; the application's address waits in its cookie.
+    private func signedIn(
+        _ request: Request,
+        session id: String,
+        deviceToken: String?,
+        fallback: String,
+        demand: SignInService.EnrolmentDemand? = nil
+    ) -> Response {
+        let next = demand != nil ? "/profile/two-factor/enable" : continuation.next(request, fallback: fallback)
+        var response = redirect(to: next, session: id)
         if let deviceToken {
             response.setCookie(cookies.make(cookies.trustedDevice, value: deviceToken, maxAge: Int(devices.lifetime)))
         }

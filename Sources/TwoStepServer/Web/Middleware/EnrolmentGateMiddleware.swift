@@ -1,10 +1,13 @@
 import Hummingbird
+import TwoStepCore
 import TwoStepStore
 
-/// After `twostep user reset-2fa` (issue 12) an account may only set up a second factor until one
-/// is on: the help desk's reset must not leave an account that runs on the password alone. On the
-/// pages every other profile page sends the browser to the method choice; the API answers 403
-/// `enrolment_required`.
+/// After `twostep user reset-2fa` (issue 12), and once the 2FA policy's grace is over for an account
+/// without an allowed method (issue 18), an account may only set up a second factor until one is on:
+/// neither the help desk's reset nor the policy may leave an account that runs on what it refuses.
+/// On the pages every other profile page sends the browser to the method choice; the API answers 403
+/// `enrolment_required`. Within the grace period nothing is closed (the sign-in shows the choice
+/// with **Not now**).
 enum EnrolmentGate {
     /// What an account that must enrol may still reach: enrolment, re-authentication, signing out.
     static func allows(_ path: String) -> Bool {
@@ -23,23 +26,38 @@ enum EnrolmentGate {
 
     struct Pages: RouterMiddleware {
         typealias Context = SignedInContext
+        let policy: TwoFactorPolicyService
 
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-            guard context.user.enrolmentRequired, !EnrolmentGate.allows(request.uri.path) else { return try await next(request, context) }
+            // Asked on every request, not only at sign-in: a deadline that passes during a session closes it too.
+            guard !EnrolmentGate.allows(request.uri.path), try await policy.standing(of: context.user).isEnrolmentOnly else {
+                return try await next(request, context)
+            }
             throw WebRedirect(to: "/profile/two-factor/enable")
         }
     }
 
     struct API: RouterMiddleware {
         typealias Context = AccountAPIContext
+        let policy: TwoFactorPolicyService
 
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-            guard context.user.enrolmentRequired, !EnrolmentGate.allows(request.uri.path) else { return try await next(request, context) }
-            throw APIError(
-                .forbidden,
-                "enrolment_required",
-                "An operator reset this account's two-factor authentication: set up a method first (POST /api/v1/account/two-factor/app)."
-            )
+            guard !EnrolmentGate.allows(request.uri.path), case .enrolmentRequired(let reason) = try await policy.standing(of: context.user) else {
+                return try await next(request, context)
+            }
+            throw APIError(.forbidden, "enrolment_required", EnrolmentGate.message(reason))
+        }
+    }
+
+    /// Why the API refuses, and what to do.
+    static func message(_ reason: TwoFactorPolicy.Reason) -> String {
+        switch reason {
+        case .operatorReset:
+            "An operator reset this account's two-factor authentication: set up a method first (POST /api/v1/account/two-factor/app)."
+        case .noMethod:
+            "This server requires two-factor authentication and the grace period is over: set up a method first (POST /api/v1/account/two-factor/app)."
+        case .onlyDisallowedMethods:
+            "This server no longer allows this account's two-factor method: set up an allowed one first (POST /api/v1/account/two-factor/app)."
         }
     }
 }

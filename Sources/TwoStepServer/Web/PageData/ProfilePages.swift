@@ -72,6 +72,17 @@ struct TwoFactorPage: PageContent {
 struct EnablePage: PageContent {
     var template: Template { .enable }
     let frame: PageFrame
+    /// The methods the operator allows and the account may start now (`--allowed-methods`).
+    var app = true
+    var sms = true
+    /// The 2FA policy (or an operator reset) asks for a method: "Set up two-factor authentication to continue".
+    var required = false
+    /// Every method the account has is one the operator no longer allows.
+    var switching = false
+    /// Within the grace period: **Not now** and how long is left.
+    var notNow = false
+    var daysLeft: String? = nil
+    var deadline: String? = nil
 }
 
 /// The App page: the key as a QR code and as text, and the code that activates it (SPEC F4).
