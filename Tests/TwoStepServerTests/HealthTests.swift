@@ -111,7 +111,11 @@ struct HealthTests {
         configuration.devOutbox = true
         configuration.smsGateway = WebhookGateway(url: "https://sms.example/hook", secret: "webhook-secret")
         let dev = StartupReport.banner(configuration, port: 1)
-        #expect(dev.hasSuffix("SMS gateway: webhook; dev mode: on (insecure cookies, dev outbox)") && !dev.contains("webhook-secret"), "\(dev)")
+        #expect(
+            dev.hasSuffix("SMS gateway: webhook; 2FA: optional, methods app, sms, key; dev mode: on (insecure cookies, dev outbox)")
+                && !dev.contains("webhook-secret"),
+            "\(dev)"
+        )
         #expect(StartupReport.warnings(configuration).count == 2, "both development settings are warned about")
     }
 }
