@@ -276,4 +276,56 @@ struct PolicyGateTests {
             #expect(try await server.store.user(id: user.id)?.twoFactorGraceFrom == starts[0])
         }
     }
+
+    /// `--allowed-methods app`: WebAuthnService gives no options and stores no key, also for options
+    /// issued before the setting changed; a key-only account must switch, and loses its keys once the
+    /// app is on.
+    @Test func securityKeysAreRefusedWhenNotAllowed() async throws {
+        let server = try await TestServer.makeWithKeys()
+        try await server.run { _ in
+            var strict = server.configuration
+            strict.twoFactorPolicy.allowedMethods = [.app]
+            let clock = server.clock
+            let refusing = Services(strict, parts: server.parts, now: { clock.now }, passwordHasher: TestServer.hasher, logger: server.logs.logger())
+            let (user, session) = try await server.signedIn("ann@example.com")
+            #expect(try await refusing.webAuthn.registrationOptions(user: user, session: session, passkey: false) == .methodNotAllowed)
+            guard case .options(let options) = try await server.services.webAuthn.registrationOptions(user: user, session: session, passkey: false)
+            else {
+                Issue.record("no options while keys are allowed")
+                return
+            }
+            let key = try SoftKey(.edDSA)
+            let late = try await refusing.webAuthn.finishRegistration(
+                user: user,
+                session: session,
+                name: "Key",
+                responseJSON: try key.register(options)
+            )
+            #expect(late == .methodNotAllowed, "options from before the setting changed do not store a key")
+            #expect(try await server.store.webAuthnCredentials(userID: user.id).isEmpty)
+
+            // Registered while allowed; then keys are no longer allowed: the account must switch.
+            guard case .options(let again) = try await server.services.webAuthn.registrationOptions(user: user, session: session, passkey: false),
+                case .registered = try await server.services.webAuthn.finishRegistration(
+                    user: user,
+                    session: session,
+                    name: "Key",
+                    responseJSON: try key.register(again)
+                )
+            else {
+                Issue.record("the key did not register")
+                return
+            }
+            guard case .grace(.onlyDisallowedMethods, _) = try await refusing.policy.standing(of: user) else {
+                Issue.record("a key-only account is not asked to switch")
+                return
+            }
+            #expect(try await refusing.twoFactor.enrolmentStart(.totp, for: user) == .allowed, "switching needs no disable first")
+            let enrolment = try await refusing.twoFactor.startAppEnrolment(for: user)
+            let totp = try TOTP(secret: enrolment.uri.secret)
+            #expect(try await refusing.twoFactor.activateApp(user: user, code: totp.code(at: clock.now)) == .activated)
+            #expect(try await server.store.webAuthnCredentials(userID: user.id).isEmpty, "the disallowed key is gone")
+            #expect(try await refusing.policy.standing(of: user) == .satisfied)
+        }
+    }
 }

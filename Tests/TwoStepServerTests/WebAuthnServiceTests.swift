@@ -122,7 +122,7 @@ struct WebAuthnServiceTests {
                 trustDevice: true,
                 userAgent: "test"
             )
-            guard case .signedIn(let id, .securityKey(synced: false), let deviceToken?) = outcome else {
+            guard case .signedIn(let id, .securityKey(synced: false), let deviceToken?, nil) = outcome else {
                 Issue.record("not signed in: \(outcome)")
                 return
             }
