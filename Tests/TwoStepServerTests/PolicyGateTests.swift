@@ -328,4 +328,24 @@ struct PolicyGateTests {
             #expect(try await refusing.policy.standing(of: user) == .satisfied)
         }
     }
+
+    /// `--allowed-methods app`: neither page offers a key, and the key API refuses with method_not_allowed.
+    @Test func keysAreNotOfferedWhenNotAllowed() async throws {
+        let server = try await Self.makeServer(require: "none", methods: [.app])
+        try await server.run { client in
+            let browser = Browser(client)
+            try await browser.signUp("ann@example.com")
+            try await browser.reauthenticate()
+            let choice = try await browser.get("/profile/two-factor/enable").text
+            #expect(choice.contains("/profile/two-factor/app") && !choice.contains("security-keys") && !choice.contains("two-factor/sms"))
+            #expect(!(try await browser.get("/profile/two-factor").text.contains("Add security key")))
+            #expect(try await browser.get("/profile/two-factor/security-keys/new").location == "/profile/two-factor")
+            var api = APIClient(client: client)
+            api.token = try #require(
+                try await api.call(.post, "/api/v1/session", ["email": "ann@example.com", "password": "correct horse battery"])["token"] as? String
+            )
+            try await api.reauthenticate()
+            #expect(try await api.call(.post, "/api/v1/account/webauthn/registration/options", [:]).errorCode == "method_not_allowed")
+        }
+    }
 }

@@ -40,6 +40,7 @@ struct WebAuthnAPIController: Sendable {
         switch try await keys.registrationOptions(user: context.user, session: context.session, passkey: form.passkey ?? false) {
         case .options(let options): return Self.options(options)
         case .reauthenticationRequired: throw APIError.reauthenticationRequired
+        case .methodNotAllowed: throw API.methodNotAllowed
         }
     }
 
@@ -78,6 +79,7 @@ struct WebAuthnAPIController: Sendable {
         case .challengeInvalid: throw Self.noChallenge
         case .refused(let error): throw APIError(.badRequest, "webauthn_refused", "The security key's answer was refused: \(error).")
         case .alreadyRegistered: throw APIError(.conflict, "key_registered", "This security key is registered already.")
+        case .methodNotAllowed: throw API.methodNotAllowed
         }
     }
 
@@ -134,10 +136,13 @@ struct WebAuthnAPIController: Sendable {
     }
 
     private struct SignedInBody: Encodable {
-        let status = "authenticated"
+        var status = "authenticated"
         let token: String
         let method: String
         var deviceToken: String?
+        /// The 2FA policy asks the account to switch to a method it allows (issue 18), as `POST /session/second-factor` says it.
+        var enrolmentReason: String?
+        var enrolmentDeadline: Date?
     }
 
     private func completeSecondFactor(_ request: Request, context: TwoStepRequestContext) async throws -> Response {
@@ -151,8 +156,12 @@ struct WebAuthnAPIController: Sendable {
             userAgent: request.headers[.userAgent] ?? ""
         )
         switch outcome {
-        case .signedIn(let token, let method, let deviceToken):
-            return try API.json(SignedInBody(token: token, method: API.name(of: method), deviceToken: deviceToken))
+        case .signedIn(let token, let method, let deviceToken, let demand):
+            var body = SignedInBody(token: token, method: API.name(of: method), deviceToken: deviceToken)
+            if let demand {
+                (body.status, body.enrolmentReason, body.enrolmentDeadline) = ("enrolment_required", API.name(of: demand.reason), demand.deadline)
+            }
+            return try API.json(body)
         case .malformed(let why): throw Self.malformed(why)
         case .refused(let verification): throw Self.refusal(verification, now: now)
         }

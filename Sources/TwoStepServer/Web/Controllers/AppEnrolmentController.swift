@@ -31,6 +31,7 @@ struct AppEnrolmentController: Sendable {
         if offered.isEmpty, try await twoFactor.isEnabled(for: context.user) { throw WebRedirect(to: "/profile/two-factor") }
         try guards.requireAccess(.addMethod(offered.first ?? .totp), context, next: "/profile/two-factor/enable")
         var page = EnablePage(frame: .profile("Enable Two-Factor Authentication", context), app: offered.contains(.totp), sms: offered.contains(.sms))
+        page.key = services.twoFactor.allowedMethods.contains(.key)
         if let demand = SignInService.EnrolmentDemand(try await services.policy.standing(of: context.user)) {
             page.required = true
             page.switching = demand.reason == .onlyDisallowedMethods

@@ -53,6 +53,9 @@ struct SecurityKeyController: Sendable {
             return pages.render(page, status: status)
         case .reauthenticationRequired:
             throw ProfileGuards.confirmFirst(next: Self.newKeyPath(passkey: passkey))
+        // `--allowed-methods` leaves keys out (issue 18): the page does not offer them either.
+        case .methodNotAllowed:
+            throw WebRedirect(to: "/profile/two-factor")
         }
     }
 
@@ -93,6 +96,8 @@ struct SecurityKeyController: Sendable {
             (error, status) = ("The security key’s answer was refused (\(refusal)). Try again, or try another key.", .unprocessableContent)
         case .alreadyRegistered:
             (error, status) = ("This security key is already added.", .conflict)
+        case .methodNotAllowed:
+            throw WebRedirect(to: "/profile/two-factor")
         }
         return try await addPage(context, passkey: passkey, nameValue: form.name ?? "", error: error, status: status)
     }

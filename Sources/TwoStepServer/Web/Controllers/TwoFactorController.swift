@@ -53,7 +53,7 @@ struct TwoFactorController: Sendable {
             }
         let currentToken = request.cookies[cookies.trustedDevice]?.value
         let recovery = try await recoveryCodes.status(of: user)
-        let page = TwoFactorPage(
+        var page = TwoFactorPage(
             frame: .profile("Two-Factor Authentication", context),
             enabled: status.enabled,
             method: method,
@@ -98,6 +98,7 @@ struct TwoFactorController: Sendable {
                 )
             }
         )
+        page.keysAllowed = services.twoFactor.allowedMethods.contains(.key)
         return pages.render(page)
     }
 

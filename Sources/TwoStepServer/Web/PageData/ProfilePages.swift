@@ -18,6 +18,8 @@ struct ProfilePage: PageContent {
 struct TwoFactorPage: PageContent {
     var template: Template { .twoFactor }
     let frame: PageFrame
+    /// `--allowed-methods` includes key (issue 18): **Add security key** is offered.
+    var keysAllowed = true
     let enabled: Bool
     /// "App (authenticator app)" or "SMS to +31 ••• 78".
     let method: String?
@@ -75,6 +77,7 @@ struct EnablePage: PageContent {
     /// The methods the operator allows and the account may start now (`--allowed-methods`).
     var app = true
     var sms = true
+    var key = false
     /// The 2FA policy (or an operator reset) asks for a method: "Set up two-factor authentication to continue".
     var required = false
     /// Every method the account has is one the operator no longer allows.
