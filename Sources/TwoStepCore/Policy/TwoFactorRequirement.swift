@@ -53,27 +53,7 @@ public enum TwoFactorRequirement: Sendable, Equatable {
     /// (the same rule as the server's address normalisation), so `Bücher.example` on the command line
     /// matches `name@xn--bcher-kva.example` in the database.
     static func asciiDomain(_ text: String) -> String? {
-        let name = text.precomposedStringWithCompatibilityMapping.lowercased()
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return nil }
-        var ascii: [String] = []
-        for label in labels {
-            guard !label.isEmpty else { return nil }
-            var converted = String(label)
-            if !label.utf8.allSatisfy({ $0 < 0x80 }) {
-                guard label.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-" }),
-                    let puny = Punycode.encode(String(label))
-                else { return nil }
-                converted = "xn--" + puny
-            }
-            let letters = converted.utf8
-            guard letters.count <= 63, letters.first != UInt8(ascii: "-"), letters.last != UInt8(ascii: "-"),
-                letters.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") })
-            else { return nil }
-            ascii.append(converted)
-        }
-        let joined = ascii.joined(separator: ".")
-        return joined.utf8.count <= 253 ? joined : nil
+        DomainName.ascii(Substring(text.precomposedStringWithCompatibilityMapping.lowercased()))
     }
 }
 

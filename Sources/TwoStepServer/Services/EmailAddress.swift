@@ -26,7 +26,8 @@ enum EmailAddress {
         email = email.lowercased()
         guard email.utf8.count <= 254, email.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && isAllowed($0) }) else { return nil }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !isMixedScript(parts[0]), let domain = asciiDomain(parts[1]) else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, !isMixedScript(parts[0]), let domain = DomainName.ascii(parts[1], allowing: { !isMixedScript($0) })
+        else { return nil }
         let address = parts[0] + "@" + domain
         return address.utf8.count <= 254 ? address : nil
     }
@@ -39,32 +40,6 @@ enum EmailAddress {
         case .spaceSeparator: scalar == " "
         default: true
         }
-    }
-
-    /// The domain with every label in ASCII (RFC 5890 LDH rule), or `nil` if it is not a host name.
-    private static func asciiDomain(_ domain: Substring) -> String? {
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return nil }
-        var ascii: [String] = []
-        for label in labels {
-            guard !label.isEmpty, !isMixedScript(label) else { return nil }
-            let converted: String
-            if label.utf8.allSatisfy({ $0 < 0x80 }) {
-                converted = String(label)
-            } else {
-                guard label.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-" }),
-                    let puny = Punycode.encode(String(label))
-                else { return nil }
-                converted = "xn--" + puny
-            }
-            let letters = converted.utf8
-            guard letters.count <= 63, letters.first != UInt8(ascii: "-"), letters.last != UInt8(ascii: "-"),
-                letters.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") })
-            else { return nil }
-            ascii.append(converted)
-        }
-        let joined = ascii.joined(separator: ".")
-        return joined.utf8.count <= 253 ? joined : nil
     }
 
     private enum Script { case latin, greek, cyrillic }
