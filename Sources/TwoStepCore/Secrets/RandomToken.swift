@@ -11,16 +11,25 @@ public enum RandomToken {
     /// The stored form of a token: lower-case hex SHA-256. A token this long needs no salt or
     /// slow hash (NIST SP 800-63B §5.1.2.2: ≥ 112 bits of entropy may use a plain one-way function).
     public static func hash(_ token: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        SHA256.hash(data: Array(token.utf8)).hexEncoded()
+    }
+}
+
+extension Sequence<UInt8> {
+    /// Lower-case hex, two digits a byte. By table: `String(format: "%02x")` per byte cost 5 % of
+    /// the validate path's CPU in request ids (issue 19).
+    public func hexEncoded() -> String {
         var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(token.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
+        hex.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: hex, as: UTF8.self)
     }
 }
+
+private let hexDigits = Array("0123456789abcdef".utf8)
 
 extension Sequence<UInt8> {
     /// RFC 4648 §5 base64url, no padding.

@@ -3,6 +3,7 @@ import Crypto
 public import Foundation
 public import NIOCore
 import NIOHTTP1
+import TwoStepCore
 
 /// Sends each message as JSON to a URL of the operator's (their own SMS service, a queue):
 ///
@@ -49,7 +50,7 @@ public struct WebhookGateway: SMSGateway {
         var mac = HMAC<SHA256>(key: secret)
         mac.update(data: Array("\(timestamp).".utf8))
         mac.update(data: body)
-        return "v1=" + mac.finalize().map { String(format: "%02x", $0) }.joined()
+        return "v1=" + mac.finalize().hexEncoded()
     }
 
     public func send(_ message: SMSMessage) async throws(SMSGatewayError) {

@@ -205,7 +205,7 @@ struct WebAuthnService: Sendable {
                     name: name,
                     isPasskey: passkey,
                     transports: Self.transports(response.response.transports),
-                    aaguid: registration.aaguid.map { String(format: "%02x", $0) }.joined()
+                    aaguid: registration.aaguid.hexEncoded()
                 ),
                 at: time.unixTime
             )

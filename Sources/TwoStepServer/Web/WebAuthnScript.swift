@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TwoStepCore
 
 /// The one script TwoStep serves (`Resources/webauthn.js`): the browser half of security keys and
 /// passkeys (issue 17), which cannot work without JavaScript. It comes from this server ('self' in
@@ -12,7 +13,7 @@ enum WebAuthnScript {
 
     /// The address carries the content's hash, so the browser may keep it for a year and an upgrade
     /// that changes the script is a new address (no page runs an old copy against new forms).
-    static let path = "/static/webauthn-" + digest.prefix(8).map { String(format: "%02x", $0) }.joined() + ".js"
+    static let path = "/static/webauthn-" + digest.prefix(8).hexEncoded() + ".js"
 
     /// Subresource Integrity (W3C SRI): a copy altered on the way, or by a cache, does not run.
     static let integrity = "sha256-" + Data(digest).base64EncodedString()

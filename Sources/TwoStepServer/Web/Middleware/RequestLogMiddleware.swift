@@ -63,7 +63,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return given
         }
-        return SecureRandom.bytes(16).map { String(format: "%02x", $0) }.joined()
+        return SecureRandom.bytes(16).hexEncoded()
     }
 
     /// Letters, digits, `-`, `_`, `.`, `:`; at most 128: nothing that could break a log line or a header.
