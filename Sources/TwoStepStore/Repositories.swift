@@ -83,6 +83,11 @@ public protocol FactorRepository: Sendable {
     /// one statement, so two requests (on any number of server instances) cannot both use one code.
     /// - Returns: Whether this call claimed the step.
     func claimStep(_ step: Int64, factorID: Int64) async throws -> Bool
+    /// The same, and only while the attempt budget `budgetKey` has no row: no failure and no
+    /// attempt in flight, when the budget allows the attempt whatever it is (issue 19: a right code
+    /// on an account without failures needs no reservation). One statement, so a reservation that
+    /// lands first turns it down and the caller takes the reserving path.
+    func claimStep(_ step: Int64, factorID: Int64, unlessBudgetHasRow budgetKey: String) async throws -> Bool
     func deleteFactor(id: Int64) async throws
     /// Replaces a factor's sealed secret (after a key rotation).
     func setFactorSecret(_ sealed: String, factorID: Int64) async throws

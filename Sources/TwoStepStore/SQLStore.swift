@@ -91,24 +91,28 @@ public struct SQLStore: Store {
     }
 
     /// Users with their confirmed factors, for a set of names, in one query.
+    private static let joinedUserColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
+    private static let joinedFactorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
+
     private static func usersWithConfirmedFactors(keys: [String], sql: any SQLDatabase) async throws -> [String: UserAndFactors] {
-        let userColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
-        let factorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
         let names = keys.compactMap(LookupName.init(key:))
-        var conditions: [SQLQueryString] = []
+        // The accounts' ids by each kind of name, as one `IN (…)` of a `UNION ALL`. With the names
+        // in an `OR` beside the join (and the ORDER BY) instead, SQLite planned the statement anew
+        // for every binding: a full parse of this join per lookup (`sqlite3Reprepare`, issue 19).
+        var matches: [SQLQueryString] = []
         let emails = names.compactMap { name -> SQLQueryString? in
             if case .email(let email) = name { "\(bind: email)" } else { nil }
         }
-        if !emails.isEmpty { conditions.append("u.email IN (\(emails.joined(separator: ", ")))") }
+        if !emails.isEmpty { matches.append("SELECT id FROM users WHERE email IN (\(emails.joined(separator: ", ")))") }
         for case .external(let keyID, let id) in names {
-            conditions.append("(u.api_key_id = \(bind: keyID) AND u.external_id = \(bind: id))")
+            matches.append("SELECT id FROM users WHERE api_key_id = \(bind: keyID) AND external_id = \(bind: id)")
         }
-        guard !conditions.isEmpty else { return [:] }
+        guard !matches.isEmpty else { return [:] }
         let rows = try await sql.raw(
             """
-            SELECT \(unsafeRaw: userColumns), \(unsafeRaw: factorColumns) FROM users u
+            SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM users u
             LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE \(conditions.joined(separator: " OR ")) ORDER BY u.id, f.id
+            WHERE u.id IN (\(matches.joined(separator: " UNION ALL ")))
             """
         ).all()
         var found: [String: UserAndFactors] = [:]
@@ -122,6 +126,8 @@ public struct SQLStore: Store {
                 found[key, default: UserAndFactors(user: user, factors: [])].factors += factor.map { [$0] } ?? []
             }
         }
+        // Oldest first, as everywhere: the statement has no ORDER BY (see above).
+        for key in found.keys { found[key]?.factors.sort { $0.id < $1.id } }
         return found
     }
 
@@ -264,6 +270,16 @@ public struct SQLStore: Store {
             """
             UPDATE factors SET last_used_step = \(bind: step)
             WHERE id = \(bind: factorID) AND (last_used_step IS NULL OR last_used_step < \(bind: step)) RETURNING id
+            """
+        ).first() != nil
+    }
+
+    public func claimStep(_ step: Int64, factorID: Int64, unlessBudgetHasRow budgetKey: String) async throws -> Bool {
+        try await writer.raw(
+            """
+            UPDATE factors SET last_used_step = \(bind: step)
+            WHERE id = \(bind: factorID) AND (last_used_step IS NULL OR last_used_step < \(bind: step))
+            AND NOT EXISTS (SELECT 1 FROM throttles WHERE key = \(bind: budgetKey)) RETURNING id
             """
         ).first() != nil
     }

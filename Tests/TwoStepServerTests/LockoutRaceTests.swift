@@ -68,6 +68,41 @@ import TwoStepStore
         }
     }
 
+    /// Issue 19's fast path claims a right code without reserving when the budget is empty. Under a
+    /// burst of wrong codes and copies of the right one it must still compare no more than 5 wrong
+    /// codes, accept the right one at most once, and never accept it after the wait began: the
+    /// claim requires the budget to have no row, in the same statement.
+    @Test(arguments: [50, 200])
+    func aRightCodeInABurstOfWrongOnesOnValidate(burst: Int) async throws {
+        let server = try await TestServer.make()
+        let key = try await server.apiKey()
+        let rfcKey = Array("12345678901234567890".utf8)
+        try await server.run { client in
+            let api = APIClient(client: client, token: key)
+            let secret = Base32.encode(rfcKey, padding: false)
+            #expect(try await api.call(.post, "/api/v1/users", ["email": "mix@example.com", "totp": ["secret": secret]]).status == .created)
+            let right = try TOTP(secret: rfcKey).code(at: server.clock.now)
+            let replies = try await withThrowingTaskGroup(of: APIClient.Reply.self) { group in
+                for index in 0..<burst {
+                    let code = index % 10 == 0 ? right : "000000"
+                    group.addTask { try await api.call(.post, "/api/v1/validate", ["user": "mix@example.com", "code": code]) }
+                }
+                return try await group.reduce(into: [APIClient.Reply]()) { $0.append($1) }
+            }
+            let compared = try await Self.compared(server, "mix@example.com")
+            let accepted = replies.filter { $0["valid"] as? Bool == true }.count
+            #expect(accepted <= 1, "one code, used once at most")
+            // A success ends the run of failures (it always has): 5 before it, 5 after at most.
+            #expect(compared <= 5 * (accepted + 1), "\(compared) wrong codes were compared")
+            #expect(replies.allSatisfy { $0.status == .ok || $0.status == .tooManyRequests })
+            let user = try #require(try await server.store.user(email: "mix@example.com"))
+            if try await server.services.lockout.failures(.codes(userID: user.id)).recent.count >= 5 {
+                // The wait began (the test clock stands still): the right code is refused like any other.
+                #expect(try await api.call(.post, "/api/v1/validate", ["user": "mix@example.com", "code": right]).status == .tooManyRequests)
+            }
+        }
+    }
+
     /// A success gives the reserved attempt back and ends the run, as before.
     @Test func aSuccessGivesTheAttemptBack() async throws {
         let server = try await TestServer.make()

@@ -73,6 +73,99 @@ struct SQLStoreTests {
         }
     }
 
+    /// Issue 19's claim without a reservation: only while the budget has no row, in one statement.
+    /// Concurrent claims and reservations: a claim never lands after a reservation it raced.
+    @Test func claimingWithoutAReservationNeedsAnEmptyBudget() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            let factor = try await store.createFactor(
+                userID: user.id,
+                kind: .totp,
+                sealedSecret: "s",
+                phone: nil,
+                algorithm: "SHA1",
+                digits: 6,
+                period: 30,
+                at: 1
+            )
+            let budget = "code:\(user.id)"
+            #expect(try await store.claimStep(100, factorID: factor.id, unlessBudgetHasRow: budget) == true)
+            #expect(try await store.claimStep(100, factorID: factor.id, unlessBudgetHasRow: budget) == false, "a replay")
+            #expect(try await store.replaceThrottleState(key: budget, expected: nil, new: "1;5;5", at: 5))
+            #expect(try await store.claimStep(101, factorID: factor.id, unlessBudgetHasRow: budget) == false, "a failure is counted")
+            #expect(try await store.claimStep(101, factorID: factor.id, unlessBudgetHasRow: "code:0") == true, "another budget is not")
+            try await store.deleteThrottles(keys: [budget])
+
+            // Each round: 20 claims of one step race one reservation. Whichever lands first decides:
+            // a claim after the reservation fails, and at most one claim wins.
+            for step in Int64(200)..<Int64(220) {
+                let (wins, reserved) = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                    for _ in 0..<20 {
+                        group.addTask { (try await store.claimStep(step, factorID: factor.id, unlessBudgetHasRow: budget) ? 1 : 0, false) }
+                    }
+                    group.addTask { (0, try await store.replaceThrottleState(key: budget, expected: nil, new: "1;5;5", at: 5)) }
+                    return try await group.reduce((0, false)) { ($0.0 + $1.0, $0.1 || $1.1) }
+                }
+                #expect(wins <= 1 && reserved)
+                #expect(try await store.claimStep(step + 1000, factorID: factor.id, unlessBudgetHasRow: budget) == false)
+                try await store.deleteThrottles(keys: [budget])
+            }
+        }
+    }
+
+    /// A statement that meets another connection's write lock (a bulk import's transaction) waits
+    /// for it and lands after, instead of failing.
+    @Test func aWriteWaitsForAnotherConnectionsTransaction() async throws {
+        try await Self.withStore { store in
+            guard store.database.dialect == .sqlite else { return }
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            let (holding, hold) = AsyncStream.makeStream(of: Void.self)
+            async let bulk: Void = store.database.transaction { sql in
+                try await sql.raw("INSERT INTO throttles (key, state, updated_at) VALUES ('bulk', 'x', 1)").run()
+                hold.yield()
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            for await _ in holding { break }
+            let started = ContinuousClock.now
+            #expect(try await store.replaceThrottleState(key: "code:\(user.id)", expected: nil, new: "1;5;5", at: 5))
+            #expect(ContinuousClock.now - started >= .milliseconds(100), "it waited for the transaction")
+            try await bulk
+            #expect(try await store.throttleState(key: "bulk") == "x")
+        }
+    }
+
+    /// Concurrent writes on the one writer: one failing statement (here a foreign key) fails alone,
+    /// and every other write lands.
+    @Test func aFailingWriteInAGroupFailsAlone() async throws {
+        try await Self.withStore { store in
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        do {
+                            _ = try await store.createFactor(
+                                userID: index % 4 == 0 ? 999_999 : user.id,
+                                kind: .recoveryPhone,
+                                sealedSecret: nil,
+                                phone: "+1555000\(index)",
+                                algorithm: "",
+                                digits: 6,
+                                period: 0,
+                                at: 1
+                            )
+                            return true
+                        } catch {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 150)
+            #expect(try await store.factors(userID: user.id).count == 150)
+        }
+    }
+
     /// Reads and writes of many requests at once, as under load: none may fail. (Writes on several
     /// SQLite connections failed with SQLITE_BUSY_SNAPSHOT until all writes went through one writer.)
     @Test func concurrentReadsAndWritesNeverCollide() async throws {

@@ -9,7 +9,9 @@ struct ServeCommandTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // A folder other users may list: served, with a warning.
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let server = try await ServeProcess.start(directory: directory, ["--drain-seconds", "3"])
+        // A drain long enough that the requests below land inside it on a loaded machine (the whole
+        // suite at once on 2 cores delayed them past a 3-second drain: connection refused).
+        let server = try await ServeProcess.start(directory: directory, ["--drain-seconds", "6"])
         defer { server.discard() }
 
         let lines = server.stdout.split(separator: "\n")
@@ -38,7 +40,7 @@ struct ServeCommandTests {
         #expect(try await server.request("GET", "/health/live").status == 200, "still serving while it drains")
         let status = await server.wait(timeout: 30)
         #expect(status == 0, "exit status \(String(describing: status)): \(server.stderr.suffix(1000))")
-        #expect(Date().timeIntervalSince(signalled) >= 3, "the server waited the drain out before stopping")
+        #expect(Date().timeIntervalSince(signalled) >= 6, "the server waited the drain out before stopping")
     }
 
     /// `--log-format json`: every line the process logs, start to stop, is one JSON object.

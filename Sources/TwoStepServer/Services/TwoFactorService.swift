@@ -417,9 +417,13 @@ struct TwoFactorService: Sendable {
                 return .accepted(.recoveryCode(remaining: remaining), clearing: [.codes(userID: user.id), .recoveryCodes(userID: user.id)])
             }
         }
+        let factors: [Factor]
+        if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
+        if apiKey != nil || RequestOrigin.clientAddress.isEmpty, try await claimWithoutFailures(code, factors: factors, user: user) {
+            metrics.secondFactorCheck(.totp, .valid)
+            return .accepted(.factor(.totp))
+        }
         return try await attempt(user: user, kind: .code, apiKey: apiKey) { time, method in
-            let factors: [Factor]
-            if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
             let methods = Set(factors.map { $0.kind == .totp ? ServerMetrics.Method.totp : .sms })
             if methods.count == 1, let only = methods.first { method = only }
             var replayed = false
@@ -434,6 +438,31 @@ struct TwoFactorService: Sendable {
             }
             return replayed ? .replayed : .rejected()
         }
+    }
+
+    /// The fast path of a right app code (issue 19), taken only where the source pays no token up
+    /// front (an API key, or no client address): when the code matches and the account's code budget
+    /// has no row at all — no failures, no attempt in flight — the budget allows this attempt
+    /// whatever it is, so reserving it and clearing it again (two writes) would change nothing. The
+    /// step is claimed in one statement that also requires the budget to be empty, so a reservation
+    /// that lands first (a concurrent guess) sends this code the reserving way. Nothing is told
+    /// before that statement decides; a wrong code, a replay, or any row in the budget returns
+    /// `false` and the caller reserves, compares and counts as always (NIST SP 800-63B §5.2.2).
+    private func claimWithoutFailures(_ code: String, factors: [Factor], user: User) async throws -> Bool {
+        let time = now()
+        for factor in factors where factor.kind == .totp {
+            guard let sealed = factor.sealedSecret else { continue }
+            let totp = try TOTP(
+                secret: try keyRing.open(sealed, context: Self.sealContext(user.id)),
+                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
+                digits: factor.digits,
+                period: factor.period
+            )
+            guard case .accepted(let step, _) = totp.verify(code, at: time, window: window, lastUsedStep: factor.lastUsedStep.map(UInt64.init))
+            else { continue }
+            return try await store.claimStep(Int64(step), factorID: factor.id, unlessBudgetHasRow: LockoutService.Budget.codes(userID: user.id).key)
+        }
+        return false
     }
 
     /// What was attempted, for the budget, the metrics and the activity list.
