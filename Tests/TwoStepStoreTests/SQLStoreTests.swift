@@ -24,6 +24,22 @@ struct SQLStoreTests {
         try await database.close()
     }
 
+    /// a@example.com with an app factor, for the replay guard's tests.
+    static func accountWithApp(_ store: SQLStore) async throws -> (User, Factor) {
+        let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+        let factor = try await store.createFactor(
+            userID: user.id,
+            kind: .totp,
+            sealedSecret: "s",
+            phone: nil,
+            algorithm: "SHA1",
+            digits: 6,
+            period: 30,
+            at: 1
+        )
+        return (user, factor)
+    }
+
     @Test func migrationsRunOnce() async throws {
         try await Self.withStore { store in
             #expect(try await store.database.migrate() == [], "already applied")
@@ -51,17 +67,7 @@ struct SQLStoreTests {
     /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
     @Test func claimingAStepIsAtomic() async throws {
         try await Self.withStore { store in
-            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            let factor = try await store.createFactor(
-                userID: user.id,
-                kind: .totp,
-                sealedSecret: "s",
-                phone: nil,
-                algorithm: "SHA1",
-                digits: 6,
-                period: 30,
-                at: 1
-            )
+            let (_, factor) = try await Self.accountWithApp(store)
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<50 { group.addTask { try await store.claimStep(100, factorID: factor.id) } }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -77,17 +83,7 @@ struct SQLStoreTests {
     /// Concurrent claims and reservations: a claim never lands after a reservation it raced.
     @Test func claimingWithoutAReservationNeedsAnEmptyBudget() async throws {
         try await Self.withStore { store in
-            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-            let factor = try await store.createFactor(
-                userID: user.id,
-                kind: .totp,
-                sealedSecret: "s",
-                phone: nil,
-                algorithm: "SHA1",
-                digits: 6,
-                period: 30,
-                at: 1
-            )
+            let (user, factor) = try await Self.accountWithApp(store)
             let budget = "code:\(user.id)"
             #expect(try await store.claimStep(100, factorID: factor.id, unlessBudgetHasRow: budget) == true)
             #expect(try await store.claimStep(100, factorID: factor.id, unlessBudgetHasRow: budget) == false, "a replay")

@@ -451,15 +451,7 @@ struct TwoFactorService: Sendable {
     private func claimWithoutFailures(_ code: String, factors: [Factor], user: User) async throws -> Bool {
         let time = now()
         for factor in factors where factor.kind == .totp {
-            guard let sealed = factor.sealedSecret else { continue }
-            let totp = try TOTP(
-                secret: try keyRing.open(sealed, context: Self.sealContext(user.id)),
-                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
-                digits: factor.digits,
-                period: factor.period
-            )
-            guard case .accepted(let step, _) = totp.verify(code, at: time, window: window, lastUsedStep: factor.lastUsedStep.map(UInt64.init))
-            else { continue }
+            guard case .accepted(let step, _) = try appVerdict(code, factor: factor, user: user, at: time) else { continue }
             return try await store.claimStep(Int64(step), factorID: factor.id, unlessBudgetHasRow: LockoutService.Budget.codes(userID: user.id).key)
         }
         return false
@@ -595,14 +587,7 @@ struct TwoFactorService: Sendable {
         case .sms, .recoveryPhone:
             return try await smsCodes.check(code, factor: factor) ? .accepted : .rejected
         case .totp:
-            guard let sealed = factor.sealedSecret else { return .rejected }
-            let totp = try TOTP(
-                secret: try keyRing.open(sealed, context: Self.sealContext(user.id)),
-                algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
-                digits: factor.digits,
-                period: factor.period
-            )
-            switch totp.verify(code, at: time, window: window, lastUsedStep: factor.lastUsedStep.map(UInt64.init)) {
+            switch try appVerdict(code, factor: factor, user: user, at: time) {
             case .accepted(let step, _):
                 // The read above may be stale: only the request whose conditional update lands may pass.
                 return try await store.claimStep(Int64(step), factorID: factor.id) ? .accepted : .replayed
@@ -610,6 +595,20 @@ struct TwoFactorService: Sendable {
             case .rejected: return .rejected
             }
         }
+    }
+
+    /// An app code against an app factor: its sealed key opened for this account, within the
+    /// window, and never a step at or before the last one used (RFC 6238 §5.2). A factor without
+    /// a key refuses every code.
+    private func appVerdict(_ code: String, factor: Factor, user: User, at time: Date) throws -> TOTPVerification {
+        guard let sealed = factor.sealedSecret else { return .rejected }
+        let totp = try TOTP(
+            secret: try keyRing.open(sealed, context: Self.sealContext(user.id)),
+            algorithm: OTPAlgorithm(rawValue: factor.algorithm) ?? .sha1,
+            digits: factor.digits,
+            period: factor.period
+        )
+        return totp.verify(code, at: time, window: window, lastUsedStep: factor.lastUsedStep.map(UInt64.init))
     }
 
     // MARK: "Your password or a current security code"
