@@ -107,7 +107,19 @@ let package = Package(
         ),
         .testTarget(
             name: "TwoStepCoreTests",
-            dependencies: ["TwoStepCore", "WebAuthnTestSupport"],
+            dependencies: ["TwoStepCore", "WebAuthnTestSupport", "ChildProcessSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Starts the programs tests run (twostep, oathtool, the SMTP server) with posix_spawn, not Foundation's
+        // Process, whose Linux run() crashes when more than ~1,360 descriptors are open.
+        .target(
+            name: "ChildProcessSupport",
+            path: "Tests/ChildProcessSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChildProcessSupportTests",
+            dependencies: ["ChildProcessSupport"],
             swiftSettings: swiftSettings
         ),
         // A software authenticator that builds the exact bytes a browser sends, for the core's and the server's WebAuthn tests.
@@ -139,6 +151,7 @@ let package = Package(
                 "TwoStepServer",
                 "TwoStepTestSupport",
                 "WebAuthnTestSupport",
+                "ChildProcessSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -150,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "twostepTests",
-            dependencies: ["twostep", "TwoStepCore"],
+            dependencies: ["twostep", "TwoStepCore", "ChildProcessSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 
 /// Real programs the tests check TwoStep against (zbarimg, oathtool, pyotp).
@@ -34,57 +35,8 @@ enum ExternalTool {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    struct Output {
-        var status: Int32
-        var stdout: Data
-        var stderr: String
-        var text: String { String(decoding: stdout, as: UTF8.self) }
-    }
-
     /// Runs a program to completion, feeding it `input` on stdin.
-    static func run(_ executable: String, _ arguments: [String], input: Data = Data()) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : path(executable) ?? executable)
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Write and read on separate threads so neither pipe's buffer can fill up and stall.
-        let writer = Thread {
-            try? stdin.fileHandleForWriting.write(contentsOf: input)
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let errorData = ThreadResult { stderr.fileHandleForReading.readDataToEndOfFile() }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: outputData, stderr: String(decoding: errorData.value, as: UTF8.self))
-    }
-}
-
-/// A value computed on its own thread.
-private final class ThreadResult: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Data?
-
-    init(_ body: @escaping @Sendable () -> Data) {
-        Thread { [self] in
-            let value = body()
-            condition.lock()
-            result = value
-            condition.signal()
-            condition.unlock()
-        }.start()
-    }
-
-    var value: Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
+    static func run(_ executable: String, _ arguments: [String], input: Data = Data()) throws -> ChildProcess.Output {
+        try ChildProcess.run(executable, arguments, input: input)
     }
 }

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Testing
 
@@ -10,8 +11,7 @@ final class TestSMTPServer: @unchecked Sendable {
     let port: Int
     let outPath: String
     let directory: URL
-    private let process: Process
-    private let stdin: Pipe
+    private let process: ChildProcess
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -20,13 +20,7 @@ final class TestSMTPServer: @unchecked Sendable {
         let candidates: [String?] = [environment["TWOSTEP_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python3").path, "/usr/bin/python3"]
         return candidates.compactMap { $0 }.first { (candidate: String) -> Bool in
             guard FileManager.default.isExecutableFile(atPath: candidate) else { return false }
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: candidate)
-            probe.arguments = ["-c", "import aiosmtpd"]
-            probe.standardError = FileHandle.nullDevice
-            guard (try? probe.run()) != nil else { return false }
-            probe.waitUntilExit()
-            return probe.terminationStatus == 0
+            return (try? ChildProcess.run(candidate, ["-c", "import aiosmtpd"]).status) == 0
         }
     }()
 
@@ -41,26 +35,25 @@ final class TestSMTPServer: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         outPath = directory.appendingPathComponent("received.jsonl").path
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/Mail/smtp_server.py").path, "--out", outPath] + arguments
-        stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
         // aiosmtpd logs every refused handshake with a traceback: kept beside the messages, not in the test output.
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("server.log").path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("server.log"))
-        try process.run()
+        // Its stdin stays open: the server runs until `stop()` closes it.
+        process = try ChildProcess(
+            python,
+            [Self.packageRoot.appendingPathComponent("Tests/Mail/smtp_server.py").path, "--out", outPath] + arguments,
+            standardInput: .pipe,
+            standardOutput: .pipe,
+            standardError: .file(directory.appendingPathComponent("server.log").path)
+        )
+        let stdout = process.standardOutput!
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
+            let chunk = stdout.availableData
             if chunk.isEmpty { break }
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("READY "), let port = Int(text.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
+            process.signal(SIGTERM)
             throw TestSMTPError(description: "the SMTP server did not start: \(text)")
         }
         self.port = port
@@ -70,17 +63,14 @@ final class TestSMTPServer: @unchecked Sendable {
     static func certificate(in directory: URL, sourceLocation: SourceLocation = #_sourceLocation) throws -> (cert: String, key: String) {
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(openssl, "openssl is needed for the TLS tests", sourceLocation: sourceLocation))
-        process.arguments = [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-            "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSMTPError(description: "openssl failed") }
+        let process = try ChildProcess(
+            try #require(openssl, "openssl is needed for the TLS tests", sourceLocation: sourceLocation),
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ]
+        )
+        guard process.waitUntilExit().status == 0 else { throw TestSMTPError(description: "openssl failed") }
         return (cert, key)
     }
 
@@ -100,13 +90,13 @@ final class TestSMTPServer: @unchecked Sendable {
     func messages() throws -> [[String: Any]] { try received().filter { $0["refused"] == nil } }
 
     func stop() {
-        try? stdin.fileHandleForWriting.close()
-        process.terminate()
+        try? process.standardInput?.close()
+        process.signal(SIGTERM)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { process.signal(SIGTERM) }
 }
 
 struct TestSMTPError: Error, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Testing
 
@@ -8,13 +9,13 @@ import Testing
 /// `twostep serve` as an operator runs it: a real process on 127.0.0.1 (port 0), its standard
 /// output and error kept in files the test reads (the start-up line, the log).
 final class ServeProcess: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let directory: String
     let port: Int
     let stdoutPath: String
     let stderrPath: String
 
-    private init(process: Process, directory: String, port: Int, stdoutPath: String, stderrPath: String) {
+    private init(process: ChildProcess, directory: String, port: Int, stdoutPath: String, stderrPath: String) {
         self.process = process
         self.directory = directory
         self.port = port
@@ -34,16 +35,13 @@ final class ServeProcess: @unchecked Sendable {
     ) async throws -> ServeProcess {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-serve-\(UUID().uuidString)").path
         let (stdoutPath, stderrPath) = (logs + ".out", logs + ".err")
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        let process = Process()
-        process.executableURL = OTPCommandTests.binary
-        process.arguments = ["serve", "--port", "0", "--data-dir", directory] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWOSTEP_") }.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try process.run()
+        let process = try ChildProcess(
+            OTPCommandTests.binary.path,
+            ["serve", "--port", "0", "--data-dir", directory] + arguments,
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TWOSTEP_") }.merging(environment) { $1 },
+            standardOutput: .file(stdoutPath),
+            standardError: .file(stderrPath)
+        )
         // Generous: at the start of a full run the machine is busy compiling nothing but running everything.
         let deadline = Date().addingTimeInterval(120)
         while true {
@@ -58,7 +56,7 @@ final class ServeProcess: @unchecked Sendable {
             // and a blocked thread stalls every live server in the run.
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
+        process.signal(SIGTERM)
         let errors = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         Issue.record("twostep serve did not start: \(errors.suffix(2000))", sourceLocation: sourceLocation)
         throw ServeProcessError.didNotStart
@@ -68,25 +66,25 @@ final class ServeProcess: @unchecked Sendable {
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// SIGTERM (a graceful shutdown), without waiting.
-    func terminate() { process.terminate() }
+    func terminate() { process.signal(SIGTERM) }
 
     /// Waits for the process to end, at most `timeout` seconds. - Returns: its exit status, or nil if it still runs.
     func wait(timeout: TimeInterval = 30) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        return process.isRunning ? nil : process.terminationStatus
+        return process.termination?.status
     }
 
     /// Stops the server gracefully (SIGTERM, then SIGKILL after 30 s).
     func stop() async {
         guard process.isRunning else { return }
-        process.terminate()
-        if await wait(timeout: 30) == nil { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGTERM)
+        if await wait(timeout: 30) == nil { process.signal(SIGKILL) }
     }
 
     /// For `defer`: ends the process at once if it still runs, and removes its log files.
     func discard() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         try? FileManager.default.removeItem(atPath: stdoutPath)
         try? FileManager.default.removeItem(atPath: stderrPath)
     }
@@ -131,39 +129,23 @@ func temporaryDataDirectory() -> String {
 }
 
 extension OTPCommandTests {
-    /// `run` on a thread of its own, so an async test does not block the shared cooperative pool
-    /// while the command runs.
+    /// `run` without blocking the shared cooperative pool while the command runs.
     static func runDetached(_ arguments: [String], input: String? = nil) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try run(arguments, input: input) }) }.start()
-        }
+        Result(try await ChildProcess.run(binary.path, arguments, input: input.map { Data($0.utf8) }))
     }
 
     static func runDetached(executable: String, _ arguments: [String], input: String = "") async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try run(executable: executable, arguments, input: input) }) }.start()
-        }
+        Result(try await ChildProcess.run(executable, arguments, input: Data(input.utf8)))
     }
 
     /// Runs another program (a Python checker) to completion.
     static func run(executable: String, _ arguments: [String], input: String = "") throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: output, as: UTF8.self),
-            stderr: String(decoding: errors, as: UTF8.self)
-        )
+        Result(try ChildProcess.run(executable, arguments, input: Data(input.utf8)))
+    }
+}
+
+extension OTPCommandTests.Result {
+    init(_ output: ChildProcess.Output) {
+        self.init(status: output.status, stdout: output.text, stderr: output.stderr)
     }
 }
