@@ -139,61 +139,52 @@ public final class Database: Sendable {
     /// Opens (creating if needed) an SQLite file in write-ahead-log mode, so readers never wait
     /// for the writer, with foreign keys enforced.
     ///
-    /// Three connections, each on a thread of its own: the writer, a reader, and a checkpointer.
-    /// SQLite normally copies the write-ahead log back into the database file (a checkpoint) inside
-    /// whichever commit crosses 1,000 pages, and every write queued behind that commit waits: under
-    /// load that doubled the validate path's p99 (9 ms → 15–20 ms). Here commits never checkpoint:
-    /// the checkpointer copies the log four times a second, `PASSIVE` (blocking neither readers nor
-    /// the writer), and once a second the writer restarts the log after the short remainder; the
-    /// file is cut back to 64 MiB after a burst (at 12,000 writes/s the log grows 48 MB/s, since
-    /// each commit appends whole 4 KiB pages). Closing truncates it.
+    /// Connections, each with a thread of its own (`SQLiteWorker`): the writer and the readers, the
+    /// first of which also checkpoints. SQLite normally copies the write-ahead log back into the database file (a
+    /// checkpoint) inside whichever commit crosses 1,000 pages, and every write queued behind that
+    /// commit waits: under load that doubled the validate path's p99 (9 ms → 15–20 ms). Here commits
+    /// never checkpoint: the first reader copies the log four times a second, `PASSIVE` (blocking
+    /// neither readers nor the writer), and once a second the writer restarts the log after the
+    /// short remainder; the file is cut back to 64 MiB after a burst (at 12,000 writes/s the log
+    /// grows 48 MB/s, since each commit appends whole 4 KiB pages). Closing truncates it.
     /// - Parameter path: The file, or `:memory:` for one private in-memory database (one connection).
     public static func sqlite(path: String, logger: Logger) async throws -> Database {
         let inMemory = path == ":memory:"
         if !inMemory { try restrictPermissions(path) }
-        let threads = (0..<3).map { _ in NIOThreadPool(numberOfThreads: 1) }
-        for thread in threads { thread.start() }
-        @Sendable func connect(on thread: NIOThreadPool, first: Bool = false) async throws -> SQLiteConnection {
-            let connection = try await SQLiteConnection.open(
-                storage: inMemory ? .memory : .file(path: path),
-                threadPool: thread,
-                logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
-            // busy_timeout replaces sqlite-nio's spinning busy handler with one that sleeps.
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        // Reads run inline on the callers' threads (`SQLiteWorker`): up to a connection for each of
+        // the threads running Swift's tasks (one per core), opened as they are needed.
+        let readerCount = min(max(2, ProcessInfo.processInfo.activeProcessorCount), 4)
+        @Sendable func connect(first: Bool = false, groupsCommits: Bool = false) async throws -> SQLiteWorker {
+            let worker = try SQLiteWorker(path: path, groupsCommits: groupsCommits)
             // WAL is a property of the file: set it once, before other connections are open.
             let wal = !inMemory && first ? ["PRAGMA journal_mode = WAL"] : []
             let pragmas =
-                ["PRAGMA busy_timeout = 5000"] + wal + [
+                wal + [
                     "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0",
                     "PRAGMA journal_size_limit = 67108864",
                 ]
             do {
-                for pragma in pragmas { _ = try await connection.query(pragma) }
+                for pragma in pragmas { _ = try await worker.execute(pragma, []) }
             } catch {
-                try? await connection.close()
+                await worker.close()
                 throw error
             }
-            return connection
+            return worker
         }
         // The writer first: it switches the file to WAL. An in-memory database exists only on its
         // one connection, which then does everything.
-        var connections: [SQLiteConnection] = []
+        let writerConnection = try await connect(first: true, groupsCommits: true)
+        let writers = SQLiteConnections(first: writerConnection, maximum: 1) { writerConnection }
+        let readers: SQLiteConnections
         do {
-            connections.append(try await connect(on: threads[0], first: true))
-            if !inMemory {
-                connections.append(try await connect(on: threads[1]))
-                connections.append(try await connect(on: threads[2]))
-            }
+            readers = inMemory ? writers : SQLiteConnections(first: try await connect(), maximum: readerCount) { try await connect() }
         } catch {
-            for connection in connections { try? await connection.close() }
-            for thread in threads { try? await thread.shutdownGracefully() }
+            await writerConnection.close()
             throw error
         }
-        let opened = connections
-        // SQLKit would log every query with its bindings (password hashes, sealed keys) at debug level: never.
-        let writer = opened[0].sql(queryLogLevel: nil)
-        let reader = opened[inMemory ? 0 : 1].sql(queryLogLevel: nil)
+        let writer = SQLiteWorkerDatabase(connections: writers, logger: logger, eventLoop: eventLoop)
+        let reader = SQLiteWorkerDatabase(connections: readers, logger: logger, eventLoop: eventLoop)
         let checkpointer =
             inMemory
             ? nil
@@ -205,8 +196,8 @@ public final class Database: Sendable {
                     // Copy the log into the file beside the writer; then, once a second, let the writer
                     // itself finish the little that is left and start the log again from its beginning
                     // (a log is only reused after a checkpoint that no writer raced).
-                    _ = try? await opened[2].query("PRAGMA wal_checkpoint(PASSIVE)")
-                    if round % 4 == 0 { _ = try? await opened[0].query("PRAGMA wal_checkpoint(RESTART)") }
+                    _ = try? await readers.first?.enqueue("PRAGMA wal_checkpoint(PASSIVE)", [])
+                    if round % 4 == 0 { _ = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(RESTART)", []) }
                 }
             }
         return Database(
@@ -216,29 +207,26 @@ public final class Database: Sendable {
             close: {
                 checkpointer?.cancel()
                 await checkpointer?.value
-                if !inMemory { _ = try? await opened[0].query("PRAGMA wal_checkpoint(TRUNCATE)") }
-                // Every connection is closed even when one fails to: sqlite-nio traps (in debug
-                // builds) on a connection deinitialised open, which a thrown first close left behind
-                // (seen twice as a crash of the whole test run).
-                var failure: (any Error)?
-                for connection in opened {
-                    do { try await connection.close() } catch { failure = failure ?? error }
-                }
-                for thread in threads {
-                    do { try await thread.shutdownGracefully() } catch { failure = failure ?? error }
-                }
-                if let failure { throw failure }
+                if !inMemory { _ = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(TRUNCATE)", []) }
+                await writers.close()
+                await readers.close()
             },
             withDedicated: { body in
                 if inMemory { return try await body(writer) }
-                let connection = try await connect(on: threads[1])
+                let worker = try await connect()
                 do {
-                    try await body(connection.sql(queryLogLevel: nil))
+                    try await body(
+                        SQLiteWorkerDatabase(
+                            connections: SQLiteConnections(first: worker, maximum: 1) { worker },
+                            logger: logger,
+                            eventLoop: eventLoop
+                        )
+                    )
                 } catch {
-                    try? await connection.close()
+                    await worker.close()
                     throw error
                 }
-                try await connection.close()
+                await worker.close()
             }
         )
     }

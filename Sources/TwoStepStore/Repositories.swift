@@ -20,6 +20,13 @@ public protocol UserRepository: Sendable {
     func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])?
     /// The same for the account a key named by its own id.
     func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])?
+    /// The accounts a relying service's name may mean, read together: by the key's own id for it,
+    /// and by address (validate asks both; issue 19: one read, not two).
+    func usersWithConfirmedFactors(
+        apiKeyID: Int64,
+        externalID: String?,
+        email: String?
+    ) async throws -> (byID: (User, [Factor])?, byEmail: (User, [Factor])?)
     func allUsers() async throws -> [User]
     func setPasswordHash(_ hash: String, userID: Int64) async throws
     /// Marks the account as one whose next sign-in must enrol a second factor first (after an operator reset).

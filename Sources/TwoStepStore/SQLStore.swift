@@ -59,11 +59,33 @@ public struct SQLStore: Store {
     }
 
     public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
-        try await validationReads.value(for: LookupName.email(email).key).map { ($0.user, $0.factors) }
+        try await usersWithConfirmedFactors(apiKeyID: 0, externalID: nil, email: email).byEmail
     }
 
     public func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])? {
-        try await validationReads.value(for: LookupName.external(apiKeyID, externalID).key).map { ($0.user, $0.factors) }
+        try await usersWithConfirmedFactors(apiKeyID: apiKeyID, externalID: externalID, email: nil).byID
+    }
+
+    public func usersWithConfirmedFactors(
+        apiKeyID: Int64,
+        externalID: String?,
+        email: String?
+    ) async throws -> (byID: (User, [Factor])?, byEmail: (User, [Factor])?) {
+        let byID = externalID.map { LookupName.external(apiKeyID, $0).key }
+        let byEmail = email.map { LookupName.email($0).key }
+        func pair(_ found: UserAndFactors?) -> (User, [Factor])? { found.map { ($0.user, $0.factors) } }
+        switch database.dialect {
+        case .sqlite:
+            // A read costs microseconds inline on the caller's thread (`SQLiteWorker`): batching
+            // would only add tasks and hand-offs.
+            let found = try await Self.usersWithConfirmedFactors(keys: [byID, byEmail].compactMap { $0 }, sql: sql)
+            return (pair(byID.flatMap { found[$0] }), pair(byEmail.flatMap { found[$0] }))
+        case .postgres:
+            // Each statement is a round trip: concurrent requests' lookups share one.
+            async let ownID = byID == nil ? nil : validationReads.value(for: byID!)
+            async let address = byEmail == nil ? nil : validationReads.value(for: byEmail!)
+            return try await (pair(ownID), pair(address))
+        }
     }
 
     /// How an account is named in a batched validate lookup: by address, or by a key's own id

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 
 @main
 struct TwoStepCommand: AsyncParsableCommand {
@@ -17,6 +19,12 @@ struct TwoStepCommand: AsyncParsableCommand {
     /// line on stderr and exit status 2 — never a usage dump or a stack trace; `--help` and a
     /// command's own exit status (`otp verify` exits 1 for a wrong code) pass through unchanged.
     static func main() async {
+        if CommandLine.arguments.dropFirst().first == "serve" {
+            // Swift's tasks then run on the server's event loops (SwiftNIO's supported take-over):
+            // a request no longer moves between NIO's threads and the concurrency pool's at each
+            // step (issue 19).
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

@@ -39,13 +39,11 @@ struct ServiceAccountService: Sendable {
 
     /// The same, with the account's confirmed factors read in the same query (the validate path).
     func accountWithFactors(named name: String, for key: APIKey) async throws -> (User, [Factor])? {
-        // Both lookups join one batched query (see `SQLStore`'s validate reads).
-        let store = store
-        let id = Self.externalID(name)
-        let email = AccountService.normalizedEmail(name)
-        async let byID = id == nil ? nil : store.userWithConfirmedFactors(apiKeyID: key.id, externalID: id!)
-        async let byEmail = email == nil ? nil : store.userWithConfirmedFactors(email: email!)
-        let (ownID, address) = try await (byID, byEmail)
+        let (ownID, address) = try await store.usersWithConfirmedFactors(
+            apiKeyID: key.id,
+            externalID: Self.externalID(name),
+            email: AccountService.normalizedEmail(name)
+        )
         if let ownID { return ownID }
         guard let address, try await isInReach(address.0, of: key) else { return nil }
         return address
