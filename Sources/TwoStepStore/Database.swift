@@ -184,7 +184,12 @@ public final class Database: Sendable {
             throw error
         }
         let writer = SQLiteWorkerDatabase(connections: writers, logger: logger, eventLoop: eventLoop)
-        let reader = SQLiteWorkerDatabase(connections: readers, logger: logger, eventLoop: eventLoop)
+        // Reads use the writer's connection whenever it is free. In WAL mode SQLite empties a
+        // connection's page cache at each read that follows another connection's write, so a
+        // reader fetched every page of every lookup again (pread, 4 a check); the writer's cache
+        // survives its own writes (valid checks 8,246 → 9,300/s, issue 19). The readers take the
+        // reads that meet it busy.
+        let reader = SQLiteWorkerDatabase(connections: readers, preferred: writerConnection, logger: logger, eventLoop: eventLoop)
         let checkpointer =
             inMemory
             ? nil

@@ -70,7 +70,7 @@ public struct KeyRing: Sendable {
     ///   altered, sealed under another key or sealed for another context.
     public func open(_ sealed: String, context: String) throws(SealingError) -> [UInt8] {
         let fields = sealed.split(separator: ".", omittingEmptySubsequences: false)
-        guard fields.count == 3, fields[0] == "v1", let combined = Self.unbase64URL(fields[2]) else { throw .malformed }
+        guard fields.count == 3, fields[0] == "v1", let combined = Base64URL.decode(fields[2]) else { throw .malformed }
         guard let key = keysByID[String(fields[1])] else { throw .unknownKey }
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
@@ -88,13 +88,6 @@ public struct KeyRing: Sendable {
 
     private static func authenticatedData(_ keyID: String, _ context: String) -> Data {
         Data("twostep-seal-v1\u{0}\(keyID)\u{0}\(context)".utf8)
-    }
-
-    private static func unbase64URL(_ text: Substring) -> Data? {
-        guard text.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
-        else { return nil }
-        let standard = text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 }
-        return Data(base64Encoded: String(standard) + String(repeating: "=", count: (4 - text.count % 4) % 4))
     }
 }
 

@@ -14,19 +14,28 @@ import TwoStepCore
 ///   a Latin domain is visibly different wherever the address is shown.
 enum EmailAddress {
     static func normalized(_ input: String) -> String? {
-        let scalars = input.unicodeScalars
-        let isSpace: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace }
-        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else { return nil }
-        var email = String(scalars[first...last])
-        // The validate path runs this on every request: plain ASCII skips the Unicode work.
-        if !email.utf8.allSatisfy({ $0 < 0x80 }) {
-            guard email.unicodeScalars.allSatisfy(isAllowed) else { return nil }
-            email = email.precomposedStringWithCompatibilityMapping
+        // The validate path runs this on every request: printable ASCII without spaces (nearly
+        // every address) needs none of the Unicode work, and its letters are all one script.
+        let ascii = input.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        let email: String
+        if ascii {
+            email = String(decoding: input.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        } else {
+            let scalars = input.unicodeScalars
+            let isSpace: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace }
+            guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else { return nil }
+            var trimmed = String(scalars[first...last])
+            if !trimmed.utf8.allSatisfy({ $0 < 0x80 }) {
+                guard trimmed.unicodeScalars.allSatisfy(isAllowed) else { return nil }
+                trimmed = trimmed.precomposedStringWithCompatibilityMapping
+            }
+            email = trimmed.lowercased()
+            guard email.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && isAllowed($0) }) else { return nil }
         }
-        email = email.lowercased()
-        guard email.utf8.count <= 254, email.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && isAllowed($0) }) else { return nil }
+        guard email.utf8.count <= 254 else { return nil }
+        let singleScript: (Substring) -> Bool = { ascii || !isMixedScript($0) }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !isMixedScript(parts[0]), let domain = DomainName.ascii(parts[1], allowing: { !isMixedScript($0) })
+        guard parts.count == 2, !parts[0].isEmpty, singleScript(parts[0]), let domain = DomainName.ascii(parts[1], allowing: singleScript)
         else { return nil }
         let address = parts[0] + "@" + domain
         return address.utf8.count <= 254 ? address : nil
