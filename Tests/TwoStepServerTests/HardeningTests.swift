@@ -125,6 +125,30 @@ struct HardeningTests {
         }
     }
 
+    /// Each request moves the deadline on: a connection that keeps asking outlives every timeout,
+    /// and once it falls silent it is closed at the idle timeout counted from its last answer (not
+    /// from an earlier one, and not at a stale header or body deadline).
+    @Test func aBusyConnectionOutlivesTheTimeoutsThenIdlesOut() async throws {
+        let server = try await TestServer.make(Self.shortTimeouts)
+        try await server.runLive { client in
+            let port = try #require(client.port)
+            let socket = try SlowSocket(port: port)
+            let start = Date()
+            var lastAnswer = start
+            while Date().timeIntervalSince(start) < 4.5 {
+                socket.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let answer = await socket.receive()
+                lastAnswer = Date()
+                #expect(answer.hasPrefix("HTTP/1.1 200"), "\(lastAnswer.timeIntervalSince(start)) s in: \(answer)")
+                try await Task.sleep(for: .milliseconds(400))
+            }
+            // 3 s idle from the last answer (less the time it took to arrive on a loaded machine).
+            let waitStart = Date()
+            let idleClose = await socket.secondsUntilClosed(limit: 10).map { $0 + waitStart.timeIntervalSince(lastAnswer) }
+            #expect(idleClose != nil && idleClose! > 1.5 && idleClose! < 6, "idle timeout: \(String(describing: idleClose))")
+        }
+    }
+
     @Test func timeoutsAreOnByDefault() {
         let timeouts = ServerConfiguration().timeouts
         #expect(timeouts.header == .seconds(10) && timeouts.body == .seconds(30) && timeouts.idle == .seconds(30))
@@ -274,6 +298,9 @@ struct HardeningTests {
         #expect(first(#"{"a": "\"a\": 1, \"a\""}"#) == nil, "keys inside strings are text")
         #expect(first(#"{"a": {"x": 1, "x": 2}}"#) == "x")
         #expect(first(#"["a", "a"]"#) == nil)
+        #expect(first(#"{"a": "b", "b": 1}"#) == nil, "a value is not a key")
+        #expect(first(#"{"a": "x\"", "a": 1}"#) == "a", "an escaped quote does not end a value")
+        #expect(first(#"{"a": ["x", {"a": 1}], "a": 1}"#) == "a", "after an array of strings and objects")
     }
 
     @Test func aBodyWithADuplicateKeyIsRefused() async throws {

@@ -29,11 +29,19 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private enum Phase { case waiting, readingHead, readingBody, responding }
 
     private let timeouts: ConnectionTimeouts
+    /// The shortest timeout: the timer never sleeps longer, so a deadline set while it sleeps is
+    /// never earlier than its next check.
+    private let checkInterval: TimeAmount
     private var phase = Phase.waiting
+    /// When the current phase runs out; `nil` while the application answers.
+    private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
     private var started = false
 
-    init(timeouts: ConnectionTimeouts) { self.timeouts = timeouts }
+    init(timeouts: ConnectionTimeouts) {
+        self.timeouts = timeouts
+        checkInterval = TimeAmount(min(timeouts.header, timeouts.body, timeouts.idle))
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let bytes = FirstByteWatcher(guard: self)
@@ -41,7 +49,7 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if context.channel.isActive { start(context) }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { cancel() }
+    func handlerRemoved(context: ChannelHandlerContext) { stopTimer() }
 
     func channelActive(context: ChannelHandlerContext) {
         start(context)
@@ -49,56 +57,70 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancel()
+        stopTimer()
         context.fireChannelInactive()
     }
 
     private func start(_ context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
-        arm(context, for: .waiting, after: timeouts.idle)
+        enter(.waiting, for: timeouts.idle, context)
     }
 
     /// Bytes arrived: if the connection was waiting, a request has begun and its headers are on the clock.
     fileprivate func bytesArrived(_ context: ChannelHandlerContext) {
         guard phase == .waiting else { return }
-        arm(context, for: .readingHead, after: timeouts.header)
+        enter(.readingHead, for: timeouts.header, context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: arm(context, for: .readingBody, after: timeouts.body)
+        case .head: enter(.readingBody, for: timeouts.body, context)
         case .body: break
         case .end:
             // The application answers in its own time; only the client's side is bounded.
-            cancel()
             phase = .responding
+            deadline = nil
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data), phase == .responding {
-            arm(context, for: .waiting, after: timeouts.idle)
+            enter(.waiting, for: timeouts.idle, context)
         }
         context.write(data, promise: promise)
     }
 
-    private func arm(_ context: ChannelHandlerContext, for phase: Phase, after duration: Duration) {
-        let delay = TimeAmount(duration)
-        cancel()
+    /// Moves the deadline; the timer is only started, never moved. A timer scheduled and cancelled
+    /// three times a request cost 7 % of the validate path's CPU (issue 19); now each connection's
+    /// timer wakes at most once per `checkInterval`, and exactly at the deadline that ends it.
+    private func enter(_ phase: Phase, for duration: Duration, _ context: ChannelHandlerContext) {
         self.phase = phase
-        let channel = context.channel
-        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) { [weak self] in
-            guard let self, self.phase == phase else { return }
-            self.timer = nil
-            channel.close(promise: nil)
+        deadline = .now() + TimeAmount(duration)
+        if timer == nil { check(context) }
+    }
+
+    /// Closes the connection if its deadline has passed, else looks again at the deadline or after
+    /// `checkInterval`, whichever comes first.
+    private func check(_ context: ChannelHandlerContext) {
+        timer = nil
+        guard let deadline else { return }
+        let now = NIODeadline.now()
+        guard now < deadline else {
+            context.channel.close(promise: nil)
+            return
+        }
+        let next = min(deadline, now + checkInterval)
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: next) { [weak self] in
+            self?.check(context)
         }
     }
 
-    private func cancel() {
+    private func stopTimer() {
         timer?.cancel()
         timer = nil
+        deadline = nil
     }
 }
 
