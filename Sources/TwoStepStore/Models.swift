@@ -55,7 +55,8 @@ extension User {
         email = try values.decodeIfPresent(String.self, forKey: .email)
         passwordHash = try values.decode(String.self, forKey: .passwordHash)
         createdAt = try values.decode(UnixTime.self, forKey: .createdAt)
-        origin = try values.decodeIfPresent(AccountOrigin.self, forKey: .origin)
+        origin =
+            try !values.contains(.origin) || values.decodeNil(forKey: .origin) ? nil : values.rawRepresentable(AccountOrigin.self, forKey: .origin)
         apiKeyID = try values.decodeIfPresent(Int64.self, forKey: .apiKeyID)
         externalID = try values.decodeIfPresent(String.self, forKey: .externalID)
         enrolmentRequired = try values.decode(Int.self, forKey: .enrolmentRequired) != 0
@@ -161,6 +162,34 @@ public struct Factor: Sendable, Equatable, Decodable {
         case lastUsedStep = "last_used_step"
         case createdAt = "created_at"
         case confirmedAt = "confirmed_at"
+    }
+
+    /// Read on every validate: the kind is read as text and matched here, which costs a fraction
+    /// of SQLKit's generic path for a `RawRepresentable` (issue 19). An unknown kind still fails.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        id = try values.decode(Int64.self, forKey: .id)
+        userID = try values.decode(Int64.self, forKey: .userID)
+        kind = try values.rawRepresentable(FactorKind.self, forKey: .kind)
+        sealedSecret = try values.decodeIfPresent(String.self, forKey: .sealedSecret)
+        phone = try values.decodeIfPresent(String.self, forKey: .phone)
+        algorithm = try values.decode(String.self, forKey: .algorithm)
+        digits = try values.decode(Int.self, forKey: .digits)
+        period = try values.decode(Int.self, forKey: .period)
+        lastUsedStep = try values.decodeIfPresent(Int64.self, forKey: .lastUsedStep)
+        createdAt = try values.decode(UnixTime.self, forKey: .createdAt)
+        confirmedAt = try values.decodeIfPresent(UnixTime.self, forKey: .confirmedAt)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A stored name read as text, then matched: an unknown one fails as a decoding error.
+    func rawRepresentable<T: RawRepresentable>(_ type: T.Type, forKey key: Key) throws -> T where T.RawValue == String {
+        let raw = try decode(String.self, forKey: key)
+        guard let value = T(rawValue: raw) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "unknown \(T.self) \(raw)")
+        }
+        return value
     }
 }
 

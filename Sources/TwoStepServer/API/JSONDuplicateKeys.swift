@@ -5,37 +5,53 @@ import Foundation
 /// than the server does. The API refuses such bodies instead of picking one (issue 12). Keys are
 /// compared as the decoder reads them: escapes decoded, and `trust_device` the same as `trustDevice`.
 enum JSONDuplicateKeys {
-    private enum Container {
-        case object(keys: Set<String>, expectingKey: Bool)
-        case array
+    /// An open object: its keys so far, and whether a string now would be a key. `nil` for an array.
+    private struct Object {
+        var keys: Set<String> = []
+        var expectingKey = true
     }
 
     /// The first duplicated key, or `nil` (also for text that is not JSON: the decoder reports that).
     static func first(in bytes: some Collection<UInt8>) -> String? {
-        var stack: [Container] = []
+        // Mutated in place (`stack[top]?…`): taking an object out to insert a key copied its set
+        // at every key, on every API request (issue 19).
+        var stack: [Object?] = []
         var index = bytes.startIndex
         while index != bytes.endIndex {
             let byte = bytes[index]
             bytes.formIndex(after: &index)
             switch byte {
-            case UInt8(ascii: "{"): stack.append(.object(keys: [], expectingKey: true))
-            case UInt8(ascii: "["): stack.append(.array)
+            case UInt8(ascii: "{"): stack.append(Object())
+            case UInt8(ascii: "["): stack.append(nil)
             case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
-            case UInt8(ascii: ","):
-                if case .object(let keys, _) = stack.last { stack[stack.count - 1] = .object(keys: keys, expectingKey: true) }
-            case UInt8(ascii: ":"):
-                if case .object(let keys, _) = stack.last { stack[stack.count - 1] = .object(keys: keys, expectingKey: false) }
+            case UInt8(ascii: ","): if !stack.isEmpty { stack[stack.count - 1]?.expectingKey = true }
+            case UInt8(ascii: ":"): if !stack.isEmpty { stack[stack.count - 1]?.expectingKey = false }
             case UInt8(ascii: "\""):
-                guard let string = readString(bytes, &index) else { return nil }
-                if case .object(var keys, true) = stack.last {
-                    let key = decodedKey(string)
-                    if !keys.insert(key).inserted { return String(string.prefix(64)) }
-                    stack[stack.count - 1] = .object(keys: keys, expectingKey: true)
+                guard !stack.isEmpty, stack[stack.count - 1]?.expectingKey == true else {
+                    // A value: only its end matters.
+                    guard skipString(bytes, &index) else { return nil }
+                    continue
                 }
+                guard let string = readString(bytes, &index) else { return nil }
+                if stack[stack.count - 1]?.keys.insert(decodedKey(string)).inserted == false { return String(string.prefix(64)) }
             default: break
             }
         }
         return nil
+    }
+
+    /// Moves past a string after its opening quote; `false` if it does not end.
+    private static func skipString<C: Collection<UInt8>>(_ bytes: C, _ index: inout C.Index) -> Bool {
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            bytes.formIndex(after: &index)
+            if byte == UInt8(ascii: "\\"), index != bytes.endIndex {
+                bytes.formIndex(after: &index)
+            } else if byte == UInt8(ascii: "\"") {
+                return true
+            }
+        }
+        return false
     }
 
     /// Reads a string body after its opening quote, decoding escapes; `nil` if it is malformed.
@@ -51,6 +67,7 @@ enum JSONDuplicateKeys {
             bytes.formIndex(after: &index)
             switch byte {
             case UInt8(ascii: "\""):
+                if utf16.isEmpty { return String(decoding: raw, as: UTF8.self) }  // no escapes
                 flush()
                 return String(decoding: utf16, as: UTF16.self)
             case UInt8(ascii: "\\"):
