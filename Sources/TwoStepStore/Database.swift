@@ -15,10 +15,10 @@ import Synchronization
 /// SQLite allows one writer at a time. Writes from several connections collide: a statement that
 /// read a snapshot and then wants to write gets `SQLITE_BUSY_SNAPSHOT` at once, with no waiting
 /// (the validate benchmark made 2 % of checks fail this way). So every write goes through one
-/// writer connection on a thread of its own, queued rather than contending; reads go through a
-/// reader connection on another thread, which in WAL mode never waits for the writer. One thread
-/// each is the fastest arrangement measured on 2 cores (9,400 valid checks/s against 7,400 with
-/// two reader threads and three reader connections: fewer threads, fewer context switches).
+/// writer connection (`SQLiteWorker`: inline on the caller's thread when it is free, else queued
+/// on the connection's own thread); reads use the writer's connection when it is free too (its
+/// page cache survives its own writes), else reader connections, which in WAL mode never wait for
+/// the writer.
 /// On PostgreSQL (`Database+PostgreSQL.swift`) the writer and the reader are one pool: each
 /// statement leases a connection for itself, and the server's row locks do the rest.
 public final class Database: Sendable {

@@ -21,7 +21,8 @@ import VaporCSQLite
 ///
 /// The writer's thread commits what queued in groups: the statements that waited while it ran the
 /// last ones run in one `BEGIN IMMEDIATE … COMMIT`, each still one atomic statement on the one
-/// writer, and none is answered before the commit that makes it durable.
+/// writer, and none is answered before its commit (durable as `synchronous = NORMAL` makes it:
+/// across a crash of the process, not a power loss).
 final class SQLiteWorker: @unchecked Sendable {
     private struct Job {
         let sql: String
@@ -30,8 +31,8 @@ final class SQLiteWorker: @unchecked Sendable {
 
         /// Transaction control and pragmas must not run inside a group's transaction.
         var mayGroup: Bool {
-            let keyword = sql.prefix { $0 != " " }.uppercased()
-            return !["BEGIN", "COMMIT", "ROLLBACK", "END", "SAVEPOINT", "RELEASE", "PRAGMA", "VACUUM"].contains(keyword)
+            let keyword = sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }.uppercased()
+            return !["BEGIN", "COMMIT", "ROLLBACK", "END", "SAVEPOINT", "RELEASE", "PRAGMA", "VACUUM", "ATTACH", "DETACH"].contains(keyword)
         }
     }
 
@@ -42,7 +43,7 @@ final class SQLiteWorker: @unchecked Sendable {
     private let groupsCommits: Bool
     private let thread = NIOThreadPool(numberOfThreads: 1)
 
-    /// Only touched on the worker's thread once it runs.
+    /// Guarded by `owner` (callers running a statement inline, or the connection's thread).
     private var handle: OpaquePointer?
     private var prepared: [String: Prepared] = [:]
     /// Guarded by `condition`.
@@ -179,6 +180,12 @@ final class SQLiteWorker: @unchecked Sendable {
                 continue
             }
             if !inTransaction {
+                // A transaction a caller began on this connection (an in-memory database's
+                // `transaction`, which has no other connection) is theirs: no group inside it.
+                guard sqlite_nio_sqlite3_get_autocommit(handle) != 0 else {
+                    job.continuation.resume(with: Result { try step(job.sql, job.binds) })
+                    continue
+                }
                 do {
                     _ = try step("BEGIN IMMEDIATE", [])
                     inTransaction = true

@@ -40,7 +40,8 @@ final class SlowClientGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(timeouts: ConnectionTimeouts) {
         self.timeouts = timeouts
-        checkInterval = TimeAmount(min(timeouts.header, timeouts.body, timeouts.idle))
+        // At least 100 ms: a zero timeout must not make the timer spin.
+        checkInterval = max(TimeAmount(min(timeouts.header, timeouts.body, timeouts.idle)), .milliseconds(100))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
