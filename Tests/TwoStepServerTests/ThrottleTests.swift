@@ -189,4 +189,30 @@ import TwoStepStore
             #expect(try await server.services.lockout.failures(.codes(userID: user.id)).recent.count == 4)
         }
     }
+
+    /// `LockoutService` guesses a budget's row from what it last wrote and skips the read (issue 19).
+    /// Another instance (here a second service on the same database) changes the row behind it: the
+    /// guess must never decide. A stale count of 3 must not let a sixth attempt through, and a stale
+    /// wait must not refuse an attempt after the other instance cleared the budget.
+    @Test func aStaleGuessOfABudgetNeverDecides() async throws {
+        let server = try await TestServer.make()
+        try await server.run { _ in
+            let budget = LockoutService.Budget.password(email: "guess@example.com")
+            let here = server.services.lockout
+            let elsewhere = server.services.lockout
+            let time = server.clock.now
+            func reserved(_ service: LockoutService) async throws -> Bool {
+                if case .reserved = try await service.reserve(budget, at: time) { return true }
+                return false
+            }
+            for _ in 1...3 { #expect(try await reserved(here)) }
+            for _ in 1...2 { #expect(try await reserved(elsewhere)) }
+            #expect(try await here.failures(budget).recent.count == 5)
+            #expect(try await reserved(here) == false, "the sixth attempt waits, whatever this instance last wrote")
+            // Cleared elsewhere: this instance's last word was a wait, the row is gone.
+            try await elsewhere.clear([budget])
+            #expect(try await reserved(here), "allowed again after the other instance cleared the budget")
+            #expect(try await here.failures(budget).recent.count == 1)
+        }
+    }
 }

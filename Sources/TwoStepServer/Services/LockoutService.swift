@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TwoStepCore
 import TwoStepStore
 
@@ -23,6 +24,8 @@ struct LockoutService: Sendable {
     let passwords: LockoutPolicy
     let sources: SourceBudgets
     let now: Now
+    /// Shared by the copies of this service (a class).
+    let hints = ThrottleHints()
 
     /// The per-source budgets, as token buckets of failures.
     struct SourceBudgets: Sendable, Equatable {
@@ -149,6 +152,7 @@ struct LockoutService: Sendable {
     /// Takes a reservation back before anything was compared, if nothing was counted since.
     func cancel(_ budget: Budget, _ reservation: Reservation, at time: Date) async throws {
         guard case .reserved(let failures, let previous) = reservation else { return }
+        hints.forget(budget.key)
         _ = try await store.replaceThrottleState(key: budget.key, expected: failures.encoded, new: previous, at: time.unixTime)
     }
 
@@ -164,6 +168,7 @@ struct LockoutService: Sendable {
 
     /// A success ends the run of failures (and gives the reserved attempt back).
     func clear(_ budgets: [Budget]) async throws {
+        for budget in budgets { hints.forget(budget.key) }
         try await store.deleteThrottles(keys: budgets.map(\.key))
     }
 
@@ -181,10 +186,13 @@ struct LockoutService: Sendable {
     /// The compare-and-set loop: `decide` maps the stored state to the state to store and a result;
     /// when another request changed the row first, it decides again on what that request stored.
     ///
-    /// Most budgets have no row (no recent failures), so the first try assumes none and skips the
-    /// read: the insert succeeds only if no row exists, which proves the assumption. A row that
-    /// exists makes it fail like any lost race, and the loop reads and decides again. One round
-    /// trip less per check on the common path, which matters on PostgreSQL (issue 13).
+    /// The first try decides on a guess and skips the read: the state this process last read or
+    /// wrote for the key (`ThrottleHints`), else none (most budgets have no row). The write
+    /// succeeds only if the row still holds exactly the guess, which proves it; a wrong guess (a
+    /// row changed by another instance, the sweeper, an operator) fails like any lost race, and the
+    /// loop reads and decides again. A guess never decides alone: an answer that would write
+    /// nothing (a refusal) is always made on a fresh read. One statement per change on the common
+    /// paths instead of three (a wrong code on an account that already has failures, issue 19).
     /// - Parameter busy: The answer when the row kept changing under us (a flood on one budget).
     @discardableResult
     func update<Result>(
@@ -193,15 +201,47 @@ struct LockoutService: Sendable {
         busy: Result,
         decide: (String?) -> (String?, Result)
     ) async throws -> Result {
-        let (new, result) = decide(nil)
-        if let new, try await store.replaceThrottleState(key: key, expected: nil, new: new, at: time.unixTime) { return result }
+        let guess = hints.state(key)
+        let (new, result) = decide(guess)
+        if new != guess, try await store.replaceThrottleState(key: key, expected: guess, new: new, at: time.unixTime) {
+            hints.remember(key, new)
+            return result
+        }
         var stored = try await store.throttleState(key: key)
         for _ in 0..<64 {
             let (new, result) = decide(stored)
-            if new == stored { return result }
-            if try await store.replaceThrottleState(key: key, expected: stored, new: new, at: time.unixTime) { return result }
+            if new == stored {
+                hints.remember(key, stored)
+                return result
+            }
+            if try await store.replaceThrottleState(key: key, expected: stored, new: new, at: time.unixTime) {
+                hints.remember(key, new)
+                return result
+            }
             stored = try await store.throttleState(key: key)
         }
+        hints.forget(key)
         return busy
     }
+}
+
+/// The throttle states this process last read or wrote, by key: the first guess of
+/// `LockoutService.update`'s compare-and-set. Only a guess — the conditional write decides — so a
+/// stale one costs a failed write, never a wrong answer. Bounded: past `capacity` keys it starts
+/// again empty (the guesses fall back to "no row").
+final class ThrottleHints: Sendable {
+    private let states = Mutex<[String: String]>([:])
+    static let capacity = 10_000
+
+    func state(_ key: String) -> String? { states.withLock { $0[key] } }
+
+    /// Records a key's state; `nil` for no row.
+    func remember(_ key: String, _ state: String?) {
+        states.withLock { states in
+            if let state, states[key] == nil, states.count >= Self.capacity { states.removeAll(keepingCapacity: true) }
+            states[key] = state
+        }
+    }
+
+    func forget(_ key: String) { remember(key, nil) }
 }
