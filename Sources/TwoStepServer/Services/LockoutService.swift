@@ -227,18 +227,18 @@ struct LockoutService: Sendable {
 
 /// The throttle states this process last read or wrote, by key: the first guess of
 /// `LockoutService.update`'s compare-and-set. Only a guess — the conditional write decides — so a
-/// stale one costs a failed write, never a wrong answer. Bounded: past `capacity` keys it starts
-/// again empty (the guesses fall back to "no row").
+/// stale one costs a failed write, never a wrong answer. Bounded: past `capacity` keys (about
+/// 12 MB) each new key pushes an arbitrary old one out, whose guess falls back to "no row".
 final class ThrottleHints: Sendable {
     private let states = Mutex<[String: String]>([:])
-    static let capacity = 10_000
+    static let capacity = 100_000
 
     func state(_ key: String) -> String? { states.withLock { $0[key] } }
 
     /// Records a key's state; `nil` for no row.
     func remember(_ key: String, _ state: String?) {
         states.withLock { states in
-            if let state, states[key] == nil, states.count >= Self.capacity { states.removeAll(keepingCapacity: true) }
+            if state != nil, states[key] == nil, states.count >= Self.capacity { states.remove(at: states.startIndex) }
             states[key] = state
         }
     }
