@@ -68,6 +68,14 @@ import TwoStepStore
         }
     }
 
+    /// An account a service makes with RFC 6238's test key as its app; that app's codes.
+    static func accountWithRFCApp(_ api: APIClient, _ email: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> TOTP {
+        let rfcKey = Array("12345678901234567890".utf8)
+        let created = try await api.call(.post, "/api/v1/users", ["email": email, "totp": ["secret": Base32.encode(rfcKey, padding: false)]])
+        #expect(created.status == .created, sourceLocation: sourceLocation)
+        return try TOTP(secret: rfcKey)
+    }
+
     /// Issue 19's fast path claims a right code without reserving when the budget is empty. Under a
     /// burst of wrong codes and copies of the right one it must still compare no more than 5 wrong
     /// codes, accept the right one at most once, and never accept it after the wait began: the
@@ -76,12 +84,9 @@ import TwoStepStore
     func aRightCodeInABurstOfWrongOnesOnValidate(burst: Int) async throws {
         let server = try await TestServer.make()
         let key = try await server.apiKey()
-        let rfcKey = Array("12345678901234567890".utf8)
         try await server.run { client in
             let api = APIClient(client: client, token: key)
-            let secret = Base32.encode(rfcKey, padding: false)
-            #expect(try await api.call(.post, "/api/v1/users", ["email": "mix@example.com", "totp": ["secret": secret]]).status == .created)
-            let right = try TOTP(secret: rfcKey).code(at: server.clock.now)
+            let right = try await Self.accountWithRFCApp(api, "mix@example.com").code(at: server.clock.now)
             let replies = try await withThrowingTaskGroup(of: APIClient.Reply.self) { group in
                 for index in 0..<burst {
                     let code = index % 10 == 0 ? right : "000000"
@@ -107,12 +112,9 @@ import TwoStepStore
     @Test func aSuccessGivesTheAttemptBack() async throws {
         let server = try await TestServer.make()
         let key = try await server.apiKey()
-        let rfcKey = Array("12345678901234567890".utf8)
         try await server.run { client in
             let api = APIClient(client: client, token: key)
-            let secret = Base32.encode(rfcKey, padding: false)
-            #expect(try await api.call(.post, "/api/v1/users", ["email": "back@example.com", "totp": ["secret": secret]]).status == .created)
-            let totp = try TOTP(secret: rfcKey)
+            let totp = try await Self.accountWithRFCApp(api, "back@example.com")
             for _ in 1...4 { _ = try await api.call(.post, "/api/v1/validate", ["user": "back@example.com", "code": "000000"]) }
             let right = try await api.call(.post, "/api/v1/validate", ["user": "back@example.com", "code": totp.code(at: server.clock.now)])
             #expect(right["valid"] as? Bool == true)

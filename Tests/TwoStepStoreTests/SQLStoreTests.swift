@@ -24,22 +24,6 @@ struct SQLStoreTests {
         try await database.close()
     }
 
-    /// a@example.com with an app factor, for the replay guard's tests.
-    static func accountWithApp(_ store: SQLStore) async throws -> (User, Factor) {
-        let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
-        let factor = try await store.createFactor(
-            userID: user.id,
-            kind: .totp,
-            sealedSecret: "s",
-            phone: nil,
-            algorithm: "SHA1",
-            digits: 6,
-            period: 30,
-            at: 1
-        )
-        return (user, factor)
-    }
-
     @Test func migrationsRunOnce() async throws {
         try await Self.withStore { store in
             #expect(try await store.database.migrate() == [], "already applied")
@@ -67,7 +51,7 @@ struct SQLStoreTests {
     /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
     @Test func claimingAStepIsAtomic() async throws {
         try await Self.withStore { store in
-            let (_, factor) = try await Self.accountWithApp(store)
+            let (_, factor) = try await PostgresStoreTests.factor(store)
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<50 { group.addTask { try await store.claimStep(100, factorID: factor.id) } }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -83,7 +67,7 @@ struct SQLStoreTests {
     /// Concurrent claims and reservations: a claim never lands after a reservation it raced.
     @Test func claimingWithoutAReservationNeedsAnEmptyBudget() async throws {
         try await Self.withStore { store in
-            let (user, factor) = try await Self.accountWithApp(store)
+            let (user, factor) = try await PostgresStoreTests.factor(store)
             let budget = "code:\(user.id)"
             #expect(try await store.claimStep(100, factorID: factor.id, unlessBudgetHasRow: budget) == true)
             #expect(try await store.claimStep(100, factorID: factor.id, unlessBudgetHasRow: budget) == false, "a replay")
@@ -168,19 +152,7 @@ struct SQLStoreTests {
         try await Self.withStore { store in
             var factors: [Int64] = []
             for index in 0..<40 {
-                let user = try await store.createUser(email: "u\(index)@example.com", passwordHash: "h", at: 1)
-                factors.append(
-                    try await store.createFactor(
-                        userID: user.id,
-                        kind: .totp,
-                        sealedSecret: "s",
-                        phone: nil,
-                        algorithm: "SHA1",
-                        digits: 6,
-                        period: 30,
-                        at: 1
-                    ).id
-                )
+                factors.append(try await PostgresStoreTests.factor(store, email: "u\(index)@example.com").1.id)
             }
             let claimed = try await withThrowingTaskGroup(of: Int.self) { group in
                 for (index, factor) in factors.enumerated() {
