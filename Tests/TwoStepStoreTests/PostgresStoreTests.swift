@@ -258,6 +258,73 @@ struct PostgresStoreTests {
         #expect(message.contains("certificate is not for the host name 127.0.0.1"), "\(message)")
     }
 
+    /// A pool of one connection, held by a transaction for `holding` seconds while `body` runs.
+    static func withBusyPool(queryTimeout: Duration, holding seconds: Double, _ body: (Database) async throws -> Void) async throws {
+        let url = try await TestDatabase.freshPostgresURL()
+        let database = try await Database.open(url: url, poolSize: 1, queryTimeout: queryTimeout, logger: Logger(label: "test"))
+        do {
+            // The pool's one connection is made first (slow under a loaded test run, when the
+            // short timeout could fail it), then held.
+            for attempt in 1...10 {
+                do {
+                    try await database.sql.raw("SELECT 1").run()
+                    break
+                } catch let error as DatabaseError where error.isUnavailable && attempt < 10 {}
+            }
+            let (holding, started) = AsyncStream.makeStream(of: Void.self)
+            async let held: Void = database.transaction { sql in
+                started.yield()
+                try await sql.raw("SELECT pg_sleep(\(literal: seconds))").run()
+            }
+            for await _ in holding { break }
+            try await body(database)
+            try await held
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        try await database.close()
+    }
+
+    /// A statement waits for a busy pool only up to its timeout (503, not the pool's minute of
+    /// retries), and never starts late: the connection, once free, still serves the next one.
+    @Test func aWaitForABusyPoolEndsAtTheTimeout() async throws {
+        try await Self.withBusyPool(queryTimeout: .seconds(1), holding: 4) { database in
+            let clock = ContinuousClock()
+            let started = clock.now
+            await #expect(throws: DatabaseError.unavailable) { try await database.sql.raw("SELECT 1").run() }
+            let waited = started.duration(to: clock.now)
+            #expect(waited >= .milliseconds(900) && waited < .milliseconds(3_500), "waited \(waited)")
+        }
+    }
+
+    /// While the server answers, a wait shorter than the timeout is only a wait.
+    @Test func aWaitWithinTheTimeoutIsServed() async throws {
+        try await Self.withBusyPool(queryTimeout: .seconds(30), holding: 2.5) { database in
+            let clock = ContinuousClock()
+            let started = clock.now
+            let one = try await database.sql.raw("SELECT 1 AS one").first(decodingColumn: "one", as: Int.self)
+            #expect(one == 1)
+            #expect(started.duration(to: clock.now) >= .seconds(2), "served only after the transaction ended")
+        }
+    }
+
+    /// A request given up while it waits (the client went away) stops waiting at once and leaves
+    /// the pool as it was.
+    @Test func aCancelledWaitEndsAndLeavesThePoolWorking() async throws {
+        try await Self.withBusyPool(queryTimeout: .seconds(30), holding: 2) { database in
+            let clock = ContinuousClock()
+            let waiting = Task { try await database.sql.raw("SELECT 1").run() }
+            try await Task.sleep(for: .milliseconds(300))
+            let cancelled = clock.now
+            waiting.cancel()
+            await #expect(throws: (any Error).self) { try await waiting.value }
+            #expect(cancelled.duration(to: clock.now) < .seconds(1), "the wait ended with the cancellation")
+            let one = try await database.sql.raw("SELECT 1 AS one").first(decodingColumn: "one", as: Int.self)
+            #expect(one == 1)
+        }
+    }
+
     @Test func anUnreadableCAFileIsNamed() async throws {
         let message = await Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=require&sslrootcert=/no/such/ca.pem")
         #expect(message.contains("sslrootcert /no/such/ca.pem is not a readable PEM file"), "\(message)")
