@@ -1,10 +1,11 @@
 import Foundation
+import SQLKit
 
 /// Seconds since the Unix epoch: how every moment is stored, identically in SQLite and PostgreSQL.
 public typealias UnixTime = Int64
 
 /// An account holder.
-public struct User: Sendable, Equatable, Decodable {
+public struct User: Sendable, Equatable {
     public var id: Int64
     /// `nil` for an account a relying service named by its own id (``externalID``) only.
     public var email: String?
@@ -33,37 +34,25 @@ public struct User: Sendable, Equatable, Decodable {
     /// When the operator's 2FA policy first applied to the account at a sign-in (issue 18): its grace
     /// period counts from here. `nil` until then.
     public var twoFactorGraceFrom: UnixTime?
-
-    enum CodingKeys: String, CodingKey {
-        case id, email, origin, role
-        case enrolmentRequired = "enrolment_required"
-        case emailVerifiedAt = "email_verified_at"
-        case twoFactorGraceFrom = "two_factor_grace_from"
-        case apiKeyID = "api_key_id"
-        case externalID = "external_id"
-        case passwordHash = "password_hash"
-        case createdAt = "created_at"
-    }
 }
 
 extension User {
-    /// Flags are stored as INTEGER 0/1, the one boolean spelling SQLite and PostgreSQL share (a
-    /// PostgreSQL INTEGER does not decode as `Bool`), so they are read as numbers here.
-    public init(from decoder: any Decoder) throws {
-        let values = try decoder.container(keyedBy: CodingKeys.self)
-        id = try values.decode(Int64.self, forKey: .id)
-        email = try values.decodeIfPresent(String.self, forKey: .email)
-        passwordHash = try values.decode(String.self, forKey: .passwordHash)
-        createdAt = try values.decode(UnixTime.self, forKey: .createdAt)
-        origin =
-            try !values.contains(.origin) || values.decodeNil(forKey: .origin) ? nil : values.rawRepresentable(AccountOrigin.self, forKey: .origin)
-        apiKeyID = try values.decodeIfPresent(Int64.self, forKey: .apiKeyID)
-        externalID = try values.decodeIfPresent(String.self, forKey: .externalID)
-        enrolmentRequired = try values.decode(Int.self, forKey: .enrolmentRequired) != 0
-        emailVerifiedAt = try values.decodeIfPresent(UnixTime.self, forKey: .emailVerifiedAt)
+    /// A row of `SQLStore.userColumns`, read column by column: SQLKit's `Codable` path cost about
+    /// 5 % of a validate's CPU (issue 19). Flags are stored as INTEGER 0/1, the one boolean spelling
+    /// SQLite and PostgreSQL share (a PostgreSQL INTEGER does not decode as `Bool`).
+    init(row: any SQLRow) throws {
+        id = try row.decode(column: "id", as: Int64.self)
+        email = try row.optional("email")
+        passwordHash = try row.decode(column: "password_hash", as: String.self)
+        createdAt = try row.decode(column: "created_at", as: UnixTime.self)
+        origin = try row.optional("origin").map { try AccountOrigin.named($0) }
+        apiKeyID = try row.optional("api_key_id")
+        externalID = try row.optional("external_id")
+        enrolmentRequired = try row.decode(column: "enrolment_required", as: Int.self) != 0
+        emailVerifiedAt = try row.optional("email_verified_at")
         // A role this version does not know grants nothing (fail closed).
-        role = try values.decodeIfPresent(String.self, forKey: .role).flatMap(AccountRole.init(rawValue:)) ?? .none
-        twoFactorGraceFrom = try values.decodeIfPresent(UnixTime.self, forKey: .twoFactorGraceFrom)
+        role = try row.optional("role").flatMap(AccountRole.init(rawValue:)) ?? .none
+        twoFactorGraceFrom = try row.optional("two_factor_grace_from")
     }
 }
 
@@ -136,7 +125,7 @@ public enum FactorKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// A second factor of a user. It is pending (being enrolled) until `confirmedAt` is set.
-public struct Factor: Sendable, Equatable, Decodable {
+public struct Factor: Sendable, Equatable {
     public var id: Int64
     public var userID: Int64
     public var kind: FactorKind
@@ -154,40 +143,36 @@ public struct Factor: Sendable, Equatable, Decodable {
 
     public var isConfirmed: Bool { confirmedAt != nil }
 
-    enum CodingKeys: String, CodingKey {
-        case id, kind, algorithm, digits, period
-        case userID = "user_id"
-        case sealedSecret = "sealed_secret"
-        case phone
-        case lastUsedStep = "last_used_step"
-        case createdAt = "created_at"
-        case confirmedAt = "confirmed_at"
-    }
-
-    /// Read on every validate: the kind is read as text and matched here, which costs a fraction
-    /// of SQLKit's generic path for a `RawRepresentable` (issue 19). An unknown kind still fails.
-    public init(from decoder: any Decoder) throws {
-        let values = try decoder.container(keyedBy: CodingKeys.self)
-        id = try values.decode(Int64.self, forKey: .id)
-        userID = try values.decode(Int64.self, forKey: .userID)
-        kind = try values.rawRepresentable(FactorKind.self, forKey: .kind)
-        sealedSecret = try values.decodeIfPresent(String.self, forKey: .sealedSecret)
-        phone = try values.decodeIfPresent(String.self, forKey: .phone)
-        algorithm = try values.decode(String.self, forKey: .algorithm)
-        digits = try values.decode(Int.self, forKey: .digits)
-        period = try values.decode(Int.self, forKey: .period)
-        lastUsedStep = try values.decodeIfPresent(Int64.self, forKey: .lastUsedStep)
-        createdAt = try values.decode(UnixTime.self, forKey: .createdAt)
-        confirmedAt = try values.decodeIfPresent(UnixTime.self, forKey: .confirmedAt)
+    /// A row of `SQLStore.factorColumns`, each name after `prefix` (`f_` where a join renames
+    /// them), read column by column as ``User/init(row:)`` is.
+    init(row: any SQLRow, prefix: String = "") throws {
+        func name(_ column: String) -> String { prefix.isEmpty ? column : prefix + column }
+        id = try row.decode(column: name("id"), as: Int64.self)
+        userID = try row.decode(column: name("user_id"), as: Int64.self)
+        kind = try FactorKind.named(row.decode(column: name("kind"), as: String.self))
+        sealedSecret = try row.optional(name("sealed_secret"))
+        phone = try row.optional(name("phone"))
+        algorithm = try row.decode(column: name("algorithm"), as: String.self)
+        digits = try row.decode(column: name("digits"), as: Int.self)
+        period = try row.decode(column: name("period"), as: Int.self)
+        lastUsedStep = try row.optional(name("last_used_step"))
+        createdAt = try row.decode(column: name("created_at"), as: UnixTime.self)
+        confirmedAt = try row.optional(name("confirmed_at"))
     }
 }
 
-extension KeyedDecodingContainer {
-    /// A stored name read as text, then matched: an unknown one fails as a decoding error.
-    func rawRepresentable<T: RawRepresentable>(_ type: T.Type, forKey key: Key) throws -> T where T.RawValue == String {
-        let raw = try decode(String.self, forKey: key)
-        guard let value = T(rawValue: raw) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "unknown \(T.self) \(raw)")
+extension SQLRow {
+    /// A column that may be NULL.
+    func optional<T: Decodable>(_ column: String) throws -> T? {
+        try decodeNil(column: column) ? nil : decode(column: column, as: T.self)
+    }
+}
+
+extension RawRepresentable where RawValue == String {
+    /// A stored name matched to its case: an unknown one is an error, never a default.
+    static func named(_ raw: String) throws -> Self {
+        guard let value = Self(rawValue: raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown \(Self.self) \(raw)"))
         }
         return value
     }

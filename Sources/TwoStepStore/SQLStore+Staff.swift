@@ -16,7 +16,7 @@ extension SQLStore {
             SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE email LIKE \(bind: "%" + escaped + "%") ESCAPE '\\'
             ORDER BY email LIMIT \(bind: limit)
             """
-        ).all(decoding: User.self)
+        ).all().map(User.init(row:))
     }
 
     public func sessions(userID: Int64) async throws -> [Session] {

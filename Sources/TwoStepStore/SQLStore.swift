@@ -39,23 +39,23 @@ public struct SQLStore: Store {
             VALUES (\(bind: email), \(bind: passwordHash), \(bind: time), \(bind: origin.rawValue), \(bind: apiKeyID), \(bind: externalID))
             ON CONFLICT DO NOTHING RETURNING \(unsafeRaw: Self.userColumns)
             """
-        ).first(decoding: User.self)
+        ).first().map(User.init(row:))
         guard let row else { throw StoreError.duplicate }
         return row
     }
 
     public func user(id: Int64) async throws -> User? {
-        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE id = \(bind: id)").first(decoding: User.self)
+        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE id = \(bind: id)").first().map(User.init(row:))
     }
 
     public func user(email: String) async throws -> User? {
-        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE email = \(bind: email)").first(decoding: User.self)
+        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE email = \(bind: email)").first().map(User.init(row:))
     }
 
     public func user(apiKeyID: Int64, externalID: String) async throws -> User? {
         try await sql.raw(
             "SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE api_key_id = \(bind: apiKeyID) AND external_id = \(bind: externalID)"
-        ).first(decoding: User.self)
+        ).first().map(User.init(row:))
     }
 
     public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
@@ -139,8 +139,8 @@ public struct SQLStore: Store {
         ).all()
         var found: [String: UserAndFactors] = [:]
         for row in rows {
-            let user = try row.decode(model: User.self)
-            let factor = try row.decodeNil(column: "f_id") ? nil : try row.decode(model: Factor.self, prefix: "f_")
+            let user = try User(row: row)
+            let factor = try row.decodeNil(column: "f_id") ? nil : try Factor(row: row, prefix: "f_")
             var keys: [String] = []
             if let email = user.email { keys.append(LookupName.email(email).key) }
             if let keyID = user.apiKeyID, let id = user.externalID { keys.append(LookupName.external(keyID, id).key) }
@@ -154,7 +154,7 @@ public struct SQLStore: Store {
     }
 
     public func allUsers() async throws -> [User] {
-        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users ORDER BY id").all(decoding: User.self)
+        try await sql.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users ORDER BY id").all().map(User.init(row:))
     }
 
     public func setPasswordHash(_ hash: String, userID: Int64) async throws {
@@ -275,12 +275,12 @@ public struct SQLStore: Store {
             \(bind: period), \(bind: time))
             RETURNING \(unsafeRaw: Self.factorColumns)
             """
-        ).first(decoding: Factor.self)!
+        ).first().map { try Factor(row: $0) }!
     }
 
     public func factors(userID: Int64) async throws -> [Factor] {
         try await sql.raw("SELECT \(unsafeRaw: Self.factorColumns) FROM factors WHERE user_id = \(bind: userID) ORDER BY id")
-            .all(decoding: Factor.self)
+            .all().map { try Factor(row: $0) }
     }
 
     public func confirmFactor(id: Int64, lastUsedStep: Int64?, at time: UnixTime) async throws {

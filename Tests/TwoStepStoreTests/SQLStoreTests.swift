@@ -48,6 +48,27 @@ struct SQLStoreTests {
         }
     }
 
+    /// Rows are read column by column (issue 19): the joined validate lookup reads the same
+    /// account and factor as the plain reads, and a stored name this version does not know fails
+    /// closed — a role grants nothing, a factor kind is an error rather than some default.
+    @Test func rowsAreReadAsStoredAndUnknownNamesFailClosed() async throws {
+        try await Self.withStore { store in
+            let (user, factor) = try await PostgresStoreTests.factor(store)
+            try await store.confirmFactor(id: factor.id, lastUsedStep: 7, at: 2)
+            let confirmed = try #require(try await store.factors(userID: user.id).first)
+            #expect(confirmed.confirmedAt == 2 && confirmed.lastUsedStep == 7 && confirmed.sealedSecret == "s" && confirmed.phone == nil)
+            let joined = try #require(try await store.userWithConfirmedFactors(email: "a@example.com"))
+            #expect(joined.0 == user && joined.1 == [confirmed])
+
+            try await store.database.writer.raw("UPDATE users SET role = 'superuser', origin = NULL WHERE id = \(bind: user.id)").run()
+            let read = try #require(try await store.user(id: user.id))
+            #expect(read.role == .none && read.origin == nil)
+            try await store.database.writer.raw("UPDATE factors SET kind = 'carrier_pigeon' WHERE id = \(bind: factor.id)").run()
+            await #expect(throws: DecodingError.self) { try await store.factors(userID: user.id) }
+            await #expect(throws: DecodingError.self) { try await store.userWithConfirmedFactors(email: "a@example.com") }
+        }
+    }
+
     /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
     @Test func claimingAStepIsAtomic() async throws {
         try await Self.withStore { store in
