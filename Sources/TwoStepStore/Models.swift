@@ -37,22 +37,22 @@ public struct User: Sendable, Equatable {
 }
 
 extension User {
-    /// A row of `SQLStore.userColumns`, read column by column: SQLKit's `Codable` path cost about
-    /// 5 % of a validate's CPU (issue 19). Flags are stored as INTEGER 0/1, the one boolean spelling
+    /// A row of `SQLStore.userColumns`, read column by column: SQLKit's `Codable` row decoder is
+    /// about 5 % of a validate's CPU (issue 19). Flags are stored as INTEGER 0/1, the one boolean spelling
     /// SQLite and PostgreSQL share (a PostgreSQL INTEGER does not decode as `Bool`).
     init(row: any SQLRow) throws {
         id = try row.decode(column: "id", as: Int64.self)
-        email = try row.optional("email")
+        email = try row.decodeIfPresent(column: "email")
         passwordHash = try row.decode(column: "password_hash", as: String.self)
         createdAt = try row.decode(column: "created_at", as: UnixTime.self)
-        origin = try row.optional("origin").map { try AccountOrigin.named($0) }
-        apiKeyID = try row.optional("api_key_id")
-        externalID = try row.optional("external_id")
+        origin = try row.decodeIfPresent(column: "origin").map { try AccountOrigin.named($0) }
+        apiKeyID = try row.decodeIfPresent(column: "api_key_id")
+        externalID = try row.decodeIfPresent(column: "external_id")
         enrolmentRequired = try row.decode(column: "enrolment_required", as: Int.self) != 0
-        emailVerifiedAt = try row.optional("email_verified_at")
+        emailVerifiedAt = try row.decodeIfPresent(column: "email_verified_at")
         // A role this version does not know grants nothing (fail closed).
-        role = try row.optional("role").flatMap(AccountRole.init(rawValue:)) ?? .none
-        twoFactorGraceFrom = try row.optional("two_factor_grace_from")
+        role = try row.decodeIfPresent(column: "role").flatMap(AccountRole.init(rawValue:)) ?? .none
+        twoFactorGraceFrom = try row.decodeIfPresent(column: "two_factor_grace_from")
     }
 }
 
@@ -150,20 +150,20 @@ public struct Factor: Sendable, Equatable {
         id = try row.decode(column: name("id"), as: Int64.self)
         userID = try row.decode(column: name("user_id"), as: Int64.self)
         kind = try FactorKind.named(row.decode(column: name("kind"), as: String.self))
-        sealedSecret = try row.optional(name("sealed_secret"))
-        phone = try row.optional(name("phone"))
+        sealedSecret = try row.decodeIfPresent(column: name("sealed_secret"))
+        phone = try row.decodeIfPresent(column: name("phone"))
         algorithm = try row.decode(column: name("algorithm"), as: String.self)
         digits = try row.decode(column: name("digits"), as: Int.self)
         period = try row.decode(column: name("period"), as: Int.self)
-        lastUsedStep = try row.optional(name("last_used_step"))
+        lastUsedStep = try row.decodeIfPresent(column: name("last_used_step"))
         createdAt = try row.decode(column: name("created_at"), as: UnixTime.self)
-        confirmedAt = try row.optional(name("confirmed_at"))
+        confirmedAt = try row.decodeIfPresent(column: name("confirmed_at"))
     }
 }
 
 extension SQLRow {
     /// A column that may be NULL.
-    func optional<T: Decodable>(_ column: String) throws -> T? {
+    func decodeIfPresent<T: Decodable>(column: String) throws -> T? {
         try decodeNil(column: column) ? nil : decode(column: column, as: T.self)
     }
 }

@@ -259,7 +259,13 @@ struct PostgresStoreTests {
     }
 
     /// A pool of one connection, held by a transaction for `holding` seconds while `body` runs.
-    static func withBusyPool(queryTimeout: Duration, holding seconds: Double, _ body: (Database) async throws -> Void) async throws {
+    /// - Parameter afterwards: Runs once the transaction has ended and the connection is free again.
+    static func withBusyPool(
+        queryTimeout: Duration,
+        holding seconds: Double,
+        _ body: (Database) async throws -> Void,
+        afterwards: (Database) async throws -> Void = { _ in }
+    ) async throws {
         let url = try await TestDatabase.freshPostgresURL()
         let database = try await Database.open(url: url, poolSize: 1, queryTimeout: queryTimeout, logger: Logger(label: "test"))
         do {
@@ -267,7 +273,7 @@ struct PostgresStoreTests {
             // short timeout could fail it), then held.
             for attempt in 1...10 {
                 do {
-                    try await database.sql.raw("SELECT 1").run()
+                    try await database.sql.raw("CREATE TABLE IF NOT EXISTS late_statements (n INTEGER)").run()
                     break
                 } catch let error as DatabaseError where error.isUnavailable && attempt < 10 {}
             }
@@ -279,6 +285,7 @@ struct PostgresStoreTests {
             for await _ in holding { break }
             try await body(database)
             try await held
+            try await afterwards(database)
         } catch {
             try? await database.close()
             throw error
@@ -287,14 +294,18 @@ struct PostgresStoreTests {
     }
 
     /// A statement waits for a busy pool only up to its timeout (503, not the pool's minute of
-    /// retries), and never starts late: the connection, once free, still serves the next one.
+    /// retries), and never starts late: once the connection is free, the statement given up on has
+    /// not run.
     @Test func aWaitForABusyPoolEndsAtTheTimeout() async throws {
         try await Self.withBusyPool(queryTimeout: .seconds(1), holding: 4) { database in
             let clock = ContinuousClock()
             let started = clock.now
-            await #expect(throws: DatabaseError.unavailable) { try await database.sql.raw("SELECT 1").run() }
+            await #expect(throws: DatabaseError.unavailable) { try await database.sql.raw("INSERT INTO late_statements VALUES (1)").run() }
             let waited = started.duration(to: clock.now)
             #expect(waited >= .milliseconds(900) && waited < .milliseconds(3_500), "waited \(waited)")
+        } afterwards: { database in
+            let count = try await database.sql.raw("SELECT COUNT(*) AS n FROM late_statements").first(decodingColumn: "n", as: Int.self)
+            #expect(count == 0, "the statement given up on never ran")
         }
     }
 

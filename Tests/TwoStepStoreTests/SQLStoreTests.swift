@@ -48,22 +48,63 @@ struct SQLStoreTests {
         }
     }
 
-    /// Rows are read column by column (issue 19): the joined validate lookup reads the same
-    /// account and factor as the plain reads, and a stored name this version does not know fails
-    /// closed — a role grants nothing, a factor kind is an error rather than some default.
+    /// Rows are read column by column (issue 19): every column lands in its own field, the joined
+    /// validate lookup reads what the plain reads do, and a stored name this version does not know
+    /// fails closed: a role grants nothing, an unknown origin or factor kind is an error.
     @Test func rowsAreReadAsStoredAndUnknownNamesFailClosed() async throws {
         try await Self.withStore { store in
             let (user, factor) = try await PostgresStoreTests.factor(store)
-            try await store.confirmFactor(id: factor.id, lastUsedStep: 7, at: 2)
-            let confirmed = try #require(try await store.factors(userID: user.id).first)
-            #expect(confirmed.confirmedAt == 2 && confirmed.lastUsedStep == 7 && confirmed.sealedSecret == "s" && confirmed.phone == nil)
-            let joined = try #require(try await store.userWithConfirmedFactors(email: "a@example.com"))
-            #expect(joined.0 == user && joined.1 == [confirmed])
+            let key = try await store.createAPIKey(name: "k", keyHash: "kh", scopes: [.validate], reach: .all, at: 1)
+            let writer = store.database.writer
+            try await writer.raw(
+                """
+                UPDATE users SET origin = 'import', api_key_id = \(bind: key.id), external_id = 'ext-7', enrolment_required = 1,
+                email_verified_at = 11, role = 'support', two_factor_grace_from = 13 WHERE id = \(bind: user.id)
+                """
+            ).run()
+            try await writer.raw(
+                """
+                UPDATE factors SET phone = '+31612345678', algorithm = 'SHA256', digits = 8, period = 60, last_used_step = 7,
+                confirmed_at = 2 WHERE id = \(bind: factor.id)
+                """
+            ).run()
 
-            try await store.database.writer.raw("UPDATE users SET role = 'superuser', origin = NULL WHERE id = \(bind: user.id)").run()
             let read = try #require(try await store.user(id: user.id))
-            #expect(read.role == .none && read.origin == nil)
-            try await store.database.writer.raw("UPDATE factors SET kind = 'carrier_pigeon' WHERE id = \(bind: factor.id)").run()
+            #expect(read.id == user.id)
+            #expect(read.email == "a@example.com")
+            #expect(read.passwordHash == "h")
+            #expect(read.createdAt == 1)
+            #expect(read.origin == .import)
+            #expect(read.apiKeyID == key.id)
+            #expect(read.externalID == "ext-7")
+            #expect(read.enrolmentRequired)
+            #expect(read.emailVerifiedAt == 11)
+            #expect(read.role == .support)
+            #expect(read.twoFactorGraceFrom == 13)
+            let stored = try #require(try await store.factors(userID: user.id).first)
+            #expect(stored.id == factor.id)
+            #expect(stored.userID == user.id)
+            #expect(stored.kind == .totp)
+            #expect(stored.sealedSecret == "s")
+            #expect(stored.phone == "+31612345678")
+            #expect(stored.algorithm == "SHA256")
+            #expect(stored.digits == 8)
+            #expect(stored.period == 60)
+            #expect(stored.lastUsedStep == 7)
+            #expect(stored.createdAt == 1)
+            #expect(stored.confirmedAt == 2)
+            let byEmail = try #require(try await store.userWithConfirmedFactors(email: "a@example.com"))
+            #expect(byEmail.0 == read && byEmail.1 == [stored])
+            let byID = try #require(try await store.userWithConfirmedFactors(apiKeyID: key.id, externalID: "ext-7"))
+            #expect(byID.0 == read && byID.1 == [stored])
+
+            try await writer.raw("UPDATE users SET role = 'superuser' WHERE id = \(bind: user.id)").run()
+            #expect(try await store.user(id: user.id)?.role == AccountRole.none)
+            try await writer.raw("UPDATE users SET origin = 'carrier_pigeon' WHERE id = \(bind: user.id)").run()
+            await #expect(throws: DecodingError.self) { try await store.user(id: user.id) }
+            try await writer.raw("UPDATE users SET origin = NULL WHERE id = \(bind: user.id)").run()
+            #expect(try await store.user(id: user.id)?.origin == nil)
+            try await writer.raw("UPDATE factors SET kind = 'carrier_pigeon' WHERE id = \(bind: factor.id)").run()
             await #expect(throws: DecodingError.self) { try await store.factors(userID: user.id) }
             await #expect(throws: DecodingError.self) { try await store.userWithConfirmedFactors(email: "a@example.com") }
         }

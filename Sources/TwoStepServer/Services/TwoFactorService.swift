@@ -419,18 +419,16 @@ struct TwoFactorService: Sendable {
         }
         let factors: [Factor]
         if let known { factors = known } else { factors = try await confirmedFactors(of: user) }
-        let time = now()
-        // Each app factor's key is opened and the code compared once a check, whichever path
-        // decides: a wrong code used to pay for both (issue 19).
+        // The fast path's comparisons are reused once the reservation has decided, a moment later:
+        // each app factor's key is opened once a check.
         var verdicts: [Int64: TOTPVerification] = [:]
-        if apiKey != nil || RequestOrigin.clientAddress.isEmpty {
-            for factor in factors where factor.kind == .totp { verdicts[factor.id] = try appVerdict(code, factor: factor, user: user, at: time) }
-            if try await claimWithoutFailures(verdicts, factors: factors, user: user) {
-                metrics.secondFactorCheck(.totp, .valid)
-                return .accepted(.factor(.totp))
-            }
+        if apiKey != nil || RequestOrigin.clientAddress.isEmpty,
+            try await claimWithoutFailures(code, factors: factors, user: user, verdicts: &verdicts)
+        {
+            metrics.secondFactorCheck(.totp, .valid)
+            return .accepted(.factor(.totp))
         }
-        return try await attempt(user: user, kind: .code, apiKey: apiKey, at: time) { time, method in
+        return try await attempt(user: user, kind: .code, apiKey: apiKey) { time, method in
             let methods = Set(factors.map { $0.kind == .totp ? ServerMetrics.Method.totp : .sms })
             if methods.count == 1, let only = methods.first { method = only }
             var replayed = false
@@ -455,10 +453,18 @@ struct TwoFactorService: Sendable {
     /// that lands first (a concurrent guess) sends this code the reserving way. Nothing is told
     /// before that statement decides; a wrong code, a replay, or any row in the budget returns
     /// `false` and the caller reserves, compares and counts as always (NIST SP 800-63B §5.2.2).
-    /// - Parameter verdicts: The code against each app factor, by factor id.
-    private func claimWithoutFailures(_ verdicts: [Int64: TOTPVerification], factors: [Factor], user: User) async throws -> Bool {
+    /// - Parameter verdicts: Receives the comparison with each app factor made here, by factor id.
+    private func claimWithoutFailures(
+        _ code: String,
+        factors: [Factor],
+        user: User,
+        verdicts: inout [Int64: TOTPVerification]
+    ) async throws -> Bool {
+        let time = now()
         for factor in factors where factor.kind == .totp {
-            guard case .accepted(let step, _) = verdicts[factor.id] else { continue }
+            let verdict = try appVerdict(code, factor: factor, user: user, at: time)
+            verdicts[factor.id] = verdict
+            guard case .accepted(let step, _) = verdict else { continue }
             return try await store.claimStep(Int64(step), factorID: factor.id, unlessBudgetHasRow: LockoutService.Budget.codes(userID: user.id).key)
         }
         return false
@@ -488,18 +494,15 @@ struct TwoFactorService: Sendable {
     /// new kind of proof cannot skip a rule: the source's token, the reservation against the
     /// account's budget *before* `check` compares anything, clearing on success, and on failure the
     /// event, the metrics and the wait or lock.
-    /// - Parameters:
-    ///   - start: When the check began, for a caller that compared the code already (validate's fast
-    ///     path, whose comparison nothing is told before this reservation decides); now by default.
-    ///   - check: Compares the proof, at the time given; may set the metrics' method once it knows it.
+    /// - Parameter check: Compares the proof, at the time given; may set the metrics' method once
+    ///   it knows it.
     func attempt(
         user: User,
         kind: AttemptKind,
         apiKey: String? = nil,
-        at start: Date? = nil,
         check: (Date, inout ServerMetrics.Method) async throws -> AttemptCheck
     ) async throws -> Verification {
-        let time = start ?? now()
+        let time = now()
         // Each outcome is counted once, by method and result (issue 16: twostep_second_factor_checks_total).
         var method: ServerMetrics.Method =
             switch kind {
@@ -592,7 +595,7 @@ struct TwoFactorService: Sendable {
 
     private enum FactorCheck { case accepted, replayed, rejected }
 
-    /// - Parameter verdict: The app code's comparison when it was made already, at `time`.
+    /// - Parameter verdict: The app code's comparison when validate's fast path made it already.
     private func check(_ code: String, factor: Factor, user: User, at time: Date, verdict: TOTPVerification?) async throws -> FactorCheck {
         switch factor.kind {
         case .sms, .recoveryPhone:
