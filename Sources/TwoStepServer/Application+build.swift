@@ -35,7 +35,8 @@ public func openServerParts(_ configuration: ServerConfiguration, logger: Logger
         try? await database.close()
         throw error
     }
-    return ServerParts(database: database, store: SQLStore(database: database), keyRing: keyRing, metrics: metrics)
+    let store = SQLStore(database: database, alerting: SecurityAlertService.alertingKinds)
+    return ServerParts(database: database, store: store, keyRing: keyRing, metrics: metrics)
 }
 
 /// Builds the web application: `twostep serve` runs it, tests call it with a temporary directory.

@@ -3,12 +3,27 @@ import SQLKit
 /// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings.
 public struct SQLStore: Store {
     public let database: Database
-    /// Concurrent validate lookups share one query (see `LookupBatcher`).
-    private let validationReads: LookupBatcher<UserAndFactors>
+    /// On PostgreSQL, concurrent validate lookups share one query, and so do their step claims
+    /// (see `StatementBatcher`).
+    private let validationReads: StatementBatcher<[String], [String], [String: UserAndFactors]>
+    private let stepClaims: StatementBatcher<Int64, StepClaim, Bool>
 
-    public init(database: Database) {
+    /// The kinds of event the holder may be mailed about (`SecurityAlertService`); every other
+    /// kind is recorded as needing no alert, so the alert dispatcher never reads it.
+    private let alerting: Set<SecurityEventKind>
+
+    public init(database: Database, alerting: Set<SecurityEventKind> = Set(SecurityEventKind.allCases)) {
         self.database = database
-        validationReads = LookupBatcher { keys in try await Self.usersWithConfirmedFactors(keys: keys, sql: database.sql) }
+        self.alerting = alerting
+        validationReads = StatementBatcher(duplicates: .share, absent: [:]) { lookups in
+            let found = try await Self.usersWithConfirmedFactors(keys: Array(Set(lookups.values.joined())), sql: database.sql)
+            return lookups.mapValues { keys in
+                Dictionary(keys.compactMap { key in found[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
+            }
+        }
+        stepClaims = StatementBatcher(duplicates: .nextRound, absent: false) { claims in
+            try await Self.claimSteps(Array(claims.values), sql: database.writer)
+        }
     }
 
     struct UserAndFactors: Sendable {
@@ -74,18 +89,18 @@ public struct SQLStore: Store {
         let byID = externalID.map { LookupName.external(apiKeyID, $0).key }
         let byEmail = email.map { LookupName.email($0).key }
         func pair(_ found: UserAndFactors?) -> (User, [Factor])? { found.map { ($0.user, $0.factors) } }
+        let keys = [byID, byEmail].compactMap { $0 }
+        let found: [String: UserAndFactors]
         switch database.dialect {
         case .sqlite:
             // A read costs microseconds inline on the caller's thread (`SQLiteWorker`): batching
             // would only add tasks and hand-offs.
-            let found = try await Self.usersWithConfirmedFactors(keys: [byID, byEmail].compactMap { $0 }, sql: sql)
-            return (pair(byID.flatMap { found[$0] }), pair(byEmail.flatMap { found[$0] }))
+            found = try await Self.usersWithConfirmedFactors(keys: keys, sql: sql)
         case .postgres:
             // Each statement is a round trip: concurrent requests' lookups share one.
-            async let ownID = byID == nil ? nil : validationReads.value(for: byID!)
-            async let address = byEmail == nil ? nil : validationReads.value(for: byEmail!)
-            return try await (pair(ownID), pair(address))
+            found = try await validationReads.answer(keys, key: keys)
         }
+        return (pair(byID.flatMap { found[$0] }), pair(byEmail.flatMap { found[$0] }))
     }
 
     /// How an account is named in a batched validate lookup: by address, or by a key's own id
@@ -234,17 +249,20 @@ public struct SQLStore: Store {
                     VALUES \(factors.joined(separator: ", "))
                     """
                 ).run()
-                // The same columns as `recordEvent`, in bulk.
+                // The same columns as `recordEvent`, in bulk. No alert: an imported account has no
+                // confirmed address, which an alert needs (`SecurityAlertService`), and its holder
+                // keeps the key they already had; nor is a million-line import a million events for
+                // the dispatcher to read at the next start.
                 let actor = RequestOrigin.actor
                 let events = imported.map { id, _ -> SQLQueryString in
                     """
                     (\(bind: id), \(bind: SecurityEventKind.twoFactorEnabled.rawValue), \(bind: eventDetail), \(bind: time), \(bind: actor.kind.rawValue),
-                    \(bind: actor.name))
+                    \(bind: actor.name), 'none')
                     """
                 }
                 try await connection.raw(
                     """
-                    INSERT INTO security_events (user_id, kind, detail, created_at, actor_kind, actor_name)
+                    INSERT INTO security_events (user_id, kind, detail, created_at, actor_kind, actor_name, alert_state)
                     VALUES \(events.joined(separator: ", "))
                     """
                 ).run()
@@ -297,13 +315,43 @@ public struct SQLStore: Store {
     }
 
     public func claimStep(_ step: Int64, factorID: Int64, unlessBudgetHasRow budgetKey: String) async throws -> Bool {
-        try await writer.raw(
+        if database.dialect == .postgres {
+            return try await stepClaims.answer(StepClaim(factorID: factorID, step: step, budgetKey: budgetKey), key: factorID)
+        }
+        return try await writer.raw(
             """
             UPDATE factors SET last_used_step = \(bind: step)
             WHERE id = \(bind: factorID) AND (last_used_step IS NULL OR last_used_step < \(bind: step))
             AND NOT EXISTS (SELECT 1 FROM throttles WHERE key = \(bind: budgetKey)) RETURNING id
             """
         ).first() != nil
+    }
+
+    struct StepClaim: Sendable {
+        var factorID: Int64
+        var step: Int64
+        var budgetKey: String
+    }
+
+    /// Concurrent claims in one statement (PostgreSQL, issue 19): each row is still decided by its
+    /// own conditional update, re-checked on the latest row when another instance changed it first;
+    /// a batch never holds two claims on one factor (`StatementBatcher.Duplicates.nextRound`). The
+    /// claims go in ordered by factor id, and the plan takes them in that order (nested loop over
+    /// the `unnest`), so two instances' batches lock shared rows in one order and cannot deadlock
+    /// (test: `batchedClaimsDecideEachFactorOnceAcrossInstances`).
+    private static func claimSteps(_ claims: [StepClaim], sql: any SQLDatabase) async throws -> [Int64: Bool] {
+        let claims = claims.sorted { $0.factorID < $1.factorID }
+        let rows = try await sql.raw(
+            """
+            UPDATE factors f SET last_used_step = c.step
+            FROM unnest(\(bind: claims.map(\.factorID)), \(bind: claims.map(\.step)), \(bind: claims.map(\.budgetKey))) AS c(id, step, budget)
+            WHERE f.id = c.id AND (f.last_used_step IS NULL OR f.last_used_step < c.step)
+            AND NOT EXISTS (SELECT 1 FROM throttles t WHERE t.key = c.budget) RETURNING f.id
+            """
+        ).all()
+        var won: [Int64: Bool] = [:]
+        for row in rows { won[try row.decode(column: "id", as: Int64.self)] = true }
+        return won
     }
 
     public func deleteFactor(id: Int64) async throws {
@@ -634,10 +682,10 @@ public struct SQLStore: Store {
         try await writer.raw(
             """
             INSERT INTO security_events
-                (user_id, kind, detail, created_at, client_address, actor_kind, actor_name, user_agent, outcome, request_id)
+                (user_id, kind, detail, created_at, client_address, actor_kind, actor_name, user_agent, outcome, request_id, alert_state)
             VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time), \(bind: RequestOrigin.clientAddress),
                 \(bind: actor.kind.rawValue), \(bind: actor.name), \(bind: trace?.userAgent ?? ""), \(bind: outcome.rawValue),
-                \(bind: trace?.requestID ?? ""))
+                \(bind: trace?.requestID ?? ""), \(bind: alerting.contains(kind) ? nil : "none"))
             """
         ).run()
     }

@@ -74,6 +74,38 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Issue 19: concurrent claims go in one statement per instance (`StatementBatcher`). Each
+    /// factor's step is still decided once, across instances; a batch answers each claim for
+    /// itself (a factor whose budget has a row loses, the others in its batch win); and two
+    /// instances batching the same factors at once never deadlock (rows are locked in id order).
+    @Test func batchedClaimsDecideEachFactorOnceAcrossInstances() async throws {
+        try await Self.withTwoInstances { a, b in
+            var factors: [(user: User, factor: Factor)] = []
+            for index in 0..<12 { factors.append(try await Self.factor(a, email: "u\(index)@example.com")) }
+            let blocked = factors[5]
+            #expect(try await a.replaceThrottleState(key: "code:\(blocked.user.id)", expected: nil, new: "1;5;5", at: 5))
+            for step in Int64(100)..<Int64(110) {
+                let wins = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
+                    for round in 0..<4 {
+                        // Both instances, each factor four times, in opposite orders.
+                        for (index, pair) in (round % 2 == 0 ? factors : factors.reversed()).enumerated() {
+                            let store = (index + round) % 2 == 0 ? a : b
+                            group.addTask {
+                                let won = try await store.claimStep(step, factorID: pair.factor.id, unlessBudgetHasRow: "code:\(pair.user.id)")
+                                return (pair.factor.id, won)
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [Int64: Int]()) { wins, claim in wins[claim.0, default: 0] += claim.1 ? 1 : 0 }
+                }
+                for (user, factor) in factors {
+                    #expect(wins[factor.id] == (user.id == blocked.user.id ? 0 : 1), "step \(step), factor \(factor.id)")
+                }
+            }
+            #expect(try await b.claimStep(109, factorID: factors[0].factor.id, unlessBudgetHasRow: "code:\(factors[0].user.id)") == false)
+        }
+    }
+
     @Test func aRecoveryCodeIsUsedOnceAcrossInstances() async throws {
         try await Self.withTwoInstances { a, b in
             let (user, _) = try await Self.factor(a)

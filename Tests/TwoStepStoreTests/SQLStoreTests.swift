@@ -110,6 +110,26 @@ struct SQLStoreTests {
         }
     }
 
+    /// Issue 19: an event nobody is mailed about (a wrong code, every check of an attack) is recorded
+    /// as needing no alert, and so is an import's (no confirmed address yet): the alert dispatcher
+    /// reads only what it may mail. All of them stay in the audit trail.
+    @Test func onlyEventsThatMayAlertAreLeftForTheDispatcher() async throws {
+        try await Self.withStore { plain in
+            let store = SQLStore(database: plain.database, alerting: [.passwordChanged, .twoFactorEnabled])
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            try await store.recordEvent(userID: user.id, kind: .secondFactorFailed, detail: "wrong code", at: 2)
+            try await store.recordEvent(userID: user.id, kind: .passwordChanged, detail: "", at: 3)
+            let key = Array(repeating: UInt8(1), count: 20)
+            let imported = UserImport(email: "b@example.com", passwordHash: "", secret: key, algorithm: "SHA1", digits: 6, period: 30)
+            #expect(try await store.importUsers([imported], seal: { _, _ in "s" }, eventDetail: "imported", at: 4) == 1)
+
+            #expect(try await store.claimEventsForAlerts(limit: 50).map(\.kind) == [.passwordChanged])
+            #expect(try await store.claimEventsForAlerts(limit: 50).isEmpty)
+            let trail = try await store.auditEvents(userID: nil, since: nil, beforeID: nil, limit: 10).map(\.kind)
+            #expect(trail == ["two_factor_enabled", "password_changed", "second_factor_failed"])
+        }
+    }
+
     /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
     @Test func claimingAStepIsAtomic() async throws {
         try await Self.withStore { store in

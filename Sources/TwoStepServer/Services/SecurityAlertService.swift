@@ -66,6 +66,9 @@ struct SecurityAlertService: Sendable {
         }
     }
 
+    /// The kinds `alert(for:)` mails; the store records the others as needing none.
+    static let alertingKinds = Set(SecurityEventKind.allCases.filter { alert(for: $0) != nil })
+
     /// A lockout repeats with every wait during an attack: one alert a day says it.
     static let lockoutAlertInterval: TimeInterval = 86_400
 
