@@ -161,6 +161,12 @@ struct PostgresURL: Sendable, CustomStringConvertible {
 }
 
 extension Database {
+    /// Whether PostgreSQL ended a statement to break a deadlock (SQLSTATE 40P01); nothing of it
+    /// took effect, so it may run again.
+    static func isDeadlock(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "40P01"
+    }
+
     /// Opens a pool of up to `poolSize` connections to PostgreSQL. One connection is made first,
     /// directly, so a wrong URL, password or database fails here with the server's reason instead
     /// of queueing requests behind a pool that retries.

@@ -51,7 +51,9 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
                 state.running = true
                 return true
             }
-            if start { Task { await self.drain() } }
+            // Detached: the rounds serve every request, not the first one's task-locals (its
+            // request id in the logs).
+            if start { Task.detached { await self.drain() } }
         }
     }
 
@@ -62,7 +64,7 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
                 var later: [Waiter] = []
                 var keys: Set<Key> = []
                 for waiter in state.waiting {
-                    if keys.count == maximum && !keys.contains(waiter.key) || duplicates == .nextRound && keys.contains(waiter.key) {
+                    if (keys.count == maximum && !keys.contains(waiter.key)) || (duplicates == .nextRound && keys.contains(waiter.key)) {
                         later.append(waiter)
                     } else {
                         keys.insert(waiter.key)

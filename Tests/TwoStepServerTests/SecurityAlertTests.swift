@@ -59,6 +59,19 @@ struct SecurityAlertTests {
         }
     }
 
+    /// Issue 19: the server's store records an event nobody is mailed about as needing no alert, so
+    /// the dispatcher never reads it (a store left with every kind alerting would hand it over).
+    @Test func aWrongCodeLeavesTheDispatcherNothingToRead() async throws {
+        let server = try await TestServer.make()
+        let store = server.parts.store
+        try await server.run { _ in
+            let user = try await store.createUser(email: "c@example.com", passwordHash: "h", at: 1)
+            try await store.recordEvent(userID: user.id, kind: .secondFactorFailed, detail: "wrong code", at: 2)
+            try await store.recordEvent(userID: user.id, kind: .passwordChanged, detail: "", at: 3)
+            #expect(try await store.claimEventsForAlerts(limit: 50).map(\.kind) == [.passwordChanged])
+        }
+    }
+
     @Test func anUnconfirmedAddressGetsNoAlerts() async throws {
         let server = try await TestServer.make()
         let services = server.services
