@@ -133,23 +133,44 @@ public struct SQLStore: Store {
 
     private static func usersWithConfirmedFactors(keys: [String], sql: any SQLDatabase) async throws -> [String: UserAndFactors] {
         let names = keys.compactMap(LookupName.init(key:))
-        // The accounts' ids by each kind of name, as one `IN (…)` of a `UNION ALL`. With the names
-        // in an `OR` beside the join (and the ORDER BY) instead, SQLite planned the statement anew
-        // for every binding: a full parse of this join per lookup (`sqlite3Reprepare`, issue 19).
-        var matches: [SQLQueryString] = []
-        let emails = names.compactMap { name -> SQLQueryString? in
-            if case .email(let email) = name { "\(bind: email)" } else { nil }
+        var emails: [String] = []
+        var external: [(keyID: Int64, id: String)] = []
+        for name in names {
+            switch name {
+            case .email(let email): emails.append(email)
+            case .external(let keyID, let id): external.append((keyID, id))
+            }
         }
-        if !emails.isEmpty { matches.append("SELECT id FROM users WHERE email IN (\(emails.joined(separator: ", ")))") }
-        for case .external(let keyID, let id) in names {
-            matches.append("SELECT id FROM users WHERE api_key_id = \(bind: keyID) AND external_id = \(bind: id)")
+        guard !names.isEmpty else { return [:] }
+        let matches: SQLQueryString
+        if sql.dialect.name == "postgresql" {
+            // PostgreSQL plans an unnamed statement at every run: a batch's names go in as three
+            // arrays, not as a branch each, so the plan stays small (planning a batch of 12 names
+            // as 13 branches took 0.57 ms, four times its execution).
+            matches = """
+                SELECT id FROM users WHERE email = ANY(\(bind: emails))
+                UNION ALL SELECT users.id FROM unnest(\(bind: external.map(\.keyID)), \(bind: external.map(\.id))) AS n(key_id, external_id)
+                JOIN users ON users.api_key_id = n.key_id AND users.external_id = n.external_id
+                """
+        } else {
+            // The accounts' ids by each kind of name, as one `IN (…)` of a `UNION ALL`. With the
+            // names in an `OR` beside the join (and the ORDER BY) instead, SQLite planned the
+            // statement anew for every binding: a full parse of this join per lookup
+            // (`sqlite3Reprepare`, issue 19).
+            var branches: [SQLQueryString] = []
+            if !emails.isEmpty {
+                branches.append("SELECT id FROM users WHERE email IN (\(emails.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")))")
+            }
+            for (keyID, id) in external {
+                branches.append("SELECT id FROM users WHERE api_key_id = \(bind: keyID) AND external_id = \(bind: id)")
+            }
+            matches = branches.joined(separator: " UNION ALL ")
         }
-        guard !matches.isEmpty else { return [:] }
         let rows = try await sql.raw(
             """
             SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM users u
             LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE u.id IN (\(matches.joined(separator: " UNION ALL ")))
+            WHERE u.id IN (\(matches))
             """
         ).all()
         var found: [String: UserAndFactors] = [:]

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Coalesces concurrent requests into one statement for all of them ("natural batching"): the
@@ -14,7 +16,9 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
         case nextRound
     }
 
-    typealias Waiter = (key: Key, request: Request, continuation: CheckedContinuation<Answer, any Error>)
+    /// A request, and the event loop it came from: its answer is resumed there, so each request
+    /// carries on on its own connection's loop instead of all of them on the database's.
+    typealias Waiter = (key: Key, request: Request, continuation: CheckedContinuation<Answer, any Error>, loop: (any EventLoop)?)
 
     private struct State {
         var running = false
@@ -45,8 +49,9 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
 
     func answer(_ request: Request, key: Key) async throws -> Answer {
         try await withCheckedThrowingContinuation { continuation in
+            let loop = MultiThreadedEventLoopGroup.currentEventLoop
             let start = state.withLock { state in
-                state.waiting.append((key, request, continuation))
+                state.waiting.append((key, request, continuation, loop))
                 guard !state.running else { return false }
                 state.running = true
                 return true
@@ -80,10 +85,15 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
                 var requests: [Key: Request] = [:]
                 for waiter in round where requests[waiter.key] == nil { requests[waiter.key] = waiter.request }
                 let answers = try await run(requests)
-                for waiter in round { waiter.continuation.resume(returning: answers[waiter.key] ?? absent) }
+                for waiter in round { Self.resume(waiter, with: .success(answers[waiter.key] ?? absent)) }
             } catch {
-                for waiter in round { waiter.continuation.resume(throwing: error) }
+                for waiter in round { Self.resume(waiter, with: .failure(error)) }
             }
         }
+    }
+
+    private static func resume(_ waiter: Waiter, with result: Result<Answer, any Error>) {
+        guard let loop = waiter.loop, !loop.inEventLoop else { return waiter.continuation.resume(with: result) }
+        loop.execute { waiter.continuation.resume(with: result) }
     }
 }
