@@ -16,7 +16,7 @@ public struct SQLStore: Store {
         self.database = database
         self.alerting = alerting
         validationReads = StatementBatcher(duplicates: .share, absent: [:]) { lookups in
-            let found = try await Self.usersWithConfirmedFactors(keys: Array(Set(lookups.values.joined())), sql: database.sql)
+            let found = try await Self.usersWithConfirmedFactors(keys: Array(Set(lookups.values.joined())), sql: database.sql, dialect: .postgres)
             return lookups.mapValues { keys in
                 Dictionary(keys.compactMap { key in found[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
             }
@@ -95,7 +95,7 @@ public struct SQLStore: Store {
         case .sqlite:
             // A read costs microseconds inline on the caller's thread (`SQLiteWorker`): batching
             // would only add tasks and hand-offs.
-            found = try await Self.usersWithConfirmedFactors(keys: keys, sql: sql)
+            found = try await Self.usersWithConfirmedFactors(keys: keys, sql: sql, dialect: .sqlite)
         case .postgres:
             // Each statement is a round trip: concurrent requests' lookups share one.
             found = try await validationReads.answer(keys, key: keys)
@@ -131,7 +131,11 @@ public struct SQLStore: Store {
     private static let joinedUserColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
     private static let joinedFactorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
 
-    private static func usersWithConfirmedFactors(keys: [String], sql: any SQLDatabase) async throws -> [String: UserAndFactors] {
+    private static func usersWithConfirmedFactors(
+        keys: [String],
+        sql: any SQLDatabase,
+        dialect: Database.Dialect
+    ) async throws -> [String: UserAndFactors] {
         let names = keys.compactMap(LookupName.init(key:))
         var emails: [String] = []
         var external: [(keyID: Int64, id: String)] = []
@@ -143,7 +147,7 @@ public struct SQLStore: Store {
         }
         guard !names.isEmpty else { return [:] }
         let matches: SQLQueryString
-        if sql.dialect.name == "postgresql" {
+        if dialect == .postgres {
             // PostgreSQL plans an unnamed statement at every run: a batch's names go in as three
             // arrays, not as a branch each, so the plan stays small (planning a batch of 12 names
             // as 13 branches took 0.57 ms, four times its execution).

@@ -17,7 +17,8 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
     }
 
     /// A request, and the event loop it came from: its answer is resumed there, so each request
-    /// carries on on its own connection's loop instead of all of them on the database's.
+    /// carries on on its own connection's loop instead of all of them on the database's. That is
+    /// `serve`, where NIO's loops run every task; elsewhere (tests) there is no loop to return to.
     typealias Waiter = (key: Key, request: Request, continuation: CheckedContinuation<Answer, any Error>, loop: (any EventLoop)?)
 
     private struct State {
@@ -49,7 +50,11 @@ final class StatementBatcher<Key: Hashable & Sendable, Request: Sendable, Answer
 
     func answer(_ request: Request, key: Key) async throws -> Answer {
         try await withCheckedThrowingContinuation { continuation in
-            let loop = MultiThreadedEventLoopGroup.currentEventLoop
+            // Only the singleton group's loops, which never shut down: `execute` on a closed loop
+            // would drop the answer.
+            let loop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
+                loop === MultiThreadedEventLoopGroup.singleton.any() ? loop : nil
+            }
             let start = state.withLock { state in
                 state.waiting.append((key, request, continuation, loop))
                 guard !state.running else { return false }
