@@ -365,28 +365,24 @@ public struct SQLStore: Store {
     /// locks rows in that order, so two instances' batches do not deadlock on shared rows
     /// (test: `batchedClaimsDecideEachFactorOnceAcrossInstances`); should another plan make
     /// PostgreSQL break one, nothing of it took effect and it runs again.
-    private static func claimSteps(_ claims: [StepClaim], sql: any SQLDatabase, attempt: Int = 1) async throws -> [Int64: Bool] {
+    private static func claimSteps(_ claims: [StepClaim], sql: any SQLDatabase) async throws -> [Int64: Bool] {
         let claims = claims.sorted { $0.factorID < $1.factorID }
-        let rows: [any SQLRow]
-        do {
-            rows = try await claimStatement(claims, sql: sql).all()
-        } catch  where attempt < 3 && Database.isDeadlock(error) {
-            return try await claimSteps(claims, sql: sql, attempt: attempt + 1)
+        var attempt = 1
+        while true {
+            do {
+                let rows = try await sql.raw(
+                    """
+                    UPDATE factors f SET last_used_step = c.step
+                    FROM unnest(\(bind: claims.map(\.factorID)), \(bind: claims.map(\.step)), \(bind: claims.map(\.budgetKey))) AS c(id, step, budget)
+                    WHERE f.id = c.id AND (f.last_used_step IS NULL OR f.last_used_step < c.step)
+                    AND NOT EXISTS (SELECT 1 FROM throttles t WHERE t.key = c.budget) RETURNING f.id
+                    """
+                ).all()
+                return Dictionary(try rows.map { (try $0.decode(column: "id", as: Int64.self), true) }, uniquingKeysWith: { won, _ in won })
+            } catch  where attempt < 3 && Database.isDeadlock(error) {
+                attempt += 1
+            }
         }
-        var won: [Int64: Bool] = [:]
-        for row in rows { won[try row.decode(column: "id", as: Int64.self)] = true }
-        return won
-    }
-
-    private static func claimStatement(_ claims: [StepClaim], sql: any SQLDatabase) -> SQLRawBuilder {
-        sql.raw(
-            """
-            UPDATE factors f SET last_used_step = c.step
-            FROM unnest(\(bind: claims.map(\.factorID)), \(bind: claims.map(\.step)), \(bind: claims.map(\.budgetKey))) AS c(id, step, budget)
-            WHERE f.id = c.id AND (f.last_used_step IS NULL OR f.last_used_step < c.step)
-            AND NOT EXISTS (SELECT 1 FROM throttles t WHERE t.key = c.budget) RETURNING f.id
-            """
-        )
     }
 
     public func deleteFactor(id: Int64) async throws {
