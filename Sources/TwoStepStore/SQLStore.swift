@@ -146,37 +146,7 @@ public struct SQLStore: Store {
             }
         }
         guard !names.isEmpty else { return [:] }
-        let matches: SQLQueryString
-        if dialect == .postgres {
-            // PostgreSQL plans an unnamed statement at every run: a batch's names go in as three
-            // arrays, not as a branch each, so the plan stays small (planning a batch of 12 names
-            // as 13 branches took 0.57 ms, four times its execution).
-            matches = """
-                SELECT id FROM users WHERE email = ANY(\(bind: emails))
-                UNION ALL SELECT users.id FROM unnest(\(bind: external.map(\.keyID)), \(bind: external.map(\.id))) AS n(key_id, external_id)
-                JOIN users ON users.api_key_id = n.key_id AND users.external_id = n.external_id
-                """
-        } else {
-            // The accounts' ids by each kind of name, as one `IN (…)` of a `UNION ALL`. With the
-            // names in an `OR` beside the join (and the ORDER BY) instead, SQLite planned the
-            // statement anew for every binding: a full parse of this join per lookup
-            // (`sqlite3Reprepare`, issue 19).
-            var branches: [SQLQueryString] = []
-            if !emails.isEmpty {
-                branches.append("SELECT id FROM users WHERE email IN (\(emails.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")))")
-            }
-            for (keyID, id) in external {
-                branches.append("SELECT id FROM users WHERE api_key_id = \(bind: keyID) AND external_id = \(bind: id)")
-            }
-            matches = branches.joined(separator: " UNION ALL ")
-        }
-        let rows = try await sql.raw(
-            """
-            SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM users u
-            LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE u.id IN (\(matches))
-            """
-        ).all()
+        let rows = try await sql.raw(lookupStatement(emails: emails, external: external, dialect: dialect)).all()
         var found: [String: UserAndFactors] = [:]
         for row in rows {
             let user = try User(row: row)
@@ -188,9 +158,51 @@ public struct SQLStore: Store {
                 found[key, default: UserAndFactors(user: user, factors: [])].factors += factor.map { [$0] } ?? []
             }
         }
-        // Oldest first, as everywhere: the statement has no ORDER BY (see above).
+        // Oldest first, as everywhere: the statement has no ORDER BY (see `lookupStatement`).
         for key in found.keys { found[key]?.factors.sort { $0.id < $1.id } }
         return found
+    }
+
+    /// The accounts named, each joined with its confirmed factors (a row per factor, or one with
+    /// NULL factor columns).
+    static func lookupStatement(emails: [String], external: [(keyID: Int64, id: String)], dialect: Database.Dialect) -> SQLQueryString {
+        if dialect == .postgres {
+            // PostgreSQL plans an unnamed statement at every run: a batch's names go in as three
+            // arrays, not as a branch each (planning 12 names as 13 branches took 0.57 ms, four
+            // times its execution). Every row is then reached through its index, one name at a
+            // time (a scalar subquery, and `OFFSET 0` so that the planner cannot merge a lateral
+            // subquery into a join): given `email = ANY(…)` and `IN`, it read every user and every
+            // factor instead once a batch held 60 names and the table 10,000 rows or fewer
+            // (issue 19: 425 rows read a check; a 64-name batch ran 2.1 ms against 0.6 ms).
+            return """
+                SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM (
+                    SELECT DISTINCT id FROM (
+                        SELECT (SELECT id FROM users WHERE email = n.email) FROM unnest(\(bind: emails)::text[]) AS n(email)
+                        UNION ALL SELECT (SELECT id FROM users WHERE api_key_id = n.key_id AND external_id = n.external_id)
+                        FROM unnest(\(bind: external.map(\.keyID))::bigint[], \(bind: external.map(\.id))::text[]) AS n(key_id, external_id)
+                    ) AS named(id)
+                ) AS m
+                JOIN LATERAL (SELECT \(unsafeRaw: userColumns) FROM users WHERE id = m.id OFFSET 0) AS u ON true
+                LEFT JOIN LATERAL (
+                    SELECT \(unsafeRaw: factorColumns) FROM factors WHERE user_id = u.id AND confirmed_at IS NOT NULL OFFSET 0
+                ) AS f ON true
+                """
+        }
+        // The accounts' ids by each kind of name, as one `IN (…)` of a `UNION ALL`. With the names
+        // in an `OR` beside the join (and the ORDER BY) instead, SQLite planned the statement anew
+        // for every binding: a full parse of this join per lookup (`sqlite3Reprepare`, issue 19).
+        var branches: [SQLQueryString] = []
+        if !emails.isEmpty {
+            branches.append("SELECT id FROM users WHERE email IN (\(emails.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")))")
+        }
+        for (keyID, id) in external {
+            branches.append("SELECT id FROM users WHERE api_key_id = \(bind: keyID) AND external_id = \(bind: id)")
+        }
+        return """
+            SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM users u
+            LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
+            WHERE u.id IN (\(branches.joined(separator: " UNION ALL ")))
+            """
     }
 
     public func allUsers() async throws -> [User] {
@@ -361,28 +373,34 @@ public struct SQLStore: Store {
     /// Concurrent claims in one statement (PostgreSQL, issue 19): each row is still decided by its
     /// own conditional update, re-checked on the latest row when another instance changed it first;
     /// a batch never holds two claims on one factor (`StatementBatcher.Duplicates.nextRound`). The
-    /// claims go in ordered by factor id, and the usual plan (a nested loop over the `unnest`)
-    /// locks rows in that order, so two instances' batches do not deadlock on shared rows
-    /// (test: `batchedClaimsDecideEachFactorOnceAcrossInstances`); should another plan make
-    /// PostgreSQL break one, nothing of it took effect and it runs again.
+    /// claims go in ordered by factor id, and the plan (a nested loop over the `unnest`, see
+    /// `claimStatement`) locks rows in that order, so two instances' batches do not deadlock on
+    /// shared rows (test: `batchedClaimsDecideEachFactorOnceAcrossInstances`); should PostgreSQL
+    /// still break one, nothing of it took effect and it runs again.
     private static func claimSteps(_ claims: [StepClaim], sql: any SQLDatabase) async throws -> [Int64: Bool] {
         let claims = claims.sorted { $0.factorID < $1.factorID }
         var attempt = 1
         while true {
             do {
-                let rows = try await sql.raw(
-                    """
-                    UPDATE factors f SET last_used_step = c.step
-                    FROM unnest(\(bind: claims.map(\.factorID)), \(bind: claims.map(\.step)), \(bind: claims.map(\.budgetKey))) AS c(id, step, budget)
-                    WHERE f.id = c.id AND (f.last_used_step IS NULL OR f.last_used_step < c.step)
-                    AND NOT EXISTS (SELECT 1 FROM throttles t WHERE t.key = c.budget) RETURNING f.id
-                    """
-                ).all()
+                let rows = try await sql.raw(claimStatement(claims)).all()
                 return Dictionary(try rows.map { (try $0.decode(column: "id", as: Int64.self), true) }, uniquingKeysWith: { won, _ in won })
             } catch  where attempt < 3 && Database.isDeadlock(error) {
                 attempt += 1
             }
         }
+    }
+
+    /// The batched claim. Each budget is looked up on its own, by a scalar subquery on the key's
+    /// index: written `NOT EXISTS`, PostgreSQL read the whole of `throttles` (every address's tokens
+    /// and every account's failures) into a hash for each batch, and the rows' lock order then
+    /// depended on that join's plan.
+    static func claimStatement(_ claims: [StepClaim]) -> SQLQueryString {
+        """
+        UPDATE factors f SET last_used_step = c.step
+        FROM unnest(\(bind: claims.map(\.factorID)), \(bind: claims.map(\.step)), \(bind: claims.map(\.budgetKey))) AS c(id, step, budget)
+        WHERE f.id = c.id AND (f.last_used_step IS NULL OR f.last_used_step < c.step)
+        AND (SELECT 1 FROM throttles t WHERE t.key = c.budget) IS NULL RETURNING f.id
+        """
     }
 
     public func deleteFactor(id: Int64) async throws {

@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import SQLKit
 import Testing
-import TwoStepStore
 import TwoStepTestSupport
+
+@testable import TwoStepStore
 
 /// PostgreSQL as several instances use it: two `Database`s (two pools, as two `twostep serve`
 /// processes have) on one schema. The rules that are one conditional statement must hold across
@@ -103,6 +104,52 @@ struct PostgresStoreTests {
                 }
             }
             #expect(try await b.claimStep(109, factorID: factors[0].factor.id, unlessBudgetHasRow: "code:\(factors[0].user.id)") == false)
+        }
+    }
+
+    /// Issue 19: validate's batched statements reach each row through its index, whatever the
+    /// batch and the tables. With `email = ANY(…)` and `IN`, PostgreSQL read every user of a
+    /// 10,000-user table for a batch of 64 names (425 rows read a check under load); with
+    /// `NOT EXISTS`, a claim read the whole of `throttles` into a hash.
+    @Test func batchedStatementsReadOnlyTheRowsTheyName() async throws {
+        try await Self.withTwoInstances { store, _ in
+            let sql = store.database.writer
+            let key = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: [.validate], reach: .own, at: 1)
+            try await sql.raw(
+                """
+                INSERT INTO users (email, password_hash, created_at, api_key_id, external_id)
+                SELECT 'u' || i || '@example.com', 'h', 1, CASE WHEN i % 2 = 0 THEN NULL ELSE \(bind: key.id) END, 'x' || i
+                FROM generate_series(1, 10000) AS i
+                """
+            ).run()
+            try await sql.raw(
+                "INSERT INTO factors (user_id, kind, sealed_secret, algorithm, digits, period, created_at, confirmed_at) SELECT id, 'totp', 's', 'SHA1', 6, 30, 1, 1 FROM users"
+            ).run()
+            // Every third account has failures on record.
+            try await sql.raw("INSERT INTO throttles (key, state, updated_at) SELECT 'code:' || id, '1;5;5', 1 FROM users WHERE id % 3 = 0").run()
+            try await sql.raw("ANALYZE users, factors, throttles").run()
+            func plan(_ statement: SQLQueryString) async throws -> String {
+                try await sql.raw("EXPLAIN \(statement)").all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n")
+            }
+            for count in [1, 12, 64, 200] {
+                let emails = (0..<count).map { "u\($0 * 40 + 2)@example.com" }
+                let external = (0..<count).map { (keyID: key.id, id: "x\($0 * 40 + 1)") }
+                for (emails, external) in [(emails, []), ([], external), (emails, external)] {
+                    let statement = SQLStore.lookupStatement(emails: emails, external: external, dialect: .postgres)
+                    let lookup = try await plan(statement)
+                    #expect(!lookup.contains("Seq Scan"), "\(emails.count) + \(external.count) names:\n\(lookup)")
+                    #expect(try await sql.raw(statement).all().count == emails.count + external.count)
+                }
+                let factors = try await sql.raw("SELECT id, user_id FROM factors ORDER BY id LIMIT \(literal: count)").all().map {
+                    (id: try $0.decode(column: "id", as: Int64.self), userID: try $0.decode(column: "user_id", as: Int64.self))
+                }
+                let claims = factors.map { SQLStore.StepClaim(factorID: $0.id, step: 100, budgetKey: "code:\($0.userID)") }
+                let claim = try await plan(SQLStore.claimStatement(claims))
+                #expect(!claim.contains("Seq Scan"), "\(count) claims:\n\(claim)")
+                let won = Set(try await sql.raw(SQLStore.claimStatement(claims)).all().map { try $0.decode(column: "id", as: Int64.self) })
+                #expect(won == Set(factors.filter { $0.userID % 3 != 0 }.map(\.id)))
+                try await sql.raw("UPDATE factors SET last_used_step = NULL").run()
+            }
         }
     }
 
