@@ -31,6 +31,19 @@ struct MailTransportTests {
         #expect(permissions == 0o600)
     }
 
+    /// A reader that meets a line still being written gets the messages before it, not an error.
+    @Test func aLineStillBeingWrittenIsLeftForTheNextRead() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mail-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = MailOutbox(path: path)
+        try await outbox.send(Self.message)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"message":{"to":"#.utf8))
+        #expect(try await outbox.messages().map(\.message) == [Self.message])
+        try handle.close()
+    }
+
     @Test func theWebhookSignsTheMessageLikeTheSMSWebhook() async throws {
         try await SMSGatewayTests.withProvider([.status(.ok, "{}")]) { base, received in
             try await MailWebhook(url: base + "/mail", secret: "shh", now: { Date(timeIntervalSince1970: 1_764_403_200) }).send(Self.message)
