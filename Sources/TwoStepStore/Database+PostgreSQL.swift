@@ -229,6 +229,13 @@ struct PostgresPoolSQLDatabase: SQLDatabase {
     let timeout: Duration
     let watch: LeaseWatch
 
+    /// postgres-nio's own log lines of a statement (its text and values) are never wanted here.
+    var quietLogger: Logger {
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .error)
+        return logger
+    }
+
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { PostgresDialect() }
     // SQLKit would log every statement with its bindings (password hashes, sealed keys): never.

@@ -15,14 +15,20 @@ public struct SQLStore: Store {
     public init(database: Database, alerting: Set<SecurityEventKind> = Set(SecurityEventKind.allCases)) {
         self.database = database
         self.alerting = alerting
+        // Only PostgreSQL batches (its pool is the writer there); SQLite never calls these.
+        let pool = database.writer as? PostgresPoolSQLDatabase
         validationReads = StatementBatcher(duplicates: .share, absent: [:]) { lookups in
-            let found = try await Self.usersWithConfirmedFactors(keys: Array(Set(lookups.values.joined())), sql: database.sql, dialect: .postgres)
+            guard let pool else { preconditionFailure("validate lookups are batched on PostgreSQL only") }
+            let found = try await Self.usersWithConfirmedFactors(keys: Array(Set(lookups.values.joined()))) { emails, external in
+                try await pool.execute(PostgresValidation.Lookup(emails: emails, external: external))
+            }
             return lookups.mapValues { keys in
                 Dictionary(keys.compactMap { key in found[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
             }
         }
         stepClaims = StatementBatcher(duplicates: .nextRound, absent: false) { claims in
-            try await Self.claimSteps(Array(claims.values), sql: database.writer)
+            guard let pool else { preconditionFailure("step claims are batched on PostgreSQL only") }
+            return try await Self.claimSteps(Array(claims.values), pool: pool)
         }
     }
 
@@ -95,7 +101,9 @@ public struct SQLStore: Store {
         case .sqlite:
             // A read costs microseconds inline on the caller's thread (`SQLiteWorker`): batching
             // would only add tasks and hand-offs.
-            found = try await Self.usersWithConfirmedFactors(keys: keys, sql: sql, dialect: .sqlite)
+            found = try await Self.usersWithConfirmedFactors(keys: keys) { emails, external in
+                try await sql.raw(Self.lookupStatement(emails: emails, external: external)).all()
+            }
         case .postgres:
             // Each statement is a round trip: concurrent requests' lookups share one.
             found = try await validationReads.answer(keys, key: keys)
@@ -128,13 +136,13 @@ public struct SQLStore: Store {
     }
 
     /// Users with their confirmed factors, for a set of names, in one query.
-    private static let joinedUserColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
-    private static let joinedFactorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
+    static let joinedUserColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
+    static let joinedFactorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
 
+    /// - Parameter rows: Reads the accounts named (see `lookupStatement`).
     private static func usersWithConfirmedFactors(
         keys: [String],
-        sql: any SQLDatabase,
-        dialect: Database.Dialect
+        rows read: ([String], [(keyID: Int64, id: String)]) async throws -> [any SQLRow]
     ) async throws -> [String: UserAndFactors] {
         let names = keys.compactMap(LookupName.init(key:))
         var emails: [String] = []
@@ -146,7 +154,7 @@ public struct SQLStore: Store {
             }
         }
         guard !names.isEmpty else { return [:] }
-        let rows = try await sql.raw(lookupStatement(emails: emails, external: external, dialect: dialect)).all()
+        let rows = try await read(emails, external)
         var found: [String: UserAndFactors] = [:]
         for row in rows {
             let user = try User(row: row)
@@ -164,33 +172,11 @@ public struct SQLStore: Store {
     }
 
     /// The accounts named, each joined with its confirmed factors (a row per factor, or one with
-    /// NULL factor columns).
-    static func lookupStatement(emails: [String], external: [(keyID: Int64, id: String)], dialect: Database.Dialect) -> SQLQueryString {
-        if dialect == .postgres {
-            // PostgreSQL plans an unnamed statement at every run: a batch's names go in as three
-            // arrays, not as a branch each (planning 12 names as 13 branches took 0.57 ms, four
-            // times its execution). Every row is then reached through its index, one name at a
-            // time (a scalar subquery, and `OFFSET 0` so that the planner cannot merge a lateral
-            // subquery into a join): given `email = ANY(…)` and `IN`, it read every user and every
-            // factor instead once a batch held 60 names and the table 10,000 rows or fewer
-            // (issue 19: 425 rows read a check; a 64-name batch ran 2.1 ms against 0.6 ms).
-            return """
-                SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM (
-                    SELECT DISTINCT id FROM (
-                        SELECT (SELECT id FROM users WHERE email = n.email) FROM unnest(\(bind: emails)::text[]) AS n(email)
-                        UNION ALL SELECT (SELECT id FROM users WHERE api_key_id = n.key_id AND external_id = n.external_id)
-                        FROM unnest(\(bind: external.map(\.keyID))::bigint[], \(bind: external.map(\.id))::text[]) AS n(key_id, external_id)
-                    ) AS named(id)
-                ) AS m
-                JOIN LATERAL (SELECT \(unsafeRaw: userColumns) FROM users WHERE id = m.id OFFSET 0) AS u ON true
-                LEFT JOIN LATERAL (
-                    SELECT \(unsafeRaw: factorColumns) FROM factors WHERE user_id = u.id AND confirmed_at IS NOT NULL OFFSET 0
-                ) AS f ON true
-                """
-        }
-        // The accounts' ids by each kind of name, as one `IN (…)` of a `UNION ALL`. With the names
-        // in an `OR` beside the join (and the ORDER BY) instead, SQLite planned the statement anew
-        // for every binding: a full parse of this join per lookup (`sqlite3Reprepare`, issue 19).
+    /// NULL factor columns), on SQLite (PostgreSQL's is `PostgresValidation.Lookup`). Their ids by
+    /// each kind of name go in as one `IN (…)` of a `UNION ALL`: with the names in an `OR` beside
+    /// the join (and an ORDER BY) instead, SQLite planned the statement anew for every binding, a
+    /// full parse of this join per lookup (`sqlite3Reprepare`, issue 19).
+    static func lookupStatement(emails: [String], external: [(keyID: Int64, id: String)]) -> SQLQueryString {
         var branches: [SQLQueryString] = []
         if !emails.isEmpty {
             branches.append("SELECT id FROM users WHERE email IN (\(emails.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")))")
@@ -311,7 +297,7 @@ public struct SQLStore: Store {
 
     // MARK: Factors
 
-    private static let factorColumns = "id, user_id, kind, sealed_secret, phone, algorithm, digits, period, last_used_step, created_at, confirmed_at"
+    static let factorColumns = "id, user_id, kind, sealed_secret, phone, algorithm, digits, period, last_used_step, created_at, confirmed_at"
 
     public func createFactor(
         userID: Int64,
@@ -374,33 +360,20 @@ public struct SQLStore: Store {
     /// own conditional update, re-checked on the latest row when another instance changed it first;
     /// a batch never holds two claims on one factor (`StatementBatcher.Duplicates.nextRound`). The
     /// claims go in ordered by factor id, and the plan (a nested loop over the `unnest`, see
-    /// `claimStatement`) locks rows in that order, so two instances' batches do not deadlock on
+    /// `PostgresValidation.Claim`) locks rows in that order, so two instances' batches do not deadlock on
     /// shared rows (test: `batchedClaimsDecideEachFactorOnceAcrossInstances`); should PostgreSQL
     /// still break one, nothing of it took effect and it runs again.
-    private static func claimSteps(_ claims: [StepClaim], sql: any SQLDatabase) async throws -> [Int64: Bool] {
+    private static func claimSteps(_ claims: [StepClaim], pool: PostgresPoolSQLDatabase) async throws -> [Int64: Bool] {
         let claims = claims.sorted { $0.factorID < $1.factorID }
         var attempt = 1
         while true {
             do {
-                let rows = try await sql.raw(claimStatement(claims)).all()
-                return Dictionary(try rows.map { (try $0.decode(column: "id", as: Int64.self), true) }, uniquingKeysWith: { won, _ in won })
+                let won = try await pool.execute(PostgresValidation.Claim(claims: claims))
+                return Dictionary(won.map { ($0, true) }, uniquingKeysWith: { won, _ in won })
             } catch  where attempt < 3 && Database.isDeadlock(error) {
                 attempt += 1
             }
         }
-    }
-
-    /// The batched claim. Each budget is looked up on its own, by a scalar subquery on the key's
-    /// index: written `NOT EXISTS`, PostgreSQL read the whole of `throttles` (every address's tokens
-    /// and every account's failures) into a hash for each batch, and the rows' lock order then
-    /// depended on that join's plan.
-    static func claimStatement(_ claims: [StepClaim]) -> SQLQueryString {
-        """
-        UPDATE factors f SET last_used_step = c.step
-        FROM unnest(\(bind: claims.map(\.factorID)), \(bind: claims.map(\.step)), \(bind: claims.map(\.budgetKey))) AS c(id, step, budget)
-        WHERE f.id = c.id AND (f.last_used_step IS NULL OR f.last_used_step < c.step)
-        AND (SELECT 1 FROM throttles t WHERE t.key = c.budget) IS NULL RETURNING f.id
-        """
     }
 
     public func deleteFactor(id: Int64) async throws {

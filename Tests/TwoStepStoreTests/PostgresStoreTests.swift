@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import PostgresKit
+import PostgresNIO
 import SQLKit
 import Testing
 import TwoStepTestSupport
@@ -128,27 +130,44 @@ struct PostgresStoreTests {
             // Every third account has failures on record.
             try await sql.raw("INSERT INTO throttles (key, state, updated_at) SELECT 'code:' || id, '1;5;5', 1 FROM users WHERE id % 3 = 0").run()
             try await sql.raw("ANALYZE users, factors, throttles").run()
-            func plan(_ statement: SQLQueryString) async throws -> String {
-                try await sql.raw("EXPLAIN \(statement)").all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n")
-            }
-            for count in [1, 12, 64, 200] {
-                let emails = (0..<count).map { "u\($0 * 40 + 2)@example.com" }
-                let external = (0..<count).map { (keyID: key.id, id: "x\($0 * 40 + 1)") }
-                for (emails, external) in [(emails, []), ([], external), (emails, external)] {
-                    let statement = SQLStore.lookupStatement(emails: emails, external: external, dialect: .postgres)
-                    let lookup = try await plan(statement)
-                    #expect(!lookup.contains("Seq Scan"), "\(emails.count) + \(external.count) names:\n\(lookup)")
-                    #expect(try await sql.raw(statement).all().count == emails.count + external.count)
+            // On one pooled connection, as validate runs them: prepared once, then planned for the
+            // values given (PostgreSQL's first five runs) or once for all (its generic plan).
+            let pool = try #require(store.database.writer as? PostgresPoolSQLDatabase)
+            try await pool.leasing { connection in
+                func query(_ text: String) async throws -> [PostgresRow] { try await connection.simpleQuery(text).get() }
+                func plan(_ run: String) async throws -> String {
+                    try await query("EXPLAIN EXECUTE " + run).map { try $0.sql().decode(column: "QUERY PLAN", as: String.self) }.joined(
+                        separator: "\n"
+                    )
                 }
-                let factors = try await sql.raw("SELECT id, user_id FROM factors ORDER BY id LIMIT \(literal: count)").all().map {
-                    (id: try $0.decode(column: "id", as: Int64.self), userID: try $0.decode(column: "user_id", as: Int64.self))
+                func array(_ values: [some CustomStringConvertible]) -> String { "'{\(values.map(\.description).joined(separator: ","))}'" }
+                _ = try await query("PREPARE lookup AS " + PostgresValidation.Lookup.sql)
+                _ = try await query("PREPARE claim AS " + PostgresValidation.Claim.sql)
+                for mode in ["force_custom_plan", "force_generic_plan"] {
+                    _ = try await query("SET plan_cache_mode = " + mode)
+                    for count in [1, 12, 64, 200] {
+                        let emails = (0..<count).map { "u\($0 * 40 + 2)@example.com" }
+                        let external = (0..<count).map { "x\($0 * 40 + 1)" }
+                        for (emails, external) in [(emails, []), ([], external), (emails, external)] {
+                            let run = "lookup(\(array(emails)), \(array(external.map { _ in key.id })), \(array(external)))"
+                            let lookup = try await plan(run)
+                            #expect(!lookup.contains("Seq Scan"), "\(mode), \(emails.count) + \(external.count) names:\n\(lookup)")
+                            #expect(try await query("EXECUTE " + run).count == emails.count + external.count)
+                        }
+                        let factors = try await query("SELECT id, user_id FROM factors ORDER BY id LIMIT \(count)").map {
+                            (id: try $0.sql().decode(column: "id", as: Int64.self), userID: try $0.sql().decode(column: "user_id", as: Int64.self))
+                        }
+                        let run =
+                            "claim(\(array(factors.map(\.id))), \(array(factors.map { _ in 100 })),"
+                            + " \(array(factors.map { "code:\($0.userID)" })))"
+                        let claim = try await plan(run)
+                        #expect(!claim.contains("Seq Scan"), "\(mode), \(count) claims:\n\(claim)")
+                        let won = Set(try await query("EXECUTE " + run).map { try $0.sql().decode(column: "id", as: Int64.self) })
+                        #expect(won == Set(factors.filter { $0.userID % 3 != 0 }.map(\.id)))
+                        _ = try await query("UPDATE factors SET last_used_step = NULL")
+                    }
                 }
-                let claims = factors.map { SQLStore.StepClaim(factorID: $0.id, step: 100, budgetKey: "code:\($0.userID)") }
-                let claim = try await plan(SQLStore.claimStatement(claims))
-                #expect(!claim.contains("Seq Scan"), "\(count) claims:\n\(claim)")
-                let won = Set(try await sql.raw(SQLStore.claimStatement(claims)).all().map { try $0.decode(column: "id", as: Int64.self) })
-                #expect(won == Set(factors.filter { $0.userID % 3 != 0 }.map(\.id)))
-                try await sql.raw("UPDATE factors SET last_used_step = NULL").run()
+                for statement in ["DEALLOCATE lookup", "DEALLOCATE claim", "RESET plan_cache_mode"] { _ = try await query(statement) }
             }
         }
     }
