@@ -208,6 +208,7 @@ extension Database {
             dialect: .postgres,
             writer: pool,
             readers: [pool],
+            postgresPool: pool,
             close: {
                 watching.cancel()
                 running.cancel()

@@ -53,17 +53,26 @@ public final class Database: Sendable {
     private let closeConnections: @Sendable () async throws -> Void
     /// Runs its argument on a connection nobody else uses while it runs, for a multi-statement transaction.
     private let withDedicated: @Sendable (@escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Void
+    /// PostgreSQL's pool, for the statements prepared on each of its connections
+    /// (`PostgresValidation`); `nil` on SQLite.
+    let postgresPool: PostgresPoolSQLDatabase?
+    /// Hears each statement's duration (see `timed`).
+    let observe: (@Sendable (Duration) -> Void)?
 
     init(
         dialect: Dialect,
         writer: any SQLDatabase,
         readers: [any SQLDatabase],
+        postgresPool: PostgresPoolSQLDatabase? = nil,
+        observe: (@Sendable (Duration) -> Void)? = nil,
         close: @escaping @Sendable () async throws -> Void,
         withDedicated: @escaping @Sendable (@escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Void
     ) {
         self.dialect = dialect
         self.writer = writer
         self.readers = readers
+        self.postgresPool = postgresPool
+        self.observe = observe
         self.closeConnections = close
         self.withDedicated = withDedicated
     }
@@ -281,6 +290,8 @@ extension Database {
             dialect: dialect,
             writer: TimedSQLDatabase(base: writer, observe: observe),
             readers: readers.map { TimedSQLDatabase(base: $0, observe: observe) },
+            postgresPool: postgresPool,
+            observe: observe,
             close: closeConnections,
             withDedicated: withDedicated
         )

@@ -69,12 +69,16 @@ enum PostgresValidation {
     }
 }
 
-extension PostgresPoolSQLDatabase {
-    /// Runs a prepared statement on a pooled connection (prepared there at its first use).
+extension Database {
+    /// Runs a prepared statement on one of PostgreSQL's pooled connections (prepared there at its
+    /// first use), timed as every other statement is.
     func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
-        try await leasing { connection in
+        guard let pool = postgresPool else { preconditionFailure("prepared statements are PostgreSQL's") }
+        let started = ContinuousClock.now
+        defer { observe?(ContinuousClock.now - started) }
+        return try await pool.leasing { connection in
             var rows: [Statement.Row] = []
-            for try await row in try await connection.execute(statement, logger: quietLogger) { rows.append(row) }
+            for try await row in try await connection.execute(statement, logger: pool.quietLogger) { rows.append(row) }
             return rows
         }
     }

@@ -15,20 +15,16 @@ public struct SQLStore: Store {
     public init(database: Database, alerting: Set<SecurityEventKind> = Set(SecurityEventKind.allCases)) {
         self.database = database
         self.alerting = alerting
-        // Only PostgreSQL batches (its pool is the writer there); SQLite never calls these.
-        let pool = database.writer as? PostgresPoolSQLDatabase
         validationReads = StatementBatcher(duplicates: .share, absent: [:]) { lookups in
-            guard let pool else { preconditionFailure("validate lookups are batched on PostgreSQL only") }
             let found = try await Self.usersWithConfirmedFactors(keys: Array(Set(lookups.values.joined()))) { emails, external in
-                try await pool.execute(PostgresValidation.Lookup(emails: emails, external: external))
+                try await database.execute(PostgresValidation.Lookup(emails: emails, external: external))
             }
             return lookups.mapValues { keys in
                 Dictionary(keys.compactMap { key in found[key].map { (key, $0) } }, uniquingKeysWith: { first, _ in first })
             }
         }
         stepClaims = StatementBatcher(duplicates: .nextRound, absent: false) { claims in
-            guard let pool else { preconditionFailure("step claims are batched on PostgreSQL only") }
-            return try await Self.claimSteps(Array(claims.values), pool: pool)
+            try await Self.claimSteps(Array(claims.values), database: database)
         }
     }
 
@@ -363,12 +359,12 @@ public struct SQLStore: Store {
     /// `PostgresValidation.Claim`) locks rows in that order, so two instances' batches do not deadlock on
     /// shared rows (test: `batchedClaimsDecideEachFactorOnceAcrossInstances`); should PostgreSQL
     /// still break one, nothing of it took effect and it runs again.
-    private static func claimSteps(_ claims: [StepClaim], pool: PostgresPoolSQLDatabase) async throws -> [Int64: Bool] {
+    private static func claimSteps(_ claims: [StepClaim], database: Database) async throws -> [Int64: Bool] {
         let claims = claims.sorted { $0.factorID < $1.factorID }
         var attempt = 1
         while true {
             do {
-                let won = try await pool.execute(PostgresValidation.Claim(claims: claims))
+                let won = try await database.execute(PostgresValidation.Claim(claims: claims))
                 return Dictionary(won.map { ($0, true) }, uniquingKeysWith: { won, _ in won })
             } catch  where attempt < 3 && Database.isDeadlock(error) {
                 attempt += 1

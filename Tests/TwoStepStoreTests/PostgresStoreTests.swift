@@ -132,7 +132,7 @@ struct PostgresStoreTests {
             try await sql.raw("ANALYZE users, factors, throttles").run()
             // On one pooled connection, as validate runs them: prepared once, then planned for the
             // values given (PostgreSQL's first five runs) or once for all (its generic plan).
-            let pool = try #require(store.database.writer as? PostgresPoolSQLDatabase)
+            let pool = try #require(store.database.postgresPool)
             try await pool.leasing { connection in
                 func query(_ text: String) async throws -> [PostgresRow] { try await connection.simpleQuery(text).get() }
                 func plan(_ run: String) async throws -> String {
