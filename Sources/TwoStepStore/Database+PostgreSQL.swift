@@ -203,7 +203,7 @@ extension Database {
         let running = Task { await client.run() }
         let watch = LeaseWatch(probe: ReachabilityProbe(url: url, logger: poolLogger))
         let watching = Task { await watch.run() }
-        let pool = PostgresPoolSQLDatabase(client: client, logger: logger, timeout: queryTimeout, watch: watch)
+        let pool = PostgresPoolSQLDatabase(client: client, logger: logger, statementLogger: poolLogger, timeout: queryTimeout, watch: watch)
         return Database(
             dialect: .postgres,
             writer: pool,
@@ -221,21 +221,42 @@ extension Database {
     }
 }
 
+extension Database {
+    /// Runs a prepared statement (`PostgresValidation`) on one of PostgreSQL's pooled connections,
+    /// prepared there at its first use, and timed as every other statement is.
+    ///
+    /// A server error other than a deadlock closes the connection, so that the pool opens a new
+    /// one: postgres-nio keeps a failed preparation's error for the connection's life (a statement
+    /// cancelled or timed out while it was prepared would fail every later run there), and
+    /// PostgreSQL refuses to run a prepared statement again once a migration changed the type of a
+    /// column it returns (SQLSTATE 0A000, an instance still running while another migrates).
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        guard let pool = postgresPool else { preconditionFailure("prepared statements are PostgreSQL's") }
+        let started = ContinuousClock.now
+        defer { observe?(ContinuousClock.now - started) }
+        return try await pool.leasing { connection in
+            do {
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: pool.statementLogger) { rows.append(row) }
+                return rows
+            } catch let error as PSQLError where error.code == .server && !Database.isDeadlock(error) {
+                try? await connection.close()
+                throw error
+            }
+        }
+    }
+}
+
 /// SQLKit over the pool: each statement leases a connection for its own length, so one statement
 /// is one round trip (a transaction would need the connection held across statements; the rules
 /// need none, see `Database`).
 struct PostgresPoolSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let logger: Logger
+    /// For the prepared statements run directly on postgres-nio: its errors only, as the pool's.
+    let statementLogger: Logger
     let timeout: Duration
     let watch: LeaseWatch
-
-    /// postgres-nio's own log lines of a statement (its text and values) are never wanted here.
-    var quietLogger: Logger {
-        var logger = logger
-        logger.logLevel = max(logger.logLevel, .error)
-        return logger
-    }
 
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { PostgresDialect() }

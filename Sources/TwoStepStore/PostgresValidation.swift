@@ -6,6 +6,8 @@ import PostgresNIO
 /// 0.54 of its 0.79 ms (pgbench, the same statement unnamed and prepared). The texts are fixed
 /// whatever the batch (its names and claims go in as arrays), and each reaches every row through
 /// its index whatever plan PostgreSQL keeps for them (test: `batchedStatementsReadOnlyTheRowsTheyName`).
+/// A name's scalar subquery relies on its unique index (`users.email`, `users_external_id`): were
+/// one dropped, a duplicate would fail the whole batch ("more than one row returned").
 enum PostgresValidation {
     /// The accounts named by address or by a key's own id, each joined with its confirmed factors
     /// (a row per factor, or one with NULL factor columns), as `SQLStore.lookupStatement` reads
@@ -66,20 +68,5 @@ enum PostgresValidation {
         }
 
         func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.sql().decode(column: "id", as: Int64.self) }
-    }
-}
-
-extension Database {
-    /// Runs a prepared statement on one of PostgreSQL's pooled connections (prepared there at its
-    /// first use), timed as every other statement is.
-    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
-        guard let pool = postgresPool else { preconditionFailure("prepared statements are PostgreSQL's") }
-        let started = ContinuousClock.now
-        defer { observe?(ContinuousClock.now - started) }
-        return try await pool.leasing { connection in
-            var rows: [Statement.Row] = []
-            for try await row in try await connection.execute(statement, logger: pool.quietLogger) { rows.append(row) }
-            return rows
-        }
     }
 }

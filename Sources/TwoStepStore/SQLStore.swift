@@ -1,6 +1,7 @@
 import SQLKit
 
-/// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings.
+/// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings,
+/// except validate's two batched ones on PostgreSQL (`PostgresValidation`).
 public struct SQLStore: Store {
     public let database: Database
     /// On PostgreSQL, concurrent validate lookups share one query, and so do their step claims
@@ -131,11 +132,13 @@ public struct SQLStore: Store {
         }
     }
 
-    /// Users with their confirmed factors, for a set of names, in one query.
+    /// The columns of a user joined with a factor, the factor's renamed `f_…`.
     static let joinedUserColumns = userColumns.split(separator: ", ").map { "u.\($0)" }.joined(separator: ", ")
     static let joinedFactorColumns = factorColumns.split(separator: ", ").map { "f.\($0) AS f_\($0)" }.joined(separator: ", ")
 
-    /// - Parameter rows: Reads the accounts named (see `lookupStatement`).
+    /// Users with their confirmed factors, for a set of names, in one query.
+    /// - Parameter read: Reads the accounts named by addresses and by keys' own ids (see
+    ///   `lookupStatement` and `PostgresValidation.Lookup`).
     private static func usersWithConfirmedFactors(
         keys: [String],
         rows read: ([String], [(keyID: Int64, id: String)]) async throws -> [any SQLRow]

@@ -42,7 +42,7 @@ public actor MailOutbox: MailTransport {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let complete = data[..<((data.lastIndex(of: UInt8(ascii: "\n")) ?? data.startIndex - 1) + 1)]
+        let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { data[...$0] } ?? Data()
         return try complete.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(MailOutboxEntry.self, from: Data($0)) }
     }
 }
