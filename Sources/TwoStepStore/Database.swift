@@ -56,6 +56,9 @@ public final class Database: Sendable {
     /// PostgreSQL's pool, for the statements prepared on each of its connections
     /// (`PostgresValidation`); `nil` on SQLite.
     let postgresPool: PostgresPoolSQLDatabase?
+    /// SQLite's reader and writer, for the statements run without SQLKit (`SQLiteValidation`);
+    /// `nil` on PostgreSQL.
+    let sqliteConnections: (reader: SQLiteWorkerDatabase, writer: SQLiteWorkerDatabase)?
     /// Hears each statement's duration (see `timed`).
     let observe: (@Sendable (Duration) -> Void)?
 
@@ -64,6 +67,7 @@ public final class Database: Sendable {
         writer: any SQLDatabase,
         readers: [any SQLDatabase],
         postgresPool: PostgresPoolSQLDatabase? = nil,
+        sqliteConnections: (reader: SQLiteWorkerDatabase, writer: SQLiteWorkerDatabase)? = nil,
         observe: (@Sendable (Duration) -> Void)? = nil,
         close: @escaping @Sendable () async throws -> Void,
         withDedicated: @escaping @Sendable (@escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Void
@@ -72,6 +76,7 @@ public final class Database: Sendable {
         self.writer = writer
         self.readers = readers
         self.postgresPool = postgresPool
+        self.sqliteConnections = sqliteConnections
         self.observe = observe
         self.closeConnections = close
         self.withDedicated = withDedicated
@@ -218,6 +223,7 @@ public final class Database: Sendable {
             dialect: .sqlite,
             writer: writer,
             readers: [reader],
+            sqliteConnections: (reader, writer),
             close: {
                 checkpointer?.cancel()
                 await checkpointer?.value
@@ -276,6 +282,17 @@ public final class Database: Sendable {
     }
 }
 
+extension Database {
+    /// Runs SQLite text with `?` placeholders on the writer (`writing`) or a reader, timed as every
+    /// other statement is: validate's statements, whose fixed texts need no SQLKit (`SQLiteValidation`).
+    func execute(sqlite sql: String, _ binds: [SQLiteData], writing: Bool) async throws -> [SQLiteStatementRow] {
+        guard let connections = sqliteConnections else { preconditionFailure("SQLite text on PostgreSQL") }
+        let started = ContinuousClock.now
+        defer { observe?(ContinuousClock.now - started) }
+        return try await (writing ? connections.writer : connections.reader).rows(sql, binds)
+    }
+}
+
 /// Carries a transaction's result out of the closure that ran it.
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?
@@ -291,6 +308,7 @@ extension Database {
             writer: TimedSQLDatabase(base: writer, observe: observe),
             readers: readers.map { TimedSQLDatabase(base: $0, observe: observe) },
             postgresPool: postgresPool,
+            sqliteConnections: sqliteConnections,
             observe: observe,
             close: closeConnections,
             withDedicated: withDedicated

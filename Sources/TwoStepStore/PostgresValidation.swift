@@ -10,7 +10,7 @@ import PostgresNIO
 /// one dropped, a duplicate would fail the whole batch ("more than one row returned").
 enum PostgresValidation {
     /// The accounts named by address or by a key's own id, each joined with its confirmed factors
-    /// (a row per factor, or one with NULL factor columns), as `SQLStore.lookupStatement` reads
+    /// (a row per factor, or one with NULL factor columns), as `SQLiteValidation.lookup` reads
     /// them on SQLite. Each name is looked up on its own by a scalar subquery, and `OFFSET 0`
     /// keeps the planner from merging a lateral subquery into a join: given `email = ANY(…)` and
     /// `IN`, PostgreSQL read every user and every factor of a 10,000-user table for a batch of 64

@@ -99,7 +99,8 @@ public struct SQLStore: Store {
             // A read costs microseconds inline on the caller's thread (`SQLiteWorker`): batching
             // would only add tasks and hand-offs.
             found = try await Self.usersWithConfirmedFactors(keys: keys) { emails, external in
-                try await sql.raw(Self.lookupStatement(emails: emails, external: external)).all()
+                let (sql, binds) = SQLiteValidation.lookup(emails: emails, external: external)
+                return try await database.execute(sqlite: sql, binds, writing: false)
             }
         case .postgres:
             // Each statement is a round trip: concurrent requests' lookups share one.
@@ -138,7 +139,7 @@ public struct SQLStore: Store {
 
     /// Users with their confirmed factors, for a set of names, in one query.
     /// - Parameter read: Reads the accounts named by addresses and by keys' own ids (see
-    ///   `lookupStatement` and `PostgresValidation.Lookup`).
+    ///   `SQLiteValidation.lookup` and `PostgresValidation.Lookup`).
     private static func usersWithConfirmedFactors(
         keys: [String],
         rows read: ([String], [(keyID: Int64, id: String)]) async throws -> [any SQLRow]
@@ -165,29 +166,9 @@ public struct SQLStore: Store {
                 found[key, default: UserAndFactors(user: user, factors: [])].factors += factor.map { [$0] } ?? []
             }
         }
-        // Oldest first, as everywhere: the statement has no ORDER BY (see `lookupStatement`).
+        // Oldest first, as everywhere: the statement has no ORDER BY (see `SQLiteValidation.lookup`).
         for key in found.keys { found[key]?.factors.sort { $0.id < $1.id } }
         return found
-    }
-
-    /// The accounts named, each joined with its confirmed factors (a row per factor, or one with
-    /// NULL factor columns), on SQLite (PostgreSQL's is `PostgresValidation.Lookup`). Their ids by
-    /// each kind of name go in as one `IN (…)` of a `UNION ALL`: with the names in an `OR` beside
-    /// the join (and an ORDER BY) instead, SQLite planned the statement anew for every binding, a
-    /// full parse of this join per lookup (`sqlite3Reprepare`, issue 19).
-    static func lookupStatement(emails: [String], external: [(keyID: Int64, id: String)]) -> SQLQueryString {
-        var branches: [SQLQueryString] = []
-        if !emails.isEmpty {
-            branches.append("SELECT id FROM users WHERE email IN (\(emails.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")))")
-        }
-        for (keyID, id) in external {
-            branches.append("SELECT id FROM users WHERE api_key_id = \(bind: keyID) AND external_id = \(bind: id)")
-        }
-        return """
-            SELECT \(unsafeRaw: joinedUserColumns), \(unsafeRaw: joinedFactorColumns) FROM users u
-            LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE u.id IN (\(branches.joined(separator: " UNION ALL ")))
-            """
     }
 
     public func allUsers() async throws -> [User] {
@@ -337,16 +318,10 @@ public struct SQLStore: Store {
     }
 
     public func claimStep(_ step: Int64, factorID: Int64, unlessBudgetHasRow budgetKey: String) async throws -> Bool {
-        if database.dialect == .postgres {
-            return try await stepClaims.answer(StepClaim(factorID: factorID, step: step, budgetKey: budgetKey), key: factorID)
-        }
-        return try await writer.raw(
-            """
-            UPDATE factors SET last_used_step = \(bind: step)
-            WHERE id = \(bind: factorID) AND (last_used_step IS NULL OR last_used_step < \(bind: step))
-            AND NOT EXISTS (SELECT 1 FROM throttles WHERE key = \(bind: budgetKey)) RETURNING id
-            """
-        ).first() != nil
+        let claim = StepClaim(factorID: factorID, step: step, budgetKey: budgetKey)
+        if database.dialect == .postgres { return try await stepClaims.answer(claim, key: factorID) }
+        let (sql, binds) = SQLiteValidation.claim(claim)
+        return try await !database.execute(sqlite: sql, binds, writing: true).isEmpty
     }
 
     struct StepClaim: Sendable {

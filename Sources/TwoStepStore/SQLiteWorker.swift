@@ -421,18 +421,21 @@ struct SQLiteWorkerDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, rawBinds) = serialize(query)
-        let binds = try rawBinds.map { try Self.encoder.encode($0) }
+        for row in try await rows(sql, try rawBinds.map { try Self.encoder.encode($0) }) { onRow(row) }
+    }
+
+    /// Runs SQL text in SQLite's own words (`?` placeholders), without SQLKit's serialising: for
+    /// validate's statements (`SQLiteValidation`), whose texts are fixed.
+    func rows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteStatementRow] {
         let workers = connections.all
-        for worker in (preferred.map { [$0] } ?? []) + workers {
-            if let rows = try worker.executeIfFree(sql, binds) {
-                for row in rows { onRow(row) }
-                return
-            }
+        if let preferred, let rows = try preferred.executeIfFree(sql, binds) { return rows }
+        for worker in workers {
+            if let rows = try worker.executeIfFree(sql, binds) { return rows }
         }
         guard let worker = try await connections.added() ?? workers.randomElement() else {
             throw SQLiteWorkerError(message: "the database is closed")
         }
-        for row in try await worker.execute(sql, binds) { onRow(row) }
+        return try await worker.execute(sql, binds)
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
