@@ -105,6 +105,59 @@ extension TestServer {
         }
     }
 
+    /// Validate reads the plainest bodies without `JSONDecoder` (issue 19); every other form of the
+    /// same request is answered exactly as before, errors included.
+    @Test func validateAnswersEveryFormOfItsBodyAlike() async throws {
+        let server = try await TestServer.make()
+        let key = try await server.apiKey()
+        let rfcKey = Array("12345678901234567890".utf8)
+        try await server.run { client in
+            let api = APIClient(client: client, token: key)
+            let created = try await api.call(
+                .post,
+                "/api/v1/users",
+                ["email": "bo@example.com", "totp": ["secret": Base32.encode(rfcKey, padding: false)]]
+            )
+            #expect(created.status == .created)
+            let totp = try TOTP(secret: rfcKey)
+            func code() -> String { totp.code(at: server.clock.now) }
+
+            let plain = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bo@example.com", "code": ""# + code() + #""}"#)
+            #expect(plain.status == .ok && plain.text == #"{"method":"app","valid":true}"#, "\(plain.text)")
+            server.clock.advance(30)
+            let escaped = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bo\u0040example.com", "code": ""# + code() + #""}"#)
+            #expect(escaped.status == .ok && escaped["valid"] as? Bool == true, "escapes: \(escaped.text)")
+            let replayed = try await api.send(.post, "/api/v1/validate", raw: #"{"code": ""# + code() + #"", "user": "BO@example.com", "note": 1}"#)
+            #expect(replayed.status == .ok && replayed.text == #"{"valid":false}"#, "another field is ignored: \(replayed.text)")
+
+            let number = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bo@example.com", "code": 123456}"#)
+            #expect(number.status == .unprocessableContent && number.errorCode == "invalid_field", "\(number.text)")
+            let missing = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bo@example.com"}"#)
+            #expect(missing.status == .unprocessableContent && missing.errorCode == "invalid_field", "\(missing.text)")
+            let twice = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bo@example.com", "code": "1", "code": "2"}"#)
+            #expect(twice.status == .badRequest && twice.errorCode == "duplicate_key", "\(twice.text)")
+            let unknown = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bö@example.com", "code": "123456"}"#)
+            #expect(unknown.status == .notFound && unknown.errorCode == "unknown_user", "\(unknown.text)")
+
+            // The scheme in any case, the token between spaces; another scheme is no key at all.
+            server.clock.advance(30)
+            let lowerCase = try await client.executeRequest(
+                uri: "/api/v1/validate",
+                method: .post,
+                headers: [.authorization: "bearer  \(key) ", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"user": "bo@example.com", "code": ""# + code() + #""}"#)
+            )
+            #expect(lowerCase.status == .ok && String(buffer: lowerCase.body) == #"{"method":"app","valid":true}"#)
+            let basic = try await client.executeRequest(
+                uri: "/api/v1/validate",
+                method: .post,
+                headers: [.authorization: "Basic \(key)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"user": "bo@example.com", "code": "123456"}"#)
+            )
+            #expect(basic.status == .unauthorized)
+        }
+    }
+
     @Test func validateHasTheSignInLockout() async throws {
         let server = try await TestServer.make()
         let key = try await server.apiKey()

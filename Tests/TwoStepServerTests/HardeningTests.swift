@@ -307,6 +307,37 @@ struct HardeningTests {
         #expect(first(#"{"a": ["x", {"a": 1}], "a": 1}"#) == "a", "after an array of strings and objects")
     }
 
+    /// Validate's body read without `JSONDecoder` (issue 19): only the plainest form, every other
+    /// one left to the general decoder, which words the errors.
+    @Test func onlyThePlainestBodiesAreReadWithoutTheDecoder() {
+        func strings(_ text: String) -> [String]? { FlatJSON.strings(["user", "code"], in: Array(text.utf8)) }
+        #expect(strings(#"{"user":"ann@example.com","code":"123456"}"#) == ["ann@example.com", "123456"])
+        #expect(strings(" {\n\t\"code\" : \"1\" ,\r\n \"user\": \"a\" } \n") == ["a", "1"], "any order, JSON's white space")
+        #expect(strings(#"{"user":"","code":""}"#) == ["", ""])
+        for text in [
+            "", "{}", "[]", "null", #"{"user":"a"}"#, #"{"user":"a","code":"1","note":"x"}"#, #"{"user":"a","user":"b"}"#,
+            #"{"user":"a","code":"1","code":"1"}"#, #"{"user":"a","code":123456}"#, #"{"user":"a","code":null}"#,
+            #"{"user":"a\u0040b","code":"1"}"#, #"{"user":"a\"b","code":"1"}"#, #"{"user":"änn","code":"1"}"#,
+            #"{"us\u0065r":"a","code":"1"}"#, #"{"user":"a","code":"1"}x"#, #"{"user":"a","code":"1"},"#, #"{"user":"a""code":"1"}"#,
+            #"{"user":"a","code":"1""#, #"{"user":"a","code":"1}"#, "{\"user\":\"a\tb\",\"code\":\"1\"}", #"{"user" "a","code":"1"}"#,
+            #"{"user":{"a":"b"},"code":"1"}"#, #"{"user":["a"],"code":"1"}"#, #"{"User":"a","code":"1"}"#,
+        ] {
+            #expect(strings(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func theBearerSchemeIsReadInAnyCase() {
+        #expect(BearerMiddleware.bearerToken("Bearer tsk_abc") == "tsk_abc")
+        #expect(BearerMiddleware.bearerToken("bEaReR   tsk_abc \t ") == "tsk_abc")
+        #expect(BearerMiddleware.bearerToken("Bearer ") == "")
+        #expect(BearerMiddleware.bearerToken("Bearer    ") == "")
+        for header in [
+            "Bearer", "Bearertsk_abc", "Basic dXNlcjpwYXNz", "Bearer\ttsk_abc", "Bear tsk_abc", "Bearer " + String(repeating: "a", count: 250),
+        ] {
+            #expect(BearerMiddleware.bearerToken(header) == nil, "\(header)")
+        }
+    }
+
     @Test func aBodyWithADuplicateKeyIsRefused() async throws {
         let server = try await TestServer.make()
         try await server.run { client in

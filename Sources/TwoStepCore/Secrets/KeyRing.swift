@@ -69,9 +69,12 @@ public struct KeyRing: Sendable {
     /// - Throws: ``SealingError`` when the value is malformed, names a key this ring lacks, or was
     ///   altered, sealed under another key or sealed for another context.
     public func open(_ sealed: String, context: String) throws(SealingError) -> [UInt8] {
-        let fields = sealed.split(separator: ".", omittingEmptySubsequences: false)
-        guard fields.count == 3, fields[0] == "v1", let combined = Base64URL.decode(fields[2]) else { throw .malformed }
-        guard let key = keysByID[String(fields[1])] else { throw .unknownKey }
+        // `v1.<key id>.<base64url>`, read without splitting: this runs on every code check (issue 19).
+        let text = sealed.utf8
+        guard text.starts(with: "v1.".utf8), let dot = text.dropFirst(3).firstIndex(of: UInt8(ascii: ".")),
+            let combined = Base64URL.decode(sealed[sealed.utf8.index(after: dot)...])
+        else { throw .malformed }
+        guard let key = keysByID[String(sealed[text.index(text.startIndex, offsetBy: 3)..<dot])] else { throw .unknownKey }
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
             let plaintext = try AES.GCM.open(box, using: key.key, authenticating: Self.authenticatedData(key.id, context))

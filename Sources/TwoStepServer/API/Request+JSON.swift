@@ -6,7 +6,18 @@ extension Request {
     /// the field when a value has the wrong type or a required one is missing. Unknown fields are ignored.
     func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
         var request = self
+        return try Self.decode(type, from: try await request.collectBody(upTo: context.maxUploadSize))
+    }
+
+    /// The same, reading the plainest bodies (`FlatJSON`) without `JSONDecoder`.
+    func decodeJSON<T: FlatJSONDecodable>(as type: T.Type, context: some RequestContext) async throws -> T {
+        var request = self
         let body = try await request.collectBody(upTo: context.maxUploadSize)
+        if let strings = FlatJSON.strings(T.fields, in: body.readableBytesView) { return T(strings: strings) }
+        return try Self.decode(type, from: body)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws -> T {
         if let key = JSONDuplicateKeys.first(in: body.readableBytesView) {
             throw APIError(.badRequest, "duplicate_key", "The key \"\(key)\" appears twice in one object; send each key once.")
         }
@@ -31,6 +42,14 @@ extension Request {
     private static func path(_ keys: [any CodingKey]) -> String {
         keys.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue.snakeCased }.joined(separator: ".")
     }
+}
+
+/// A body of string fields that `Request.decodeJSON` reads without `JSONDecoder` when it is the
+/// plainest JSON (`FlatJSON`); any other form is decoded as `Decodable`, with the same answers.
+protocol FlatJSONDecodable: Decodable {
+    /// The JSON keys, in the order `init(strings:)` takes their values.
+    static var fields: [String] { get }
+    init(strings: [String])
 }
 
 extension String {
