@@ -178,6 +178,10 @@ extension TestServer {
             // The fifth failure starts a 30 s wait; during it even the right code is not checked.
             let fifth = try await api.call(.post, "/api/v1/validate", ["user": "bo@example.com", "code": "000000"])
             #expect(fifth.status == .tooManyRequests && fifth.headers[.retryAfter] == "30")
+            // Each failure is one line of the activity list, and the wait the fifth starts one more.
+            let bo = try #require(try await server.store.user(email: "bo@example.com"))
+            let events = try await server.store.events(userID: bo.id, limit: 100).map(\.kind)
+            #expect(events.filter { $0 == .secondFactorFailed }.count == 5 && events.filter { $0 == .lockedOut }.count == 1, "\(events)")
             let waiting = try await api.call(.post, "/api/v1/validate", ["user": "bo@example.com", "code": totp.code(at: server.clock.now)])
             #expect(waiting.status == .tooManyRequests && waiting.errorCode == "too_many_attempts")
             #expect(Int(waiting.headers[.retryAfter] ?? "") == 30)
