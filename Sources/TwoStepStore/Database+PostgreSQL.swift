@@ -232,16 +232,16 @@ extension Database {
     /// column it returns (SQLSTATE 0A000, an instance still running while another migrates).
     func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
         guard let pool = postgresPool else { preconditionFailure("prepared statements are PostgreSQL's") }
-        let started = ContinuousClock.now
-        defer { observe?(ContinuousClock.now - started) }
-        return try await pool.leasing { connection in
-            do {
-                var rows: [Statement.Row] = []
-                for try await row in try await connection.execute(statement, logger: pool.statementLogger) { rows.append(row) }
-                return rows
-            } catch let error as PSQLError where error.code == .server && !Database.isDeadlock(error) {
-                try? await connection.close()
-                throw error
+        return try await timing {
+            try await pool.leasing { connection in
+                do {
+                    var rows: [Statement.Row] = []
+                    for try await row in try await connection.execute(statement, logger: pool.statementLogger) { rows.append(row) }
+                    return rows
+                } catch let error as PSQLError where error.code == .server && !Database.isDeadlock(error) {
+                    try? await connection.close()
+                    throw error
+                }
             }
         }
     }

@@ -287,9 +287,14 @@ extension Database {
     /// other statement is: validate's statements, whose fixed texts need no SQLKit (`SQLiteValidation`).
     func execute(sqlite sql: String, _ binds: [SQLiteData], writing: Bool) async throws -> [SQLiteStatementRow] {
         guard let connections = sqliteConnections else { preconditionFailure("SQLite text on PostgreSQL") }
+        return try await timing { try await (writing ? connections.writer : connections.reader).rows(sql, binds) }
+    }
+
+    /// Runs one statement, its duration handed to `observe`, as `TimedSQLDatabase` does for SQLKit's.
+    func timing<T>(_ statement: () async throws -> T) async rethrows -> T {
         let started = ContinuousClock.now
         defer { observe?(ContinuousClock.now - started) }
-        return try await (writing ? connections.writer : connections.reader).rows(sql, binds)
+        return try await statement()
     }
 }
 

@@ -1,7 +1,8 @@
 import SQLKit
 
 /// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings,
-/// except validate's two batched ones on PostgreSQL (`PostgresValidation`).
+/// except validate's two, which each database runs in its own words (`PostgresValidation`: batched
+/// and prepared; `SQLiteValidation`: fixed texts on the worker).
 public struct SQLStore: Store {
     public let database: Database
     /// On PostgreSQL, concurrent validate lookups share one query, and so do their step claims

@@ -16,6 +16,7 @@ enum SQLiteValidation {
             case (1, 0): byEmail
             case (0, 1): byExternalID
             case (1, 1): byBoth
+            // Validate names one account at most each way; any other shape is built when asked.
             default: lookupText(emails: emails.count, external: external.count)
             }
         return (sql, emails.map { .text($0) } + external.flatMap { [.integer(Int($0.keyID)), .text($0.id)] })

@@ -185,10 +185,17 @@ struct SecretsTests {
         #expect(throws: SealingError.self) { try ring.open(String(decoding: bytes, as: UTF8.self), context: "c") }
     }
 
-    @Test("malformed sealed values", arguments: ["", "v1", "v1..", "v2.abc.AAAA", "v1.abc", "v1.abc.!!!!", "v1.abc.AAAA.extra", "v1.abc.AA"])
-    func malformedSealedValue(sealed: String) {
+    @Test(
+        "malformed sealed values",
+        arguments: [
+            ("", SealingError.malformed), ("v1", .malformed), ("v1..", .unknownKey), ("v2.abc.AAAA", .malformed), ("v1.abc", .malformed),
+            ("v1.abc.!!!!", .malformed), ("v1.abc.AAAA.extra", .malformed), ("v1.abc.AA", .authenticationFailed),
+            ("v1.abc\u{301}.AAAA", .unknownKey), ("v1.ab\u{301}c.AAAA", .unknownKey), ("v1.abc.\u{301}AAAA", .malformed),
+        ]
+    )
+    func malformedSealedValue(sealed: String, expected: SealingError) {
         let ring = KeyRing(active: key)
-        #expect(throws: SealingError.self) { try ring.open(sealed.replacingOccurrences(of: "abc", with: key.id), context: "c") }
+        #expect(throws: expected) { try ring.open(sealed.replacingOccurrences(of: "abc", with: key.id), context: "c") }
     }
 
     @Test func wrongOrUnknownKey() throws {

@@ -310,10 +310,21 @@ struct HardeningTests {
     /// Validate's body read without `JSONDecoder` (issue 19): only the plainest form, every other
     /// one left to the general decoder, which words the errors.
     @Test func onlyThePlainestBodiesAreReadWithoutTheDecoder() {
+        struct Form: Decodable, Equatable {
+            let user: String
+            let code: String
+        }
         func strings(_ text: String) -> [String]? { FlatJSON.strings(["user", "code"], in: Array(text.utf8)) }
-        #expect(strings(#"{"user":"ann@example.com","code":"123456"}"#) == ["ann@example.com", "123456"])
+        for text in [
+            #"{"user":"ann@example.com","code":"123456"}"#, " {\n\t\"code\" : \"1\" ,\r\n \"user\": \"a\" } \n", #"{"user":"","code":""}"#,
+            #"{"user":"!#$%&'()*+,-./:;<=>?@[]^_`{|}~ 0","code":"x"}"#,
+        ] {
+            // What it reads is what the decoder reads.
+            let decoded = try? API.decoder.decode(Form.self, from: Data(text.utf8))
+            #expect(strings(text).map { Form(user: $0[0], code: $0[1]) } == decoded, "\(text)")
+            #expect(decoded != nil)
+        }
         #expect(strings(" {\n\t\"code\" : \"1\" ,\r\n \"user\": \"a\" } \n") == ["a", "1"], "any order, JSON's white space")
-        #expect(strings(#"{"user":"","code":""}"#) == ["", ""])
         for text in [
             "", "{}", "[]", "null", #"{"user":"a"}"#, #"{"user":"a","code":"1","note":"x"}"#, #"{"user":"a","user":"b"}"#,
             #"{"user":"a","code":"1","code":"1"}"#, #"{"user":"a","code":123456}"#, #"{"user":"a","code":null}"#,
@@ -321,6 +332,7 @@ struct HardeningTests {
             #"{"us\u0065r":"a","code":"1"}"#, #"{"user":"a","code":"1"}x"#, #"{"user":"a","code":"1"},"#, #"{"user":"a""code":"1"}"#,
             #"{"user":"a","code":"1""#, #"{"user":"a","code":"1}"#, "{\"user\":\"a\tb\",\"code\":\"1\"}", #"{"user" "a","code":"1"}"#,
             #"{"user":{"a":"b"},"code":"1"}"#, #"{"user":["a"],"code":"1"}"#, #"{"User":"a","code":"1"}"#,
+            "{\"user\":\"a\u{7F}\",\"code\":\"1\"}", #"{"user":"a\/b","code":"1"}"#,
         ] {
             #expect(strings(text) == nil, "\(text)")
         }
@@ -331,10 +343,22 @@ struct HardeningTests {
         #expect(BearerMiddleware.bearerToken("bEaReR   tsk_abc \t ") == "tsk_abc")
         #expect(BearerMiddleware.bearerToken("Bearer ") == "")
         #expect(BearerMiddleware.bearerToken("Bearer    ") == "")
+        #expect(BearerMiddleware.bearerToken("Bearer " + String(repeating: "a", count: 249))?.utf8.count == 249, "256 bytes")
         for header in [
             "Bearer", "Bearertsk_abc", "Basic dXNlcjpwYXNz", "Bearer\ttsk_abc", "Bear tsk_abc", "Bearer " + String(repeating: "a", count: 250),
         ] {
             #expect(BearerMiddleware.bearerToken(header) == nil, "\(header)")
+        }
+    }
+
+    @Test func ownIDsArePrintableWithoutSlashes() {
+        for id in ["a", "user-42", "!#$%&'()*+,-.:;<=>?@[]^_`{|}~", "Zoë", "用户", String(repeating: "x", count: 128)] {
+            #expect(ServiceAccountService.externalID(id) == id, "\(id)")
+        }
+        for id in [
+            "", "a b", "a/b", "a\u{7F}", "a\u{0}", "a\tb", "a\u{A0}b", "a\u{200B}b", "a\u{202E}b", "a\u{E000}", String(repeating: "x", count: 129),
+        ] {
+            #expect(ServiceAccountService.externalID(id) == nil, "\(id.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
 

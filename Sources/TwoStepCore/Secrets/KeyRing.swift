@@ -69,12 +69,8 @@ public struct KeyRing: Sendable {
     /// - Throws: ``SealingError`` when the value is malformed, names a key this ring lacks, or was
     ///   altered, sealed under another key or sealed for another context.
     public func open(_ sealed: String, context: String) throws(SealingError) -> [UInt8] {
-        // `v1.<key id>.<base64url>`, read without splitting: this runs on every code check (issue 19).
-        let text = sealed.utf8
-        guard text.starts(with: "v1.".utf8), let dot = text.dropFirst(3).firstIndex(of: UInt8(ascii: ".")),
-            let combined = Base64URL.decode(sealed[sealed.utf8.index(after: dot)...])
-        else { throw .malformed }
-        guard let key = keysByID[String(sealed[text.index(text.startIndex, offsetBy: 3)..<dot])] else { throw .unknownKey }
+        guard let (keyID, payload) = Self.fields(sealed), let combined = Base64URL.decode(payload) else { throw .malformed }
+        guard let key = keysByID[String(keyID)] else { throw .unknownKey }
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
             let plaintext = try AES.GCM.open(box, using: key.key, authenticating: Self.authenticatedData(key.id, context))
@@ -86,7 +82,17 @@ public struct KeyRing: Sendable {
 
     /// Whether a sealed value was made with a key other than the active one and should be re-sealed.
     public func needsResealing(_ sealed: String) -> Bool {
-        sealed.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first.map(String.init) != active.id
+        Self.fields(sealed)?.keyID != active.id[...]
+    }
+
+    /// The key id and the payload of `v1.<key id>.<base64url>`, read byte by byte: `open` runs on
+    /// every code check, and splitting was a measured 1 % of it (issue 19).
+    private static func fields(_ sealed: String) -> (keyID: Substring, payload: Substring)? {
+        let text = sealed.utf8
+        guard text.starts(with: "v1.".utf8) else { return nil }
+        let keyID = text.index(text.startIndex, offsetBy: 3)
+        guard let dot = text[keyID...].firstIndex(of: UInt8(ascii: ".")) else { return nil }
+        return (Substring(text[keyID..<dot]), Substring(text[text.index(after: dot)...]))
     }
 
     private static func authenticatedData(_ keyID: String, _ context: String) -> Data {

@@ -48,3 +48,11 @@ enum FlatJSON {
         return values.compactMap { $0 }
     }
 }
+
+/// A body of string fields that `Request.decodeJSON` reads without `JSONDecoder` when it is the
+/// plainest JSON (`FlatJSON`); any other form is decoded as `Decodable`, with the same answers.
+protocol FlatJSONDecodable: Decodable {
+    /// The JSON keys, in the order `init(strings:)` takes their values.
+    static var fields: [String] { get }
+    init(strings: [String])
+}

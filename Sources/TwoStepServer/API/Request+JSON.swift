@@ -44,14 +44,6 @@ extension Request {
     }
 }
 
-/// A body of string fields that `Request.decodeJSON` reads without `JSONDecoder` when it is the
-/// plainest JSON (`FlatJSON`); any other form is decoded as `Decodable`, with the same answers.
-protocol FlatJSONDecodable: Decodable {
-    /// The JSON keys, in the order `init(strings:)` takes their values.
-    static var fields: [String] { get }
-    init(strings: [String])
-}
-
 extension String {
     /// `trustDevice` → `trust_device`, the way the API's fields are spelled.
     fileprivate var snakeCased: String {
