@@ -105,9 +105,11 @@ extension TestServer {
         }
     }
 
-    /// Validate reads the plainest bodies without `JSONDecoder` (issue 19); every other form of the
-    /// same request is answered exactly as before, errors included.
-    @Test func validateAnswersEveryFormOfItsBodyAlike() async throws {
+    /// A server with an API key for every account, and `bo@example.com`, made through the API with
+    /// an app that holds RFC 6238's SHA-1 key.
+    private static func withAppUser(
+        _ body: @Sendable (TestServer, String, any TestClientProtocol, APIClient, TOTP) async throws -> Void
+    ) async throws {
         let server = try await TestServer.make()
         let key = try await server.apiKey()
         let rfcKey = Array("12345678901234567890".utf8)
@@ -119,7 +121,14 @@ extension TestServer {
                 ["email": "bo@example.com", "totp": ["secret": Base32.encode(rfcKey, padding: false)]]
             )
             #expect(created.status == .created)
-            let totp = try TOTP(secret: rfcKey)
+            try await body(server, key, client, api, try TOTP(secret: rfcKey))
+        }
+    }
+
+    /// Validate reads the plainest bodies without `JSONDecoder` (issue 19); every other form of the
+    /// same request is answered exactly as before, errors included.
+    @Test func validateAnswersEveryFormOfItsBodyAlike() async throws {
+        try await Self.withAppUser { server, key, client, api, totp in
             func code() -> String { totp.code(at: server.clock.now) }
 
             let plain = try await api.send(.post, "/api/v1/validate", raw: #"{"user": "bo@example.com", "code": ""# + code() + #""}"#)
@@ -159,18 +168,7 @@ extension TestServer {
     }
 
     @Test func validateHasTheSignInLockout() async throws {
-        let server = try await TestServer.make()
-        let key = try await server.apiKey()
-        let rfcKey = Array("12345678901234567890".utf8)
-        try await server.run { client in
-            let api = APIClient(client: client, token: key)
-            let created = try await api.call(
-                .post,
-                "/api/v1/users",
-                ["email": "bo@example.com", "totp": ["secret": Base32.encode(rfcKey, padding: false)]]
-            )
-            #expect(created.status == .created)
-            let totp = try TOTP(secret: rfcKey)
+        try await Self.withAppUser { server, _, _, api, totp in
             for attempt in 1...4 {
                 let reply = try await api.call(.post, "/api/v1/validate", ["user": "bo@example.com", "code": "000000"])
                 #expect(reply.status == .ok && reply["valid"] as? Bool == false, "attempt \(attempt)")
