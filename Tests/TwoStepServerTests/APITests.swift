@@ -108,6 +108,7 @@ extension TestServer {
     /// A server with an API key for every account, and `bo@example.com`, made through the API with
     /// an app that holds RFC 6238's SHA-1 key.
     private static func withAppUser(
+        sourceLocation: SourceLocation = #_sourceLocation,
         _ body: @Sendable (TestServer, String, any TestClientProtocol, APIClient, TOTP) async throws -> Void
     ) async throws {
         let server = try await TestServer.make()
@@ -120,7 +121,7 @@ extension TestServer {
                 "/api/v1/users",
                 ["email": "bo@example.com", "totp": ["secret": Base32.encode(rfcKey, padding: false)]]
             )
-            #expect(created.status == .created)
+            #expect(created.status == .created, sourceLocation: sourceLocation)
             try await body(server, key, client, api, try TOTP(secret: rfcKey))
         }
     }
