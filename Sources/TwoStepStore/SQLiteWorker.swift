@@ -427,8 +427,8 @@ struct SQLiteWorkerDatabase: SQLDatabase {
     /// Runs SQL text in SQLite's own words (`?` placeholders), without SQLKit's serialising: for
     /// validate's statements (`SQLiteValidation`), whose texts are fixed.
     func rows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteStatementRow] {
-        let workers = connections.all
         if let preferred, let rows = try preferred.executeIfFree(sql, binds) { return rows }
+        let workers = connections.all
         for worker in workers {
             if let rows = try worker.executeIfFree(sql, binds) { return rows }
         }

@@ -11,7 +11,7 @@ enum FlatJSON {
         var values = [String?](repeating: nil, count: keys.count)
         var index = bytes.startIndex
         func skipSpace() {
-            while index != bytes.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { bytes.formIndex(after: &index) }
+            while index != bytes.endIndex, isSpace(bytes[index]) { bytes.formIndex(after: &index) }
         }
         func expect(_ byte: UInt8) -> Bool {
             skipSpace()
@@ -46,6 +46,11 @@ enum FlatJSON {
         skipSpace()
         guard index == bytes.endIndex else { return nil }
         return values.compactMap { $0 }
+    }
+
+    /// JSON's white space (RFC 8259 §2).
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 }
 
