@@ -1,4 +1,5 @@
 import SQLKit
+import SQLiteNIO
 
 /// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings,
 /// except validate's two, which each database runs in its own words (`PostgresValidation`: batched
@@ -673,18 +674,22 @@ public struct SQLStore: Store {
 
     // MARK: Security events
 
+    /// Every wrong code records one (issue 19): a fixed text (`Database.rows(fixed:)`).
+    private static let insertEvent = """
+        INSERT INTO security_events
+            (user_id, kind, detail, created_at, client_address, actor_kind, actor_name, user_agent, outcome, request_id, alert_state)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """
+
     public func recordEvent(userID: Int64?, kind: SecurityEventKind, detail: String, outcome: EventOutcome, at time: UnixTime) async throws {
         let actor = RequestOrigin.actor
         let trace = RequestOrigin.trace
-        try await writer.raw(
-            """
-            INSERT INTO security_events
-                (user_id, kind, detail, created_at, client_address, actor_kind, actor_name, user_agent, outcome, request_id, alert_state)
-            VALUES (\(bind: userID), \(bind: kind.rawValue), \(bind: detail), \(bind: time), \(bind: RequestOrigin.clientAddress),
-                \(bind: actor.kind.rawValue), \(bind: actor.name), \(bind: trace?.userAgent ?? ""), \(bind: outcome.rawValue),
-                \(bind: trace?.requestID ?? ""), \(bind: alerting.contains(kind) ? nil : "none"))
-            """
-        ).run()
+        let binds: [SQLiteData] = [
+            userID.map { .integer(Int($0)) } ?? .null, .text(kind.rawValue), .text(detail), .integer(Int(time)),
+            .text(RequestOrigin.clientAddress), .text(actor.kind.rawValue), .text(actor.name), .text(trace?.userAgent ?? ""),
+            .text(outcome.rawValue), .text(trace?.requestID ?? ""), alerting.contains(kind) ? .null : .text("none"),
+        ]
+        _ = try await database.rows(fixed: Self.insertEvent, binds, writing: true)
     }
 
     public func auditEvents(userID: Int64?, since: UnixTime?, beforeID: Int64?, limit: Int) async throws -> [AuditEvent] {

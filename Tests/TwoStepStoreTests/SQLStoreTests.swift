@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import SQLKit
 import Testing
-import TwoStepStore
 import TwoStepTestSupport
+
+@testable import TwoStepStore
 
 /// The store against a real SQLite file (WAL, several connections), as the server uses it.
 @Suite("SQL store")
@@ -128,6 +129,47 @@ struct SQLStoreTests {
             let trail = try await store.auditEvents(userID: nil, since: nil, beforeID: nil, limit: 10).map(\.kind)
             #expect(trail == ["two_factor_enabled", "password_changed", "second_factor_failed"])
         }
+    }
+
+    /// An event's eleven values are bound by position in a fixed text (`Database.rows(fixed:)`):
+    /// each must land in its own column, the account's and the request's alike.
+    @Test func anEventKeepsEachValueInItsColumn() async throws {
+        try await Self.withStore { plain in
+            let store = SQLStore(database: plain.database, alerting: [.passwordChanged])
+            let user = try await store.createUser(email: "a@example.com", passwordHash: "h", at: 1)
+            let trace = RequestTrace(requestID: "req-1", userAgent: "agent/1")
+            trace.identify(apiKeyName: "shop")
+            try await RequestOrigin.$clientAddress.withValue("192.0.2.7") {
+                try await RequestOrigin.$trace.withValue(trace) {
+                    try await store.recordEvent(userID: user.id, kind: .secondFactorFailed, detail: "wrong code", outcome: .failure, at: 42)
+                }
+            }
+            try await store.recordEvent(userID: user.id, kind: .passwordChanged, detail: "", outcome: .success, at: 43)
+            try await store.recordEvent(userID: nil, kind: .passwordChanged, detail: "operator", outcome: .refused, at: 44)
+            let events = try await store.auditEvents(userID: nil, since: nil, beforeID: nil, limit: 10)
+            try #require(events.count == 3)
+            let failed = events[2]
+            #expect(failed.userID == user.id && failed.email == "a@example.com")
+            #expect(failed.kind == "second_factor_failed" && failed.detail == "wrong code" && failed.createdAt == 42)
+            #expect(failed.clientAddress == "192.0.2.7" && failed.userAgent == "agent/1" && failed.requestID == "req-1")
+            #expect(failed.actorKind == "api_key" && failed.actorName == "shop" && failed.outcome == "failure")
+            let changed = events[1]
+            #expect(changed.userID == user.id && changed.kind == "password_changed" && changed.createdAt == 43)
+            #expect(changed.actorKind == "system" && changed.clientAddress.isEmpty && changed.requestID.isEmpty)
+            #expect(events[0].userID == nil && events[0].detail == "operator" && events[0].outcome == "refused")
+            // Only the account's event that may alert is left for the dispatcher (`alert_state` NULL).
+            #expect(try await store.claimEventsForAlerts(limit: 10).map(\.createdAt) == [43])
+        }
+    }
+
+    /// `Database.rows(fixed:)` binds `$n` by position on PostgreSQL and by first appearance on
+    /// SQLite: its check refuses a text on which the two would differ.
+    @Test func fixedTextsNumberTheirValuesInOrder() {
+        #expect(Database.numbersValuesInOrder("UPDATE t SET a = $1, b = $2 WHERE c = $3 AND d = $1"))
+        #expect(Database.numbersValuesInOrder("SELECT 1"))
+        #expect(!Database.numbersValuesInOrder("UPDATE t SET a = $2 WHERE b = $1"))
+        #expect(!Database.numbersValuesInOrder("SELECT $1, $3"))
+        #expect(!Database.numbersValuesInOrder("SELECT '$'"))
     }
 
     /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
