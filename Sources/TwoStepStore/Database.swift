@@ -173,12 +173,8 @@ public final class Database: Sendable {
             let worker = try SQLiteWorker(path: path, groupsCommits: groupsCommits)
             // WAL is a property of the file: set it once, before other connections are open.
             let wal = !inMemory && first ? ["PRAGMA journal_mode = WAL"] : []
-            // The writer's page cache lasts (a reader's is emptied at each read after another
-            // connection's write, see below): 16 MiB instead of SQLite's 2 MiB holds every inner
-            // page of a million accounts' trees, so a lookup on it reads one leaf per tree.
-            let cache = groupsCommits ? ["PRAGMA cache_size = -16384"] : []
             let pragmas =
-                wal + cache + [
+                wal + [
                     "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0",
                     "PRAGMA journal_size_limit = 67108864",
                 ]
