@@ -283,8 +283,8 @@ public final class Database: Sendable {
 }
 
 extension Database {
-    /// Runs SQLite text with `?` placeholders on the writer (`writing`) or a reader, timed as every
-    /// other statement is: validate's statements, whose fixed texts need no SQLKit (`SQLiteValidation`).
+    /// Runs SQLite text (`?n` or `$n` placeholders) on the writer (`writing`) or a reader, timed as
+    /// every other statement is: fixed texts that need no SQLKit (`SQLiteValidation`, `rows(fixed:)`).
     func execute(sqlite sql: String, _ binds: [SQLiteData], writing: Bool) async throws -> [SQLiteStatementRow] {
         guard let connections = sqliteConnections else { preconditionFailure("SQLite text on PostgreSQL") }
         return try await timing { try await (writing ? connections.writer : connections.reader).rows(sql, binds) }
@@ -297,28 +297,45 @@ extension Database {
     /// value at every run, which cost more than SQLite's own work on a wrong code's writes
     /// (issue 19); on PostgreSQL it goes through SQLKit.
     func rows(fixed sql: String, _ binds: [SQLiteData], writing: Bool) async throws -> [any SQLRow] {
-        assert(Self.numbersValuesInOrder(sql), "the values of \(sql) must first appear as $1, $2, … in order")
+        // SQLite leaves a value it is not given NULL: too few would pass unseen there.
+        assert(Self.valueCount(sql) == binds.count, "\(sql) must name its \(binds.count) values $1, $2, … in order")
         switch dialect {
         case .sqlite:
             return try await execute(sqlite: sql, binds, writing: writing)
         case .postgres:
-            nonisolated(unsafe) var rows: [any SQLRow] = []
-            try await (writing ? writer : self.sql).execute(sql: NumberedText(sql: sql, binds: binds)) { rows.append($0) }
-            return rows
+            let rows = Mutex<[any SQLRow]>([])
+            try await (writing ? writer : self.sql).execute(sql: NumberedText(sql: sql, binds: binds)) { row in
+                rows.withLock { $0.append(row) }
+            }
+            return rows.withLock { $0 }
         }
     }
 
-    /// Whether a text's values first appear as `$1`, `$2`, … in order, as `rows(fixed:)` needs.
-    static func numbersValuesInOrder(_ sql: String) -> Bool {
-        var next = 1
-        var utf8 = sql.utf8[...]
-        while let dollar = utf8.firstIndex(of: UInt8(ascii: "$")) {
-            let digits = utf8[utf8.index(after: dollar)...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-            utf8 = utf8[digits.endIndex...]
-            guard let number = Int(String(decoding: digits, as: UTF8.self)) else { return false }
-            if number == next { next += 1 } else if number > next { return false }
+    /// How many values a fixed text names, if it names them `$1`, `$2`, … in order of first
+    /// appearance (each again as often as it likes), as `rows(fixed:)` needs; else `nil`. It
+    /// refuses a `$` that SQLite would read as another name (`$0`, `$01`, `$1a`, `a$1`, a bare `$`);
+    /// it does not read string literals, which these texts do not have.
+    static func valueCount(_ sql: String) -> Int? {
+        func isNamePart(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$")
         }
-        return true
+        var count = 0
+        let text = Array(sql.utf8)
+        var index = 0
+        while index < text.count {
+            defer { index += 1 }
+            guard text[index] == UInt8(ascii: "$") else { continue }
+            var end = index + 1
+            while end < text.count, isNamePart(text[end]) { end += 1 }
+            let name = text[(index + 1)..<end]
+            guard index == 0 || !isNamePart(text[index - 1]), name.first != UInt8(ascii: "0"),
+                let number = Int(String(decoding: name, as: UTF8.self)), number <= count + 1
+            else { return nil }
+            count = max(count, number)
+            index = end - 1
+        }
+        return count
     }
 
     /// Runs one statement, its duration handed to `observe`, as `TimedSQLDatabase` does for SQLKit's.
@@ -384,6 +401,18 @@ private struct NumberedText: SQLExpression {
 
     func serialize(to serializer: inout SQLSerializer) {
         serializer.write(sql)
-        serializer.binds += binds
+        // As the Swift values the other statements bind, so PostgreSQL sees the same types (a
+        // `SQLiteData` blob would encode as an array of "char", not as bytea as `Data` does). A
+        // NULL stays untyped, for PostgreSQL to take its column's type: a `String?` would be text,
+        // which a bigint column refuses.
+        for bind in binds {
+            switch bind {
+            case .integer(let integer): serializer.binds.append(Int64(integer))
+            case .float(let double): serializer.binds.append(double)
+            case .text(let text): serializer.binds.append(text)
+            case .blob(let bytes): serializer.binds.append(Data(bytes.readableBytesView))
+            case .null: serializer.binds.append(bind)
+            }
+        }
     }
 }

@@ -1,9 +1,10 @@
 import SQLKit
 import SQLiteNIO
 
-/// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings,
-/// except validate's two, which each database runs in its own words (`PostgresValidation`: batched
-/// and prepared; `SQLiteValidation`: fixed texts on the worker).
+/// The store on SQL: the same statements for SQLite and PostgreSQL, through SQLKit's bindings;
+/// the hottest are fixed texts (`Database.rows(fixed:)`: a wrong code's budget and event), and
+/// validate's two each database runs in its own words (`PostgresValidation`: batched and prepared;
+/// `SQLiteValidation`: fixed texts on the worker).
 public struct SQLStore: Store {
     public let database: Database
     /// On PostgreSQL, concurrent validate lookups share one query, and so do their step claims

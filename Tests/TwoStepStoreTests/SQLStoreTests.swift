@@ -163,13 +163,14 @@ struct SQLStoreTests {
     }
 
     /// `Database.rows(fixed:)` binds `$n` by position on PostgreSQL and by first appearance on
-    /// SQLite: its check refuses a text on which the two would differ.
+    /// SQLite: its check counts the values of a text on which the two agree, and refuses the rest.
     @Test func fixedTextsNumberTheirValuesInOrder() {
-        #expect(Database.numbersValuesInOrder("UPDATE t SET a = $1, b = $2 WHERE c = $3 AND d = $1"))
-        #expect(Database.numbersValuesInOrder("SELECT 1"))
-        #expect(!Database.numbersValuesInOrder("UPDATE t SET a = $2 WHERE b = $1"))
-        #expect(!Database.numbersValuesInOrder("SELECT $1, $3"))
-        #expect(!Database.numbersValuesInOrder("SELECT '$'"))
+        #expect(Database.valueCount("UPDATE t SET a = $1, b = $2 WHERE c = $3 AND d = $1") == 3)
+        #expect(Database.valueCount("SELECT 1") == 0)
+        #expect(Database.valueCount("SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11") == 11)
+        for misnamed in ["UPDATE t SET a = $2 WHERE b = $1", "SELECT $1, $3", "SELECT '$'", "SELECT $0", "SELECT $01", "SELECT $1a", "SELECT a$1"] {
+            #expect(Database.valueCount(misnamed) == nil, "\(misnamed)")
+        }
     }
 
     /// RFC 6238 §5.2 across instances: 50 concurrent claims of one step on several connections, one wins.
@@ -427,9 +428,11 @@ struct SQLStoreTests {
             }
             #expect(try await race(expected: nil) { "first \($0)" } == 1, "one insert")
             let first = try #require(try await store.throttleState(key: "k"))
+            #expect(first.hasPrefix("first "))
             #expect(try await race(expected: first) { "second \($0)" } == 1, "one update")
             #expect(try await store.replaceThrottleState(key: "k", expected: first, new: "stale", at: 6) == false)
             let second = try #require(try await store.throttleState(key: "k"))
+            #expect(second.hasPrefix("second "))
             #expect(try await race(expected: second) { _ in nil } == 1, "one delete")
             #expect(try await store.throttleState(key: "k") == nil)
 
@@ -437,6 +440,10 @@ struct SQLStoreTests {
             try await store.deleteThrottles(prefix: "src:", updatedBefore: 11)
             #expect(try await store.throttleState(key: "src:a") == nil)
             #expect(try await store.throttleState(key: "code:1") == "x")
+            // A change moves the row's time too: the sweep sees the newer one.
+            #expect(try await store.replaceThrottleState(key: "code:1", expected: "x", new: "y", at: 20))
+            try await store.deleteThrottles(prefix: "code:", updatedBefore: 20)
+            #expect(try await store.throttleState(key: "code:1") == "y")
             try await store.deleteThrottles(keys: ["code:1"])
             #expect(try await store.throttleState(key: "code:1") == nil)
         }
