@@ -34,6 +34,9 @@ struct PostgresURL: Sendable, CustomStringConvertible {
     /// `?sslrootcert=PATH` (libpq's name): a PEM file of the certificate authorities to trust
     /// instead of the system's, for a database whose certificate a private CA signed.
     var rootCertificates: String?
+    /// `?connect_timeout=SECONDS` (libpq's name), 1 to 300: how long opening a connection may take,
+    /// TLS and password included, for a database far away or a host under load.
+    var connectTimeout: Int64 = 5
 
     var description: String { "PostgreSQL at \(host):\(port)" }
 
@@ -59,7 +62,12 @@ struct PostgresURL: Sendable, CustomStringConvertible {
                 throw .badURL("sslmode must be disable, prefer, require, verify-ca or verify-full, not '\(other)'")
             case ("search_path", let value) where !value.isEmpty: searchPath = value
             case ("sslrootcert", let value) where !value.isEmpty: rootCertificates = value
-            case (let name, _): throw .badURL("unknown parameter '\(name)' (known: sslmode, sslrootcert, search_path)")
+            case ("connect_timeout", let value):
+                guard let seconds = Int64(value), (1...300).contains(seconds) else {
+                    throw .badURL("connect_timeout must be 1 to 300 seconds, not '\(value)'")
+                }
+                connectTimeout = seconds
+            case (let name, _): throw .badURL("unknown parameter '\(name)' (known: sslmode, sslrootcert, search_path, connect_timeout)")
             }
         }
     }
@@ -92,7 +100,7 @@ struct PostgresURL: Sendable, CustomStringConvertible {
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = poolSize
         configuration.options.minimumConnections = min(2, poolSize - 1)
-        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.connectTimeout = .seconds(connectTimeout)
         configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
@@ -112,7 +120,7 @@ struct PostgresURL: Sendable, CustomStringConvertible {
             database: database,
             tls: tls
         )
-        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.connectTimeout = .seconds(connectTimeout)
         configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }

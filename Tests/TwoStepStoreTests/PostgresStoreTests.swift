@@ -356,6 +356,14 @@ struct PostgresStoreTests {
         #expect(await Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=sometimes").contains("sslmode must be"))
         #expect(await !Self.openError("postgres://u:Secret-1@127.0.0.1/db?sslmode=sometimes").contains("Secret-1"))
         #expect(await Self.openError("postgres://u:p@127.0.0.1/db?colour=blue").contains("unknown parameter 'colour'"))
+        for timeout in ["0", "301", "ten", ""] {
+            #expect(await Self.openError("postgres://u:p@127.0.0.1/db?connect_timeout=\(timeout)").contains("connect_timeout must be"))
+        }
+    }
+
+    @Test func aConnectTimeoutIsReadInSeconds() throws {
+        #expect(try PostgresURL("postgres://u:p@127.0.0.1/db").connectTimeout == 5)
+        #expect(try PostgresURL("postgres://u:p@127.0.0.1/db?sslmode=disable&connect_timeout=30").connectTimeout == 30)
     }
 
     // MARK: TLS (the test cluster offers it with a certificate for "localhost" from a CA of its own)
