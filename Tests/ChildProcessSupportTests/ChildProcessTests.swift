@@ -70,9 +70,11 @@ struct ChildProcessTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("child-process-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Long enough to outlast a loaded CI host: with `sleep 60` a run starved this test for over
+        // a minute, and the child had ended by itself before it was signalled.
         let child = try ChildProcess(
             "sh",
-            ["-c", "echo started; echo warning >&2; exec sleep 60"],
+            ["-c", "echo started; echo warning >&2; exec sleep 600"],
             standardOutput: .file(directory + "/out"),
             standardError: .file(directory + "/err")
         )
