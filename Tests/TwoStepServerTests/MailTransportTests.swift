@@ -60,13 +60,17 @@ struct MailTransportTests {
         }
     }
 
+    /// The timeout is long because a timeout is retried too: on a starved host, a 5 s one counted a
+    /// slow 400 twice.
     @Test func theWebhookRetries5xxButNot4xx() async throws {
         try await SMSGatewayTests.withProvider([.status(.badGateway, ""), .status(.ok, "")]) { base, received in
-            try await MailWebhook(url: base + "/mail", secret: "s", backoff: .milliseconds(10)).send(Self.message)
+            try await MailWebhook(url: base + "/mail", secret: "s", timeout: .seconds(60), backoff: .milliseconds(10)).send(Self.message)
             #expect(received.value.count == 2)
         }
         try await SMSGatewayTests.withProvider([.status(.badRequest, "")]) { base, received in
-            let error = await #expect(throws: MailTransportError.self) { try await MailWebhook(url: base + "/mail", secret: "s").send(Self.message) }
+            let error = await #expect(throws: MailTransportError.self) {
+                try await MailWebhook(url: base + "/mail", secret: "s", timeout: .seconds(60)).send(Self.message)
+            }
             #expect(error?.kind == .rejected)
             #expect(received.value.count == 1)
         }
