@@ -36,6 +36,8 @@ mkdir -p "$work/a" "$work/b"
 "$binary" migrate --data-dir "$work/a" >/dev/null
 cp -p "$work/a/master.key" "$work/b/master.key"
 key="$("$binary" apikey create --name multi --data-dir "$work/a")"
+# The suite reads an account's events (the count of compared codes) with a key of its own.
+audit_key="$("$binary" apikey create --name multi-audit --scope audit --reach all --data-dir "$work/a")"
 
 start_instance() { # NAME PORT
     TWOSTEP_SMS_GATEWAY=outbox "$binary" serve --data-dir "$work/$1" --host 127.0.0.1 --port "$2" --insecure-cookies true \
@@ -56,7 +58,7 @@ for url in "http://127.0.0.1:$port_a" "http://127.0.0.1:$port_b" "http://127.0.0
     curl -fs "$url/health" >/dev/null || { echo "$url did not come up" >&2; cat "$work"/*.log >&2; exit 1; }
 done
 
-export MULTI_KEY="$key" MULTI_NGINX="http://127.0.0.1:$port" MULTI_A="http://127.0.0.1:$port_a" MULTI_B="http://127.0.0.1:$port_b"
+export MULTI_KEY="$key" MULTI_AUDIT_KEY="$audit_key" MULTI_NGINX="http://127.0.0.1:$port" MULTI_A="http://127.0.0.1:$port_a" MULTI_B="http://127.0.0.1:$port_b"
 export MULTI_PID_A="$pid_a" MULTI_PG_DIR="$pg_dir" MULTI_PG_PORT="$pg_port" MULTI_WORK="$work"
 status=0
 "$python" Tests/MultiInstance/suite.py || status=$?

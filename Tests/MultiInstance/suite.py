@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.request
 
 KEY = os.environ["MULTI_KEY"]
+AUDIT_KEY = os.environ["MULTI_AUDIT_KEY"]
 NGINX, A, B = os.environ["MULTI_NGINX"], os.environ["MULTI_A"], os.environ["MULTI_B"]
 PID_A = int(os.environ["MULTI_PID_A"])
 PG_DIR, PG_PORT = os.environ["MULTI_PG_DIR"], os.environ["MULTI_PG_PORT"]
@@ -101,6 +103,48 @@ def race(requests):
         return list(pool.map(lambda request: request(), requests))
 
 
+def last_byte_race(requests):
+    """The tightest race HTTP allows (the "last-byte sync" of James Kettle's single-packet attack):
+    every request is sent but its last byte, over a connection of its own, and only when all are
+    in do the last bytes go out together, so the servers begin them all within a few microseconds.
+    requests: (base URL, path, JSON body) tuples, POSTed with the API key. Returns (status, JSON)."""
+    sockets = []
+    for base, path, body in requests:
+        host, port = base.removeprefix("http://").split(":")
+        data = json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {KEY}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+        )
+        connection = socket.create_connection((host, int(port)), timeout=30)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        message = head.encode() + data
+        connection.sendall(message[:-1])
+        sockets.append((connection, message[-1:]))
+    time.sleep(0.5)  # every server has read what it was sent, and waits for the last byte
+    for connection, last in sockets:
+        connection.send(last)
+    answers = []
+    for connection, _ in sockets:
+        raw = b""
+        while chunk := connection.recv(65536):
+            raw += chunk
+        connection.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {line.split(":", 1)[0].strip().lower(): line.split(":", 1)[1].strip() for line in lines[1:] if ":" in line}
+        if headers.get("transfer-encoding") == "chunked":
+            decoded = b""
+            while True:
+                size, _, rest = body.partition(b"\r\n")
+                if int(size, 16) == 0:
+                    break
+                decoded, body = decoded + rest[: int(size, 16)], rest[int(size, 16) + 2 :]
+            body = decoded
+        answers.append((int(lines[0].split()[1]), json.loads(body) if body else None))
+    return answers
+
+
 @check("a code accepted on instance A is refused on instance B (RFC 6238 §5.2 across instances)")
 def replay_across_instances():
     wait_for_fresh_step()
@@ -155,6 +199,32 @@ def lockout_adds_up():
     for base in (A, B, NGINX):
         status, body, headers = validate(base, email, totp(secret))
         assert status == 429 and headers.get("Retry-After"), f"{base}: {status} {body}"
+
+
+@check("40 copies of one code, their last bytes released together on both instances: exactly one succeeds")
+def last_byte_same_code():
+    wait_for_fresh_step(margin=10)
+    email, secret = make_user()
+    code = totp(secret)
+    answers = last_byte_race([(A if i % 2 else B, "/api/v1/validate", {"user": email, "code": code}) for i in range(40)])
+    assert all(status in (200, 429) for status, _ in answers), f"statuses: {[a[0] for a in answers]}"
+    accepted = [body for status, body in answers if status == 200 and body["valid"] is True]
+    assert len(accepted) == 1, f"{len(accepted)} of 40 accepted"
+
+
+@check("40 wrong codes, their last bytes released together on both instances: at most 5 compared")
+def last_byte_wrong_codes():
+    email, secret = make_user()
+    wrong = str((int(totp(secret)) + 500_000) % 1_000_000).zfill(6)
+    answers = last_byte_race([(A if i % 2 else B, "/api/v1/validate", {"user": email, "code": wrong}) for i in range(40)])
+    assert all(status in (200, 429) for status, _ in answers), f"statuses: {[a[0] for a in answers]}"
+    assert not any(status == 200 and body["valid"] is True for status, body in answers), "a wrong code was accepted"
+    # Each compared wrong code records one failure: the count of comparisons, whatever the replies said.
+    status, body, _ = call(NGINX, "GET", f"/api/v1/users/{email}/events", token=AUDIT_KEY)
+    assert status == 200, f"events: {status} {body}"
+    compared = sum(1 for event in body["events"] if event["kind"] == "second_factor_failed")
+    assert 1 <= compared <= 5, f"{compared} of 40 wrong codes were compared (the policy allows 5)"
+    assert sum(1 for status, _ in answers if status == 429) >= 35, f"statuses: {[a[0] for a in answers]}"
 
 
 @check("a session and a trusted device made on A work on B; signing out on A ends the session on B")
