@@ -1,4 +1,4 @@
-// A small closed-loop HTTP/1.1 load generator for the validate benchmark.
+// A small HTTP/1.1 load generator for the validate benchmark: closed-loop, or open-loop at a rate.
 //
 // Why not wrk: a valid TOTP code can be checked once per user and time step, so a run has a fixed
 // list of requests, each to be sent exactly once; wrk runs for a fixed time and cannot say how long
@@ -8,6 +8,14 @@
 //
 //   loadgen -c 64 -p 8080 -k KEY -f bodies.txt [-m '"valid":true']   POST /api/v1/validate per line
 //   loadgen -c 64 -p 8080 -g /health -d 10                            GET for 10 seconds
+//   loadgen -c 64 -p 8080 -k KEY -f bodies.txt -r 2000                 the same list, 2,000 a second
+//
+// Closed-loop (the default), each connection sends its next request when the last is answered: it
+// measures how many the server can answer, and its latencies are mostly time spent queued (64
+// connections over N requests/s wait about 64/N s). With -r RATE, request i is due at start + i/RATE
+// and goes out on the first free connection once due; its latency counts from when it was due, so
+// a server that falls behind is charged for the queue it caused (no "coordinated omission"). That
+// measures how long a check takes at a given load.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +72,7 @@ static int connect_to(int port) {
 
 int main(int argc, char **argv) {
     int connections = 64, port = 8080, duration = 10;
+    double rate = 0;
     const char *key = "", *file = NULL, *get_path = NULL, *marker = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "-c")) connections = atoi(argv[i + 1]);
@@ -73,6 +82,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "-g")) get_path = argv[i + 1];
         else if (!strcmp(argv[i], "-d")) duration = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-m")) marker = argv[i + 1];
+        else if (!strcmp(argv[i], "-r")) rate = atof(argv[i + 1]);
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
     if (!file && !get_path) { fprintf(stderr, "give -f BODIES or -g PATH\n"); return 2; }
@@ -124,11 +134,14 @@ int main(int argc, char **argv) {
     uint64_t start = now_ns(), deadline = start + (uint64_t)duration * 1000000000u;
     struct epoll_event events[256];
 
-    // Hands the connection its next request, if any is left.
+    // When request i is due (open-loop), in ns since start.
+    #define DUE(i) ((uint64_t)((double)(i) * 1e9 / rate))
+    // Hands the connection its next request, if any is left (and, open-loop, once it is due).
     #define SEND_NEXT(c)                                                                          \
         do {                                                                                      \
             int more = file ? next < total : (now_ns() < deadline && done + in_flight < capacity); \
             if (!more) break;                                                                     \
+            if (rate > 0 && now_ns() < start + DUE(next)) break;                                  \
             (c)->out = file ? requests[next] : get_request;                                       \
             (c)->out_len = file ? lengths[next] : get_length;                                     \
             next++;                                                                               \
@@ -136,21 +149,31 @@ int main(int argc, char **argv) {
             (c)->in_len = 0;                                                                      \
             (c)->busy = 1;                                                                        \
             in_flight++;                                                                          \
-            (c)->started_ns = now_ns();                                                           \
+            (c)->started_ns = rate > 0 ? start + DUE(next - 1) : now_ns();                          \
         } while (0)
+    #define MORE_TO_SEND (file ? next < total : (now_ns() < deadline && done + in_flight < capacity))
 
     for (int i = 0; i < connections; i++) SEND_NEXT(&pool[i]);
-    while (in_flight > 0) {
-        // Write what is pending on every busy connection (edge-triggered: try until EAGAIN).
+    while (in_flight > 0 || MORE_TO_SEND) {
+        // Write what is pending on every busy connection (edge-triggered: try until EAGAIN); open-loop,
+        // first give the requests now due to the free connections.
         for (int i = 0; i < connections; i++) {
             conn *c = &pool[i];
+            if (rate > 0 && !c->busy) SEND_NEXT(c);
             while (c->busy && c->out_sent < c->out_len) {
                 ssize_t sent = write(c->fd, c->out + c->out_sent, c->out_len - c->out_sent);
                 if (sent < 0) { if (errno != EAGAIN) die("write"); break; }
                 c->out_sent += (size_t)sent;
             }
         }
-        int ready = epoll_wait(epoll, events, 256, 1000);
+        // Open-loop with requests still to come and a free connection: wake when the next one falls
+        // due (with every connection busy, an answer wakes the loop).
+        struct timespec wait = {.tv_sec = 1};
+        if (rate > 0 && MORE_TO_SEND && in_flight < (size_t)connections) {
+            uint64_t due = start + DUE(next), at = now_ns();
+            wait = (struct timespec){.tv_sec = 0, .tv_nsec = due > at ? (long)(due - at < 1000000 ? due - at : 1000000) : 0};
+        }
+        int ready = epoll_pwait2(epoll, events, 256, &wait, NULL);
         for (int e = 0; e < ready; e++) {
             conn *c = &pool[events[e].data.u32];
             for (;;) {

@@ -150,6 +150,12 @@ public final class Database: Sendable {
     /// PostgreSQL connections per instance unless told otherwise (see Benchmarks/README.md).
     public static let defaultPoolSize = 8
 
+    /// The log's length (4 KiB frames: 32 MiB) past which the checkpointer restarts it, below the
+    /// 64 MiB the file is cut back to, so a restart does not also cut the file. The restart holds the
+    /// writer for its checkpoint's sync of the database file (10–17 ms measured here): done once a
+    /// second, those stalls were the p99 of valid checks at half the server's capacity (issue 19).
+    static let restartFrames = 8_192
+
     /// Opens (creating if needed) an SQLite file in write-ahead-log mode, so readers never wait
     /// for the writer, with foreign keys enforced.
     ///
@@ -158,9 +164,10 @@ public final class Database: Sendable {
     /// checkpoint) inside whichever commit crosses 1,000 pages, and every write queued behind that
     /// commit waits: under load that doubled the validate path's p99 (9 ms → 15–20 ms). Here commits
     /// never checkpoint: the first reader copies the log four times a second, `PASSIVE` (blocking
-    /// neither readers nor the writer), and once a second the writer restarts the log after the
-    /// short remainder; the file is cut back to 64 MiB after a burst (at 12,000 writes/s the log
-    /// grows 48 MB/s, since each commit appends whole 4 KiB pages). Closing truncates it.
+    /// neither readers nor the writer), and when the log has grown past `restartFrames` the writer
+    /// restarts it after the short remainder; the file is cut back to 64 MiB after a burst (at
+    /// 12,000 writes/s the log grows 48 MB/s, since each commit appends whole 4 KiB pages).
+    /// Closing truncates it.
     /// - Parameter path: The file, or `:memory:` for one private in-memory database (one connection).
     public static func sqlite(path: String, logger: Logger) async throws -> Database {
         let inMemory = path == ":memory:"
@@ -208,15 +215,16 @@ public final class Database: Sendable {
             inMemory
             ? nil
             : Task {
-                var round = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
-                    round += 1
-                    // Copy the log into the file beside the writer; then, once a second, let the writer
-                    // itself finish the little that is left and start the log again from its beginning
-                    // (a log is only reused after a checkpoint that no writer raced).
-                    _ = try? await readers.first?.enqueue("PRAGMA wal_checkpoint(PASSIVE)", [])
-                    if round % 4 == 0 { _ = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(RESTART)", []) }
+                    // Copy the log into the file beside the writer; then, once the log has grown past
+                    // 32 MiB, let the writer itself finish the little that is left and start the log
+                    // again from its beginning (a log is only reused after a checkpoint that no writer
+                    // raced; an idle moment reuses it by itself).
+                    let passive = try? await readers.first?.enqueue("PRAGMA wal_checkpoint(PASSIVE)", []).first
+                    if let frames = try? passive?.decode(column: "log", as: Int.self), frames >= Self.restartFrames {
+                        _ = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(RESTART)", [])
+                    }
                 }
             }
         return Database(
