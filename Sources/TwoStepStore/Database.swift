@@ -150,10 +150,9 @@ public final class Database: Sendable {
     /// PostgreSQL connections per instance unless told otherwise (see Benchmarks/README.md).
     public static let defaultPoolSize = 8
 
-    /// The log's length (4 KiB frames: 32 MiB) past which the checkpointer restarts it, below the
-    /// 64 MiB the file is cut back to, so a restart does not also cut the file. The restart holds the
-    /// writer for its checkpoint's sync of the database file (10–17 ms measured here): done once a
-    /// second, those stalls were the p99 of valid checks at half the server's capacity (issue 19).
+    /// The log's length (4 KiB frames: 32 MiB) from which the checkpointer restarts it, below the
+    /// 64 MiB the file is cut back to, so a restart does not also cut the file. A restart holds the
+    /// writer while it syncs what it copied: it is done when the log is long, not on a clock.
     static let restartFrames = 8_192
 
     /// Opens (creating if needed) an SQLite file in write-ahead-log mode, so readers never wait
@@ -164,10 +163,15 @@ public final class Database: Sendable {
     /// checkpoint) inside whichever commit crosses 1,000 pages, and every write queued behind that
     /// commit waits: under load that doubled the validate path's p99 (9 ms → 15–20 ms). Here commits
     /// never checkpoint: the first reader copies the log four times a second, `PASSIVE` (blocking
-    /// neither readers nor the writer), and when the log has grown past `restartFrames` the writer
-    /// restarts it after the short remainder; the file is cut back to 64 MiB after a burst (at
-    /// 12,000 writes/s the log grows 48 MB/s, since each commit appends whole 4 KiB pages).
-    /// Closing truncates it.
+    /// neither readers nor the writer), and a thread of NIO's pool syncs the file after it; when the
+    /// log has grown past `restartFrames` the writer restarts it after the short remainder; the file
+    /// is cut back to 64 MiB after a burst (at 12,000 writes/s the log grows 48 MB/s, since each
+    /// commit appends whole 4 KiB pages). Closing truncates it.
+    ///
+    /// Measured open-loop at 2,000–2,500 valid checks/s (issue 19): when the writer restarted the log
+    /// once a second and its restart synced the file, each restart held every write for 60–80 ms
+    /// with 1,000,000 users (fsync of the random pages copied since the last, strace: 0.56 s after
+    /// 4 s), and p99 was 57–65 ms (9–16 ms with 20,000 users). Now 3.8–7.3 ms (2.7–6.3 ms).
     /// - Parameter path: The file, or `:memory:` for one private in-memory database (one connection).
     public static func sqlite(path: String, logger: Logger) async throws -> Database {
         let inMemory = path == ":memory:"
@@ -211,19 +215,41 @@ public final class Database: Sendable {
         // survives its own writes (valid checks 8,246 → 9,300/s, issue 19). The readers take the
         // reads that meet it busy.
         let reader = SQLiteWorkerDatabase(connections: readers, preferred: writerConnection, logger: logger, eventLoop: eventLoop)
+        // The file held open to sync it off the writer's thread, closed only after every connection:
+        // closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+        // too (sqlite.org/howtocorrupt.html §2.2).
+        let file = inMemory ? nil : DatabaseFile(path: path)
         let checkpointer =
             inMemory
             ? nil
             : Task {
+                // How much of the log was in the file at the last sync, and the log's length at the
+                // last restart (a restart leaves the length as it was until the next write).
+                var synced = 0
+                var restartedAt: Int?
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
-                    // Copy the log into the file beside the writer; then, once the log has grown past
-                    // 32 MiB, let the writer itself finish the little that is left and start the log
-                    // again from its beginning (a log is only reused after a checkpoint that no writer
-                    // raced; an idle moment reuses it by itself).
-                    let passive = try? await readers.first?.enqueue("PRAGMA wal_checkpoint(PASSIVE)", []).first
-                    if let frames = try? passive?.decode(column: "log", as: Int.self), frames >= Self.restartFrames {
-                        _ = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(RESTART)", [])
+                    // Copy the log into the file beside the writer. A copy that ends where the writer
+                    // has gone on meanwhile (under load, every one) leaves the file unsynced, even when
+                    // it copied all it set out to (`checkpointed` = `log`), and the writer's restart
+                    // below would then sync all that was copied since, holding every write meanwhile:
+                    // a thread of NIO's pool syncs it instead, after each copy that copied anything.
+                    guard let row = try? await readers.first?.enqueue("PRAGMA wal_checkpoint(PASSIVE)", []).first,
+                        let log = try? row.decode(column: "log", as: Int.self),
+                        let copied = try? row.decode(column: "checkpointed", as: Int.self)
+                    else { continue }
+                    if copied != synced, let file {
+                        try? await NIOThreadPool.singleton.runIfActive { file.sync() }
+                    }
+                    synced = copied
+                    // Once the log is `restartFrames` long, let the writer itself finish the little
+                    // that is left and start it again from its beginning (a log is only reused after a
+                    // checkpoint that no writer raced; an idle moment reuses it by itself).
+                    if log >= Self.restartFrames && log != restartedAt,
+                        let answer = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(RESTART)", []).first,
+                        (try? answer.decode(column: "busy", as: Int.self)) == 0
+                    {
+                        restartedAt = log
                     }
                 }
             }
@@ -238,6 +264,7 @@ public final class Database: Sendable {
                 if !inMemory { _ = try? await writerConnection.enqueue("PRAGMA wal_checkpoint(TRUNCATE)", []) }
                 await writers.close()
                 await readers.close()
+                file?.close()
             },
             withDedicated: { body in
                 if inMemory { return try await body(writer) }
@@ -423,4 +450,20 @@ private struct NumberedText: SQLExpression {
             }
         }
     }
+}
+
+/// A database file held open to sync it. Close it only after every SQLite connection to the file:
+/// closing any descriptor of a file drops every POSIX lock the process holds on it.
+private final class DatabaseFile: Sendable {
+    private let descriptor: Int32
+
+    init?(path: String) {
+        descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+    }
+
+    /// Writes the file's cached changes to the disk: blocking, so on a thread of NIO's pool.
+    func sync() { _ = fsync(descriptor) }
+
+    func close() { _ = Glibc.close(descriptor) }
 }
