@@ -82,7 +82,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "-g")) get_path = argv[i + 1];
         else if (!strcmp(argv[i], "-d")) duration = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-m")) marker = argv[i + 1];
-        else if (!strcmp(argv[i], "-r")) rate = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "-r")) {
+            rate = atof(argv[i + 1]);
+            if (rate <= 0) { fprintf(stderr, "-r needs a rate above 0\n"); return 2; }
+        }
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
     if (!file && !get_path) { fprintf(stderr, "give -f BODIES or -g PATH\n"); return 2; }
@@ -167,13 +170,17 @@ int main(int argc, char **argv) {
             }
         }
         // Open-loop with requests still to come and a free connection: wake when the next one falls
-        // due (with every connection busy, an answer wakes the loop).
+        // due, or within a millisecond (with every connection busy, an answer wakes the loop).
         struct timespec wait = {.tv_sec = 1};
         if (rate > 0 && MORE_TO_SEND && in_flight < (size_t)connections) {
             uint64_t due = start + DUE(next), at = now_ns();
             wait = (struct timespec){.tv_sec = 0, .tv_nsec = due > at ? (long)(due - at < 1000000 ? due - at : 1000000) : 0};
         }
         int ready = epoll_pwait2(epoll, events, 256, &wait, NULL);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_pwait2");
+        }
         for (int e = 0; e < ready; e++) {
             conn *c = &pool[events[e].data.u32];
             for (;;) {

@@ -149,14 +149,15 @@ for users in "${users_list[@]}"; do
     row "valid codes, first $first_label" -c "$connections" -p "$port" -k "$key" -f "$work/valid-first.txt" -m '"valid":true'
     first="$last_out"
     rate=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$first")
-    # Open loop: half that rate, for up to 4 s of the codes left (at least a second's worth, or 100).
+    # Open loop: half that rate, for up to 4 s of the codes left; none unless a second's worth (or
+    # 100, whichever is fewer) is left.
     open_rate=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
     open_count=$((open_rate * 4))
     if ((open_rate > 0 && $(wc -l <"$work/valid-rest.txt") >= (open_rate < 100 ? open_rate : 100))); then
         head -n "$open_count" "$work/valid-rest.txt" >"$work/valid-open.txt"
         tail -n +$((open_count + 1)) "$work/valid-rest.txt" >"$work/valid-rest-after-open.txt"
         mv "$work/valid-rest-after-open.txt" "$work/valid-rest.txt"
-        row "valid, open at $open_rate/s" -c "$connections" -p "$port" -k "$key" -f "$work/valid-open.txt" -m '"valid":true' -r "$open_rate"
+        row "valid codes, open $open_rate/s" -c "$connections" -p "$port" -k "$key" -f "$work/valid-open.txt" -m '"valid":true' -r "$open_rate"
     fi
     # The rest must be used within the step: no more than the first run's rate allows in what is
     # left of it (a slower server, e.g. on PostgreSQL under load, would otherwise send codes whose

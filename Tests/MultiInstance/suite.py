@@ -106,8 +106,8 @@ def race(requests):
 def last_byte_race(requests):
     """The tightest race HTTP allows (the "last-byte sync" of James Kettle's single-packet attack):
     every request is sent but its last byte, over a connection of its own, and only when all are
-    in do the last bytes go out together, so the servers begin them all within a few microseconds.
-    requests: (base URL, path, JSON body) tuples, POSTed with the API key. Returns (status, JSON)."""
+    in do the last bytes go out together, so the servers begin them all within a fraction of a
+    millisecond. requests: (base URL, path, JSON body) tuples, POSTed with the API key. Returns (status, JSON)."""
     sockets = []
     for base, path, body in requests:
         host, port = base.removeprefix("http://").split(":")
@@ -121,7 +121,7 @@ def last_byte_race(requests):
         message = head.encode() + data
         connection.sendall(message[:-1])
         sockets.append((connection, message[-1:]))
-    time.sleep(0.5)  # every server has read what it was sent, and waits for the last byte
+    time.sleep(0.5)  # time to read what was sent (on a starved host a late read only loosens the race)
     for connection, last in sockets:
         connection.send(last)
     answers = []
