@@ -164,7 +164,7 @@ public final class Database: Sendable {
     /// commit waits: under load that doubled the validate path's p99 (9 ms → 15–20 ms). Here commits
     /// never checkpoint: the first reader copies the log four times a second, `PASSIVE` (blocking
     /// neither readers nor the writer), and a thread of NIO's pool syncs the file after it; when the
-    /// log has grown past `restartFrames` the writer restarts it after the short remainder; the file
+    /// log has reached `restartFrames` the writer restarts it after the short remainder; the file
     /// is cut back to 64 MiB after a burst (at 12,000 writes/s the log grows 48 MB/s, since each
     /// commit appends whole 4 KiB pages). Closing truncates it.
     ///

@@ -391,28 +391,24 @@ struct SQLStoreTests {
 
     /// Commits never checkpoint (the checkpointer does, off the write path); closing leaves an empty log.
     @Test func theLogIsCheckpointedAndTruncatedOnClose() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-wal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("t.sqlite").path
-        let database = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
-        try await database.migrate()
-        let store = SQLStore(database: database)
-        let autocheckpoint = try await database.writer.raw("PRAGMA wal_autocheckpoint").first(decodingColumn: "wal_autocheckpoint", as: Int.self)
-        #expect(autocheckpoint == 0)
-        let user = try await store.createUser(email: "w@example.com", passwordHash: "h", at: 1)
-        for index in 0..<1_500 { try await store.recordEvent(userID: user.id, kind: .signedIn, detail: "\(index)", at: 1) }
-        let walSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
-        // No floor on the size here: the checkpointer copies the log (and a write after a full copy starts
-        // it again), so how far it grew depends on how fast the machine ran the 1,500 commits (under
-        // load it failed a size floor).
-        // `wal_autocheckpoint = 0` above is what keeps checkpoints out of commits.
-        #expect(walSize() > 0, "the commits went through the write-ahead log")
-        try await database.close()
-        #expect(walSize() == 0)
-        let reopened = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
-        #expect(try await SQLStore(database: reopened).events(userID: user.id, limit: 2_000).count == 1_500)
-        try await reopened.close()
+        try await TestDatabase.withSQLiteFile { path, database in
+            let store = SQLStore(database: database)
+            let autocheckpoint = try await database.writer.raw("PRAGMA wal_autocheckpoint").first(decodingColumn: "wal_autocheckpoint", as: Int.self)
+            #expect(autocheckpoint == 0)
+            let user = try await store.createUser(email: "w@example.com", passwordHash: "h", at: 1)
+            for index in 0..<1_500 { try await store.recordEvent(userID: user.id, kind: .signedIn, detail: "\(index)", at: 1) }
+            let walSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+            // No floor on the size here: the checkpointer copies the log (and a write after a full copy starts
+            // it again), so how far it grew depends on how fast the machine ran the 1,500 commits (under
+            // load it failed a size floor).
+            // `wal_autocheckpoint = 0` above is what keeps checkpoints out of commits.
+            #expect(walSize() > 0, "the commits went through the write-ahead log")
+            try await database.close()
+            #expect(walSize() == 0)
+            let reopened = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
+            #expect(try await SQLStore(database: reopened).events(userID: user.id, limit: 2_000).count == 1_500)
+            try await reopened.close()
+        }
     }
 
     /// The attempt budgets' compare-and-set: of concurrent writers that read the same state, exactly

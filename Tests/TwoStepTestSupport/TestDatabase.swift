@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SQLKit
-import TwoStepStore
+public import TwoStepStore
 
 /// Which database the store and server tests run on (one copy for both test targets). SQLite always; PostgreSQL when the environment names a
 /// server, as postgres-nio's integration tests do:
@@ -31,6 +31,18 @@ public enum TestDatabase {
         }
         try await admin.close()
         return base + (base.contains("?") ? "&" : "?") + "search_path=" + schema
+    }
+
+    /// Runs `body` with a migrated SQLite database in a directory of its own, removed afterwards: for
+    /// the tests of the file itself (its log, its locks), which close the database themselves.
+    public static func withSQLiteFile(_ body: (_ path: String, _ database: Database) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-file-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.sqlite").path
+        let database = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
+        try await database.migrate()
+        try await body(path, database)
     }
 
     /// A database URL for a test: a fresh PostgreSQL schema, or the SQLite file `path`.
