@@ -12,9 +12,10 @@
 # For each N: a no-op route (GET /health) as the framework's ceiling, valid codes, wrong codes.
 # Closed-loop runs (each connection sends when answered) measure how many checks the server answers;
 # their latencies are mostly time queued (64 connections at R/s wait about 64/R s). One open-loop run
-# of valid codes, sent at half the rate of the first closed-loop run whatever the answers, measures
-# how long a check takes at that load. Prints checks/s, p50/p99 latency, the SQL statements and
-# server CPU time per request (from the server's own /metrics and /proc), status counts and the
+# of valid codes, sent at half the rate of the warm closed-loop run whatever the answers, measures
+# how long a check takes at that load. Prints checks/s, each closed-loop run of codes as a share of
+# the no-op route sampled for 2 s just before it ("of_noop"), p50/p99 latency, the SQL statements
+# and server CPU time per request (from the server's own /metrics and /proc), status counts and the
 # server's peak RSS; exits 1 if any valid code was refused, any wrong one accepted, or anything
 # answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
@@ -25,14 +26,13 @@ connections=64
 configuration=release
 valid_per_user=3
 first_count=3000
-first_label=3,000
 database=sqlite
 pool_size=""
 while (($#)); do
     case "$1" in
         --database) database="$2"; shift ;;
         --pool-size) pool_size="$2"; shift ;;
-        --smoke) users_list=(200); seconds=2; configuration=debug; valid_per_user=1; first_count=100; first_label=100 ;;
+        --smoke) users_list=(200); seconds=2; configuration=debug; valid_per_user=1; first_count=100 ;;
         --users) users_list=("$2"); shift ;;
         --seconds) seconds="$2"; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
@@ -79,11 +79,18 @@ sample_rss() { while kill -0 "$server" 2>/dev/null; do ps -o rss= -p "$server" >
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000000 / hz }' "/proc/$server/stat"; }
 statements() { curl -fs "http://127.0.0.1:$metrics_port/metrics" | awk '/^twostep_database_query_duration_seconds_count/ { n += $2 } END { printf "%d", n }'; }
 
+# The no-op route's rate over 2 s, just before a closed-loop run of codes: the machine's speed
+# moves by a third within minutes here, so each run is set against a no-op sample of its own
+# ("of_noop"), not against the one at the start.
+noop_now() { "$work/loadgen" -c "$connections" -p "$port" -g /health -d 2 | sed -E 's/.*rate=([0-9.]+).*/\1/'; }
+
 # loadgen prints key=value pairs; one table row per run. A run of codes fails the benchmark unless
 # every response is a 200 with the expected answer (valid codes accepted, wrong ones refused).
 row() { # name, loadgen arguments…
     local name="$1"
     shift
+    local of_noop=-
+    [[ "$name" == *codes* && "$*" != *" -r "* ]] && of_noop=$(noop_now)
     local cpu_before statements_before out
     cpu_before=$(cpu_us)
     statements_before=$(statements)
@@ -95,7 +102,8 @@ row() { # name, loadgen arguments…
     local sql cpu
     sql=$(awk -v n="$(($(statements) - statements_before))" -v r="$requests" 'BEGIN { printf "%.2f", n / r }')
     cpu=$((($(cpu_us) - cpu_before) / requests))
-    printf '%-26s %9s %8.1f %9s %7s %7s %6s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" "${v[p50_ms]}" "${v[p99_ms]}" \
+    [[ "$of_noop" != - ]] && of_noop=$(awk -v r="${v[rate]}" -v n="$of_noop" 'BEGIN { printf "%.2f", (n > 0 ? r / n : 0) }')
+    printf '%-26s %9s %8.1f %9s %7s %7s %7s %6s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" "$of_noop" "${v[p50_ms]}" "${v[p99_ms]}" \
         "$sql" "$cpu" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
     if [[ "$name" == *codes* ]] && [[ "${v[marked]}" != "${v[requests]}" || "${v[5xx]}" != 0 ]]; then
         echo "not every answer was right: $out" >&2
@@ -103,6 +111,7 @@ row() { # name, loadgen arguments…
     fi
 }
 failed=0
+thousands() { sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' <<<"$1"; }
 
 for users in "${users_list[@]}"; do
     data="$work/data-$users"
@@ -127,7 +136,7 @@ for users in "${users_list[@]}"; do
     : >"$work/rss"
     sample_rss &
     sampler=$!
-    printf '%-26s %9s %8s %9s %7s %7s %6s %7s %8s %7s %6s %6s\n' run requests seconds checks/s p50_ms p99_ms sql/req cpu_us valid 4xx 429 5xx
+    printf '%-26s %9s %8s %9s %7s %7s %7s %6s %7s %8s %7s %6s %6s\n' run requests seconds checks/s of_noop p50_ms p99_ms sql/req cpu_us valid 4xx 429 5xx
 
     # The framework's ceiling: a route that does nothing, through the same middleware.
     row "no-op GET /health" -c "$connections" -p "$port" -g /health -d "$seconds"
@@ -136,7 +145,8 @@ for users in "${users_list[@]}"; do
     # gets through before T ends (12,000/s × seconds). The codes are made for a step at least 30 s
     # ahead, so making them (1M users: ~10 s) cannot make the run miss its step.
     # The first 3,000 of each run are also timed alone, so every N has a run of the same size
-    # (N = 1,000 has only 3,000 valid codes per 30 s, so it has no open-loop run).
+    # (N = 1,000 has only 3,000 valid codes per 30 s, so it has no open-loop run): the first 1,000 on
+    # a server whose page caches are still cold, then the next 2,000, the row comparable across N.
     # (Smoke mode, in a debug build, sends one per user: a debug server stalls for up to half a
     # second, long enough for a user's next-step code to overtake the previous one, which is then
     # rightly refused as a replay and counted as a failure.)
@@ -144,29 +154,32 @@ for users in "${users_list[@]}"; do
     step=$(($(date +%s) / 30 + 2))
     "$python" Benchmarks/validate/bench.py bodies "$users" valid "$count" "$step" >"$work/valid.txt"
     sleep "$(python3 -c "import time; print(max(0, $step * 30 + 0.2 - time.time()))")"
-    head -n "$first_count" "$work/valid.txt" >"$work/valid-first.txt"
+    cold_count=$((first_count / 3))
+    head -n "$cold_count" "$work/valid.txt" >"$work/valid-cold.txt"
+    sed -n "$((cold_count + 1)),${first_count}p" "$work/valid.txt" >"$work/valid-first.txt"
     tail -n +$((first_count + 1)) "$work/valid.txt" >"$work/valid-rest.txt"
-    row "valid codes, first $first_label" -c "$connections" -p "$port" -k "$key" -f "$work/valid-first.txt" -m '"valid":true'
+    row "valid codes, first $(thousands "$cold_count")" -c "$connections" -p "$port" -k "$key" -f "$work/valid-cold.txt" -m '"valid":true'
+    row "valid codes, next $(thousands $((first_count - cold_count)))" -c "$connections" -p "$port" -k "$key" -f "$work/valid-first.txt" -m '"valid":true'
     first="$last_out"
     rate=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$first")
-    # Open loop: half that rate, for up to 4 s of the codes left; none unless a second's worth (or
-    # 100, whichever is fewer) is left.
+    # Open loop: half that rate, for up to 4 s of codes, sent last so that it meets a warm server (a
+    # PostgreSQL server's first seconds after the import are slower). Its codes are the last ones
+    # (a user's codes must come oldest first); none unless a second's worth (or 100, whichever is
+    # fewer) is left.
     open_rate=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
-    open_count=$((open_rate * 4))
-    if ((open_rate > 0 && $(wc -l <"$work/valid-rest.txt") >= (open_rate < 100 ? open_rate : 100))); then
-        head -n "$open_count" "$work/valid-rest.txt" >"$work/valid-open.txt"
-        tail -n +$((open_count + 1)) "$work/valid-rest.txt" >"$work/valid-rest-after-open.txt"
-        mv "$work/valid-rest-after-open.txt" "$work/valid-rest.txt"
-        row "valid codes, open $open_rate/s" -c "$connections" -p "$port" -k "$key" -f "$work/valid-open.txt" -m '"valid":true' -r "$open_rate"
+    tail -n $((open_rate * 4)) "$work/valid-rest.txt" >"$work/valid-open.txt"
+    # The rest, before those, must be used within the step: no more than the first run's rate allows
+    # in what is left of it less 7 s for the open-loop run (a slower server, e.g. on PostgreSQL under
+    # load, would otherwise send codes whose step has passed, and count the right refusals as wrong
+    # verdicts).
+    left=$(python3 -c "import time; print(max(0, int((($step + 1) * 30 - 2 - 7 - time.time()) * $rate * 0.8)))")
+    before_open=$(($(wc -l <"$work/valid-rest.txt") - $(wc -l <"$work/valid-open.txt")))
+    head -n $((left < before_open ? left : before_open)) "$work/valid-rest.txt" >"$work/valid-rest-fits.txt"
+    if [[ -s "$work/valid-rest-fits.txt" ]]; then
+        row "valid codes, the rest" -c "$connections" -p "$port" -k "$key" -f "$work/valid-rest-fits.txt" -m '"valid":true'
     fi
-    # The rest must be used within the step: no more than the first run's rate allows in what is
-    # left of it (a slower server, e.g. on PostgreSQL under load, would otherwise send codes whose
-    # step has passed, and count the right refusals as wrong verdicts).
-    left=$(python3 -c "import time; print(max(0, int((($step + 1) * 30 - 2 - time.time()) * $rate * 0.8)))")
-    head -n "$left" "$work/valid-rest.txt" >"$work/valid-rest-fits.txt"
-    mv "$work/valid-rest-fits.txt" "$work/valid-rest.txt"
-    if [[ -s "$work/valid-rest.txt" ]]; then
-        row "valid codes, the rest" -c "$connections" -p "$port" -k "$key" -f "$work/valid-rest.txt" -m '"valid":true'
+    if ((open_rate > 0 && $(wc -l <"$work/valid-open.txt") >= (open_rate < 100 ? open_rate : 100))); then
+        row "valid codes, open $open_rate/s" -c "$connections" -p "$port" -k "$key" -f "$work/valid-open.txt" -m '"valid":true' -r "$open_rate"
     fi
 
     # Wrong codes: at most 4 per user, so every one is checked (the 5th would start a wait).
