@@ -5,7 +5,7 @@
 
 Keys are HMAC-SHA1("twostep-bench", I), so both commands agree without storing a million keys.
 Valid bodies use each user once per time step, for the steps STEP-1, STEP and STEP+1, oldest step
-first: run them during STEP, and the server's replay guard accepts each once, in order. Wrong bodies hold codes that match none of those steps, at most 4 per user, so no
+first: run them during STEP, and the server's replay guard accepts each once, in order. Wrong bodies hold codes that match none of the steps STEP-2 to STEP+4, at most 4 per user, so no
 account reaches the 5-failure lockout and every request is a real check. Codes come from pyotp.
 """
 import base64
@@ -42,7 +42,10 @@ def bodies(count, kind, limit, step):
             if kind == "valid":
                 code = totp.at(round_ * 30)
             else:
-                window = {totp.at((step + d) * 30) for d in (-2, -1, 0, 1, 2)}
+                # None of the steps a run of wrong codes can meet: it starts during STEP and may
+                # last into STEP+2 (1,000,000 users: 240,000 codes in 30-35 s after the valid runs),
+                # where the server's window reaches STEP+3; one step more for a slow run.
+                window = {totp.at((step + d) * 30) for d in range(-2, 5)}
                 code = next(c for c in (f"{(round_ * 250_000 + index * 7919 + n) % 1_000_000:06d}" for n in range(10)) if c not in window)
             out.write(json.dumps({"user": f"user{index}@bench.test", "code": code}) + "\n")
             written += 1
