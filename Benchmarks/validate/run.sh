@@ -82,7 +82,8 @@ statements() { curl -fs "http://127.0.0.1:$metrics_port/metrics" | awk '/^twoste
 # The no-op route's rate over 2 s, just before a closed-loop run of codes: the machine's speed
 # moves by a third within minutes here, so each run is set against a no-op sample of its own
 # ("of_noop"), not against the one at the start.
-noop_now() { "$work/loadgen" -c "$connections" -p "$port" -g /health -d 2 | sed -E 's/.*rate=([0-9.]+).*/\1/'; }
+noop_now() { rate_of "$("$work/loadgen" -c "$connections" -p "$port" -g /health -d 2)"; }
+rate_of() { sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$1"; }
 
 # loadgen prints key=value pairs; one table row per run. A run of codes fails the benchmark unless
 # every response is a 200 with the expected answer (valid codes accepted, wrong ones refused).
@@ -160,16 +161,15 @@ for users in "${users_list[@]}"; do
     sleep "$(python3 -c "import time; print(max(0, $step * 30 + 0.2 - time.time()))")"
     # With few users either part may be short, or empty.
     cold_count=$((first_count / 3))
-    head -n "$cold_count" "$work/valid.txt" >"$work/valid-cold.txt"
+    head -n "$cold_count" "$work/valid.txt" >"$work/valid-first.txt"
     sed -n "$((cold_count + 1)),${first_count}p" "$work/valid.txt" >"$work/valid-next.txt"
     tail -n +$((first_count + 1)) "$work/valid.txt" >"$work/valid-rest.txt"
     rate=0
-    for part in cold next; do
+    for part in first next; do
         [[ -s "$work/valid-$part.txt" ]] || continue
-        label=$([[ $part == cold ]] && echo first || echo next)
-        row "valid codes, $label $(thousands "$(wc -l <"$work/valid-$part.txt")")" -c "$connections" -p "$port" -k "$key" \
+        row "valid codes, $part $(thousands "$(wc -l <"$work/valid-$part.txt")")" -c "$connections" -p "$port" -k "$key" \
             -f "$work/valid-$part.txt" -m '"valid":true'
-        rate=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$last_out")
+        rate=$(rate_of "$last_out")
     done
     # Open loop: half the warm run's rate, for up to 4 s, after the rest so that it meets a warm
     # server (a PostgreSQL server's first seconds after the import are slower). It takes the last
