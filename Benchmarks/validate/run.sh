@@ -5,6 +5,7 @@
 #   Benchmarks/validate/run.sh                 N = 1,000 and 1,000,000, 20-second runs
 #   Benchmarks/validate/run.sh --users 50000   one N
 #   Benchmarks/validate/run.sh --smoke         CI: the debug build, 200 users, 2-second runs
+#   Benchmarks/validate/run.sh --repeat 5      each N's runs on 5 fresh servers, then their medians
 #   Benchmarks/validate/run.sh --database postgres [--pool-size 8]
 #                                              the same on a throw-away PostgreSQL cluster (.ci/postgres)
 #                                              on this machine, one database per N
@@ -29,6 +30,7 @@ valid_per_user=3
 first_count=3000
 database=sqlite
 pool_size=""
+repeat=1
 while (($#)); do
     case "$1" in
         --database) database="$2"; shift ;;
@@ -36,6 +38,7 @@ while (($#)); do
         --smoke) users_list=(200); seconds=2; configuration=debug; valid_per_user=1; first_count=100 ;;
         --users) users_list=("$2"); shift ;;
         --seconds) seconds="$2"; shift ;;
+        --repeat) repeat="$2"; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -111,6 +114,8 @@ row() { # name, loadgen arguments…
     [[ "$name" != *open* ]] && mean_ms=$(awk -v c="$connections" -v r="${v[rate]}" 'BEGIN { printf "%.1f", (r > 0 ? c * 1000 / r : 0) }')
     printf '%-26s %9s %8.1f %9s %7s %7s %7s %7s %7s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" \
         "$of_noop" "${v[p50_ms]}" "${v[p99_ms]}" "$mean_ms" "$sql" "$cpu" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
+    # For the medians of several servers (--repeat), an open run by its kind, not its rate.
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${name%% [0-9]*/s}" "${v[rate]}" "$of_noop" "${v[p99_ms]}" "$mean_ms" "$cpu" >>"$work/rows"
     if [[ "$name" == *codes* ]] && [[ "${v[marked]}" != "${v[requests]}" || "${v[5xx]}" != 0 ]]; then
         echo "not every answer was right: $out" >&2
         failed=1
@@ -119,24 +124,19 @@ row() { # name, loadgen arguments…
 failed=0
 thousands() { sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' <<<"$1"; }
 
-for users in "${users_list[@]}"; do
-    data="$work/data-$users"
-    echo
-    echo "== N = $users users"
+# One server on a fresh copy of the imported data ($data, or PostgreSQL's database bench_N): the
+# no-op route, then valid and wrong codes.
+serve_and_measure() {
+    local copy="$work/serve-$users"
+    rm -rf "$copy"
+    cp -r "$data" "$copy"
     if [[ "$database" == postgres ]]; then
-        psql -q "${pg_admin%%\?*}" -c "CREATE DATABASE bench_$users" >/dev/null
-        export TWOSTEP_DATABASE="${pg_admin/\/postgres\?/\/bench_$users?}"
+        psql -q "${pg_admin%%\?*}" -c "DROP DATABASE IF EXISTS serve_$users WITH (FORCE)" -c "CREATE DATABASE serve_$users TEMPLATE bench_$users" >/dev/null
+        export TWOSTEP_DATABASE="${pg_admin/\/postgres\?/\/serve_$users?}"
     fi
-    "$python" Benchmarks/validate/bench.py users "$users" >"$work/users.csv"
-    started=$(date +%s%N)
-    "$binary" user import "$work/users.csv" --data-dir "$data"
-    elapsed=$((($(date +%s%N) - started) / 1000000))
-    echo "import: $((elapsed / 1000)).$((elapsed % 1000 / 100)) s ($((users * 1000 / (elapsed > 0 ? elapsed : 1))) users/s)"
-    # The imported users were provisioned by no key: a checking key with reach over every account.
-    key="$("$binary" apikey create --name bench --scope validate --reach all --data-dir "$data")"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "$binary" serve --data-dir "$data" --port "$port" --metrics-port "$metrics_port" --log-level warning >"$work/server.log" 2>&1 &
+    "$binary" serve --data-dir "$copy" --port "$port" --metrics-port "$metrics_port" --log-level warning >"$work/server.log" 2>&1 &
     server=$!
     for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
     : >"$work/rss"
@@ -243,5 +243,46 @@ for users in "${users_list[@]}"; do
         cat "$work/server.log" >&2
         exit 1
     fi
+}
+
+# Each run's median over the servers of --repeat, from the rows row() recorded.
+medians() {
+    echo "-- medians of $repeat servers"
+    python3 - "$work/rows" <<'PYTHON'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, *values = line.rstrip("\n").split("\t")
+    runs.setdefault(name, []).append(values)
+print(f"{'run':<26} {'servers':>7} {'checks/s':>9} {'of_noop':>7} {'p99_ms':>7} {'mean_ms':>7} {'cpu_us':>7}")
+for name, rows in runs.items():
+    def median(column):
+        numbers = [float(row[column]) for row in rows if row[column] not in ("-", "")]
+        return f"{statistics.median(numbers):g}" if numbers else "-"
+    print(f"{name:<26} {len(rows):>7} {median(0):>9} {median(1):>7} {median(2):>7} {median(3):>7} {median(4):>7}")
+PYTHON
+}
+
+for users in "${users_list[@]}"; do
+    data="$work/data-$users"
+    echo
+    echo "== N = $users users"
+    if [[ "$database" == postgres ]]; then
+        psql -q "${pg_admin%%\?*}" -c "CREATE DATABASE bench_$users" >/dev/null
+        export TWOSTEP_DATABASE="${pg_admin/\/postgres\?/\/bench_$users?}"
+    fi
+    "$python" Benchmarks/validate/bench.py users "$users" >"$work/users.csv"
+    started=$(date +%s%N)
+    "$binary" user import "$work/users.csv" --data-dir "$data"
+    elapsed=$((($(date +%s%N) - started) / 1000000))
+    echo "import: $((elapsed / 1000)).$((elapsed % 1000 / 100)) s ($((users * 1000 / (elapsed > 0 ? elapsed : 1))) users/s)"
+    # The imported users were provisioned by no key: a checking key with reach over every account.
+    key="$("$binary" apikey create --name bench --scope validate --reach all --data-dir "$data")"
+    : >"$work/rows"
+    for run in $(seq "$repeat"); do
+        ((repeat == 1)) || echo "-- server $run of $repeat"
+        serve_and_measure
+    done
+    ((repeat == 1)) || medians
 done
 exit "$failed"
