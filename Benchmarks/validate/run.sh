@@ -131,7 +131,8 @@ serve_and_measure() {
     rm -rf "$copy"
     cp -r "$data" "$copy"
     if [[ "$database" == postgres ]]; then
-        psql -q "${pg_admin%%\?*}" -c "DROP DATABASE IF EXISTS serve_$users WITH (FORCE)" -c "CREATE DATABASE serve_$users TEMPLATE bench_$users" >/dev/null
+        psql -q "${pg_admin%%\?*}" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS serve_$users WITH (FORCE)" \
+            -c "CREATE DATABASE serve_$users TEMPLATE bench_$users" >/dev/null
         export TWOSTEP_DATABASE="${pg_admin/\/postgres\?/\/serve_$users?}"
     fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
