@@ -90,6 +90,8 @@ statements() { curl -fs "http://127.0.0.1:$metrics_port/metrics" | awk '/^twoste
 # ("of_noop"), not against the one at the start.
 noop_now() { rate_of "$("$work/loadgen" -c "$connections" -p "$port" -g /health -d 2)"; }
 rate_of() { sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$1"; }
+# Half a measured rate, as a whole number of requests a second: the open loop's rate.
+half_of() { awk -v r="$1" 'BEGIN { printf "%d", r / 2 }'; }
 
 # loadgen prints key=value pairs; one table row per run. A run of codes fails the benchmark unless
 # every response is a 200 with the expected answer (valid codes accepted, wrong ones refused).
@@ -185,7 +187,7 @@ serve_and_measure() {
     # that it meets a warm server (a PostgreSQL server's first seconds after the import are slower).
     # It takes the last codes (a user's codes must come oldest first), and runs only if a second's
     # worth (or 100, whichever is fewer) is there.
-    open_rate=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
+    open_rate=$(half_of "$rate")
     available=$(wc -l <"$work/valid-rest.txt")
     open_count=0
     if ((open_rate > 0 && available >= (open_rate < 100 ? open_rate : 100))); then
@@ -208,7 +210,7 @@ serve_and_measure() {
         # above a server's rate measures its queue. The codes set aside are then more than needed;
         # the first of them keep each user's oldest first.
         # (Not from a rest shorter than 1,000 codes: its rate would be mostly its start.)
-        sustained=$(awk -v r="$(rate_of "$last_out")" 'BEGIN { printf "%d", r / 2 }')
+        sustained=$(half_of "$(rate_of "$last_out")")
         rest_count=$(wc -l <"$work/valid-rest-fits.txt")
         if ((open_count > 0 && rest_count >= 1000 && sustained > 0 && sustained < open_rate)); then
             open_rate=$sustained
