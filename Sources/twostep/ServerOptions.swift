@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import TwoStepServer
 import TwoStepStore
 
@@ -35,8 +36,8 @@ struct DataOptions: ParsableArguments {
 
     func logger() throws -> Logger {
         switch logFormat ?? environment("LOG_FORMAT") ?? "text" {
-        case "text": break
-        case "json": _ = bootstrapJSONLogs
+        case "text": bootstrapLogs { TextLogHandler(label: $0) }
+        case "json": bootstrapLogs { JSONLogHandler(label: $0) }
         case let other: throw ValidationError("--log-format must be json or text, not '\(other)'")
         }
         var logger = Logger(label: "twostep")
@@ -47,9 +48,17 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Every logger of the process, the libraries' too, writes JSON lines (once per process: swift-log
-/// allows one bootstrap).
-private let bootstrapJSONLogs: Void = LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+/// Every logger of the process, the libraries' too, writes through `handler`. The first call
+/// decides: swift-log allows one bootstrap per process.
+private func bootstrapLogs(_ handler: @escaping @Sendable (String) -> any LogHandler) {
+    logsBootstrapped.withLock { done in
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap(handler)
+    }
+}
+
+private let logsBootstrapped = Mutex(false)
 
 func environment(_ name: String) -> String? {
     ProcessInfo.processInfo.environment["TWOSTEP_" + name].flatMap { $0.isEmpty ? nil : $0 }

@@ -24,6 +24,27 @@ struct SecretsTests {
         #expect(SecureRandom.bytes(32) != SecureRandom.bytes(32))
     }
 
+    /// Request ids (issue 19): never the same twice, also when taken from many threads at once,
+    /// and nothing like the counter under them, so an id tells nothing of how many came before.
+    @Test func uniqueIDsNeverRepeatAndHideTheirCounter() async {
+        let ids = UniqueIDs()
+        let taken = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<5_000).map { _ in ids.next() } } }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(taken.count == 40_000 && Set(taken).count == 40_000)
+        #expect(taken.allSatisfy { $0.utf8.count == 32 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        // An unencrypted counter would start with zeros; here every digit position takes most values.
+        let sequence = UniqueIDs()
+        let first = (0..<1_000).map { _ in sequence.next() }
+        for position in [0, 15, 31] {
+            let digits = Set(first.map { Array($0)[position] })
+            #expect(digits.count >= 14, "position \(position): \(digits.sorted())")
+        }
+        // Another sequence (another server) has its own key.
+        #expect(UniqueIDs().next() != UniqueIDs().next())
+    }
+
     // MARK: Password and recovery-code hashing
 
     /// Cheap parameters keep the suite fast; the production parameters are checked once below.

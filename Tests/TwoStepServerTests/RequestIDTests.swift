@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 import TwoStepCore
 import TwoStepStore
@@ -49,5 +50,43 @@ struct RequestIDTests {
             #expect(first != "forged-id" && first.count == 32 && first.allSatisfy(\.isHexDigit))
             #expect(second != first, "a new id per request")
         }
+    }
+
+    /// Text logs (the default) name the request on its line, from the request's trace: the
+    /// logger's metadata is no longer changed per request (issue 19).
+    @Test func aTextLineNamesItsRequest() async throws {
+        let server = try await TestServer.make()
+        let logs = server.logs
+        let sent = Locked("")
+        try await server.runLive { client in
+            let id = try await id(client, "/api/v1/account", sent: nil)
+            sent.withValue { $0 = id }
+        }
+        let line = try #require(logs.allLines.first { $0.contains("request_id=\(sent.value)") }, "\(logs.text.suffix(2_000))")
+        #expect(line.contains(" info test:") && line.contains(" route=/api/v1/account ") && line.contains(" status=401 "), "\(line)")
+        #expect(line.hasSuffix("] request"), "\(line)")
+    }
+
+    /// `TextLogHandler`: `time level label: key=value … [module] message`, the metadata sorted,
+    /// with the request's id and account on lines logged while it is served, and nothing below the level.
+    @Test func textLinesCarryTheirMetadataAndTheRequest() throws {
+        let lines = Locked<[String]>([])
+        var logger = Logger(label: "unit") { TextLogHandler(label: $0) { line in lines.withValue { $0.append(line) } } }
+        logger[metadataKey: "b"] = "2"
+        logger.warning("outside", metadata: ["a": "1"])
+        let trace = RequestTrace(requestID: "req-1", userAgent: "")
+        trace.identify(userID: 42)
+        RequestOrigin.$trace.withValue(trace) {
+            logger.info("inside", metadata: ["b": "3"])
+            logger.debug("below the level")
+        }
+        #expect(lines.value.count == 2, "\(lines.value)")
+        let outside = try #require(lines.value.first)
+        #expect(
+            outside.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning unit: a=1 b=2 \[TwoStepServerTests\] outside\n/) != nil,
+            "\(outside)"
+        )
+        let inside = try #require(lines.value.last)
+        #expect(inside.hasSuffix(" info unit: b=3 request_id=req-1 user_id=42 [TwoStepServerTests] inside\n"), "\(inside)")
     }
 }

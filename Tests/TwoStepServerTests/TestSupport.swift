@@ -27,7 +27,7 @@ final class TestClock: @unchecked Sendable {
 final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
-    /// Lines as `--log-format json` writes them (`JSONLogHandler`), rather than `level message metadata`.
+    /// Lines as `--log-format json` writes them (`JSONLogHandler`), rather than as text (`TextLogHandler`).
     let json: Bool
 
     init(json: Bool = false) { self.json = json }
@@ -37,29 +37,14 @@ final class LogCapture: @unchecked Sendable {
 
     func append(_ line: String) { lock.withLock { lines.append(line) } }
 
+    /// A logger that writes through the server's own handlers, at every level.
     func logger() -> Logger {
         var logger = Logger(label: "test") { label -> any LogHandler in
-            if self.json { return JSONLogHandler(label: label) { line in self.append(String(line.dropLast())) } }
-            return CapturingHandler(capture: self)
+            let write: @Sendable (String) -> Void = { line in self.append(String(line.dropLast())) }
+            return self.json ? JSONLogHandler(label: label, write: write) : TextLogHandler(label: label, write: write)
         }
         logger.logLevel = .trace
         return logger
-    }
-
-    private struct CapturingHandler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            capture.append("\(event.level) \(event.message) \(merged)")
-        }
     }
 }
 

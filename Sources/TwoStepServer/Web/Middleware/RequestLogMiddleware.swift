@@ -23,22 +23,26 @@ struct RequestLogMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         let id = requestID(request, context)
         let trace = RequestTrace(requestID: id, userAgent: String((request.headers[.userAgent] ?? "").prefix(256)))
-        var context = context
-        context.logger[metadataKey: "request_id"] = .string(id)
-        let logged = context.logger
-        var response: Response
-        do {
-            response = try await RequestOrigin.$trace.withValue(trace) { try await next(request, context) }
-        } catch let error as any HTTPResponseError {
-            // Answered here rather than by the framework, so errors carry the id too.
-            response = try error.response(from: request, context: context)
-        } catch {
-            logged.error("request failed", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
-            response = Response(status: .internalServerError)
+        // The log handlers (`LogHandlers.swift`) add the trace's id to every line logged in here,
+        // so the logger's metadata is not changed per request.
+        return try await RequestOrigin.$trace.withValue(trace) {
+            var response: Response
+            do {
+                response = try await next(request, context)
+            } catch let error as any HTTPResponseError {
+                // Answered here rather than by the framework, so errors carry the id too.
+                response = try error.response(from: request, context: context)
+            } catch {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["error_type": .string(String(reflecting: type(of: error))), "request_id": .string(id)]
+                )
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.xRequestID] = id
+            log(context.logger, request, context, trace, status: response.status.code, started: started)
+            return response
         }
-        response.headers[.xRequestID] = id
-        log(logged, request, context, trace, status: response.status.code, started: started)
-        return response
     }
 
     private func log(_ logger: Logger, _ request: Request, _ context: Context, _ trace: RequestTrace, status: Int, started: ContinuousClock.Instant) {
@@ -51,6 +55,8 @@ struct RequestLogMiddleware: RouterMiddleware {
             "route": .string(context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"),
             "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1_000_000)),
+            // Named here too, for a handler other than ours (an app that embeds the server).
+            "request_id": .string(trace.requestID),
         ]
         if let user = trace.userID { metadata["user_id"] = .stringConvertible(user) }
         if let key = trace.apiKeyName { metadata["api_key"] = .string(key) }
@@ -63,8 +69,10 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return given
         }
-        return SecureRandom.bytes(16).hexEncoded()
+        return Self.ids.next()
     }
+
+    private static let ids = UniqueIDs()
 
     /// Letters, digits, `-`, `_`, `.`, `:`; at most 128: nothing that could break a log line or a header.
     static func isWellFormed(_ id: String) -> Bool {
