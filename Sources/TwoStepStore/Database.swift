@@ -234,7 +234,7 @@ public final class Database: Sendable {
                     // it copied all it set out to (`checkpointed` = `log`), and the writer's restart
                     // below would then sync all that was copied since, holding every write meanwhile:
                     // a thread of NIO's pool syncs it instead, after each copy that copied anything.
-                    guard let row = try? await readers.first?.enqueue("PRAGMA wal_checkpoint(PASSIVE)", []).first,
+                    guard let row = try? await readers.first.enqueue("PRAGMA wal_checkpoint(PASSIVE)", []).first,
                         let log = try? row.decode(column: "log", as: Int.self),
                         let copied = try? row.decode(column: "checkpointed", as: Int.self)
                     else { continue }

@@ -76,11 +76,19 @@ final class SQLiteWorker: @unchecked Sendable {
 
     /// Who uses the connection now: a caller running a statement inline, or the thread.
     private let owner = Mutex(())
+    /// Whether `owner` is held, read before trying it: on Linux, `Mutex` asks the kernel before it
+    /// gives up on a held lock (a `futex` system call), which was one call a validate check when
+    /// both event loops reached for the same connection (issue 19). A stale answer costs one
+    /// try (the lock still decides) or one connection passed over.
+    private let inUse = Atomic<Bool>(false)
 
     /// Runs the statement inline if the connection is free and nothing must be waited for.
     /// - Returns: `nil` when it must be queued instead (the connection is busy, or SQLite would wait).
     func executeIfFree(_ sql: String, _ binds: [SQLiteData]) throws -> [SQLiteStatementRow]? {
-        try owner.withLockIfAvailable { _ -> [SQLiteStatementRow]? in
+        guard !inUse.load(ordering: .relaxed) else { return nil }
+        return try owner.withLockIfAvailable { _ -> [SQLiteStatementRow]? in
+            inUse.store(true, ordering: .relaxed)
+            defer { inUse.store(false, ordering: .relaxed) }
             guard handle != nil else { return nil }
             do {
                 return try step(sql, binds)
@@ -140,6 +148,8 @@ final class SQLiteWorker: @unchecked Sendable {
             condition.unlock()
             if stop { break }
             owner.withLock { _ in
+                inUse.store(true, ordering: .relaxed)
+                defer { inUse.store(false, ordering: .relaxed) }
                 // Here, and only here, SQLite may wait for another connection's lock.
                 sqlite_nio_sqlite3_busy_timeout(handle, 5_000)
                 defer { sqlite_nio_sqlite3_busy_timeout(handle, 0) }
@@ -371,14 +381,17 @@ final class SQLiteConnections: Sendable {
     private let maximum: Int
     private let open: @Sendable () async throws -> SQLiteWorker
 
+    /// The first connection, tried before the others without taking their lock (whose
+    /// `futex` calls were one a check on the validate path when both event loops wanted it, issue 19).
+    /// Once closed, it runs nothing (`executeIfFree` answers `nil`).
+    let first: SQLiteWorker
+
     init(first: SQLiteWorker, maximum: Int, open: @escaping @Sendable () async throws -> SQLiteWorker) {
         workers = Mutex([first])
+        self.first = first
         self.maximum = maximum
         self.open = open
     }
-
-    /// The first connection, while open.
-    var first: SQLiteWorker? { workers.withLock { $0?.first } }
     var all: [SQLiteWorker] { workers.withLock { $0 ?? [] } }
 
     /// Closes every connection; a statement after that fails.
@@ -428,8 +441,9 @@ struct SQLiteWorkerDatabase: SQLDatabase {
     /// validate's statements (`SQLiteValidation`), whose texts are fixed.
     func rows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteStatementRow] {
         if let preferred, let rows = try preferred.executeIfFree(sql, binds) { return rows }
+        if let rows = try connections.first.executeIfFree(sql, binds) { return rows }
         let workers = connections.all
-        for worker in workers {
+        for worker in workers.dropFirst() {
             if let rows = try worker.executeIfFree(sql, binds) { return rows }
         }
         guard let worker = try await connections.added() ?? workers.randomElement() else {
