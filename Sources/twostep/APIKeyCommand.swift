@@ -17,11 +17,13 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Option(help: "A name for the service that will use the key, e.g. vpn-gateway.")
         var name: String
 
+        /// Repeatable as well as comma-separated: argument-parser keeps only the last of a repeated
+        /// single-value option, which once made a key with fewer scopes than its operator asked for.
         @Option(
             help:
-                "What the key may do: validate, users, enrol, recovery-codes, audit, separated by commas (default: all but audit)."
+                "What the key may do: validate, users, enrol, recovery-codes, audit; repeat it or separate by commas (default: all but audit)."
         )
-        var scope: String?
+        var scope: [String] = []
 
         @Option(help: "Which accounts it may act on: own (those it provisions or is linked to) or all (default: own).")
         var reach: String?
@@ -29,7 +31,8 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            print(try await withOperator(data) { try await $0.createAPIKey(name: name, scopes: scope, reach: reach) })
+            let scopes = scope.isEmpty ? nil : scope.joined(separator: ",")
+            print(try await withOperator(data) { try await $0.createAPIKey(name: name, scopes: scopes, reach: reach) })
         }
     }
 

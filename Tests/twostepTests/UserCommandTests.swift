@@ -102,6 +102,11 @@ struct UserCommandTests {
         let keys = try OTPCommandTests.run(["apikey", "list"] + data).stdout
         #expect(keys.contains("portal") && keys.contains("validate,users,enrol,recovery-codes\town"), "the defaults: \(keys)")
         #expect(keys.contains("checker") && keys.contains("validate\tall"), "\(keys)")
+        // Repeated, the scopes add up, as comma-separated ones do; the last alone once won.
+        let repeated = ["--scope", "validate", "--scope", "users,audit"]
+        #expect(try OTPCommandTests.run(["apikey", "create", "--name", "both"] + repeated + data).status == 0)
+        let both = try #require(try OTPCommandTests.run(["apikey", "list"] + data).stdout.split(separator: "\n").first { $0.hasPrefix("both\t") })
+        #expect(both.hasSuffix("\tvalidate,users,audit\town"), "\(both)")
         #expect(try OTPCommandTests.run(["apikey", "create", "--name", "x", "--scope", "everything"] + data).stderr.contains("scopes are"))
         #expect(try OTPCommandTests.run(["apikey", "create", "--name", "y", "--reach", "some"] + data).status == 2)
 
