@@ -229,7 +229,8 @@ extension OperatorActions {
     public func createAPIKey(name: String, scopes: String? = nil, reach: String? = nil) async throws -> String {
         let scopeSet = try scopes.map { text in
             guard let set = APIKeyScope.parse(text), !set.isEmpty else {
-                throw OperatorError("scopes are \(APIKeyScope.allCases.map(\.rawValue).joined(separator: ", ")), separated by commas")
+                let names = APIKeyScope.allCases.map(\.rawValue).joined(separator: ", ")
+                throw OperatorError("scopes are \(names), separated by commas or given one by one")
             }
             return set
         }

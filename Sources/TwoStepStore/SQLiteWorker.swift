@@ -381,9 +381,10 @@ final class SQLiteConnections: Sendable {
     private let maximum: Int
     private let open: @Sendable () async throws -> SQLiteWorker
 
-    /// The first connection, tried before the others without taking their lock (whose
-    /// `futex` calls were one a check on the validate path when both event loops wanted it, issue 19).
-    /// Once closed, it runs nothing (`executeIfFree` answers `nil`).
+    /// The first connection (`all`'s first too), tried before the others without taking their
+    /// lock, whose `futex` calls were one a check on the validate path when both event loops
+    /// wanted it (issue 19). Once `close()` has returned it runs nothing: its thread has closed
+    /// it, so `executeIfFree` answers `nil`, and `all` is empty.
     let first: SQLiteWorker
 
     init(first: SQLiteWorker, maximum: Int, open: @escaping @Sendable () async throws -> SQLiteWorker) {

@@ -17,8 +17,8 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Option(help: "A name for the service that will use the key, e.g. vpn-gateway.")
         var name: String
 
-        /// Repeatable as well as comma-separated: argument-parser keeps only the last of a repeated
-        /// single-value option, which once made a key with fewer scopes than its operator asked for.
+        /// Repeatable as well as comma-separated: a single-value option would keep only the last
+        /// of several, a key with fewer scopes than its operator asked for.
         @Option(
             help:
                 "What the key may do: validate, users, enrol, recovery-codes, audit; repeat it or separate by commas (default: all but audit)."

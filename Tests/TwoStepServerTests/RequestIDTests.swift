@@ -67,6 +67,10 @@ struct RequestIDTests {
         #expect(line.hasSuffix("] request"), "\(line)")
     }
 
+    struct Refused: Error, CustomStringConvertible {
+        var description: String { "quoted 123456" }
+    }
+
     /// `TextLogHandler`: `time level label: key=value … [module] message`, the metadata sorted,
     /// with the request's id and account on lines logged while it is served, and nothing below the level.
     @Test func textLinesCarryTheirMetadataAndTheRequest() throws {
@@ -80,13 +84,17 @@ struct RequestIDTests {
             logger.info("inside", metadata: ["b": "3"])
             logger.debug("below the level")
         }
-        #expect(lines.value.count == 2, "\(lines.value)")
+        logger.error("failed", error: Refused())
+        #expect(lines.value.count == 3, "\(lines.value)")
+        // An error by its type alone: its description may quote a value.
+        let failed = lines.value[2]
+        #expect(failed.contains(" error_type=TwoStepServerTests.RequestIDTests.Refused ") && !failed.contains("quoted"), "\(failed)")
         let outside = try #require(lines.value.first)
         #expect(
             outside.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning unit: a=1 b=2 \[TwoStepServerTests\] outside\n/) != nil,
             "\(outside)"
         )
-        let inside = try #require(lines.value.last)
+        let inside = lines.value[1]
         #expect(inside.hasSuffix(" info unit: b=3 request_id=req-1 user_id=42 [TwoStepServerTests] inside\n"), "\(inside)")
     }
 }

@@ -219,6 +219,10 @@ struct SMSTests {
             let user = try #require(try await server.store.user(email: "frank@example.com"))
             #expect(try await server.store.factors(userID: user.id).isEmpty, "nothing pending")
             #expect(server.logs.text.contains("SMS not sent") && server.logs.text.contains("the provider is down"), "the operator learns why")
+            // Logged by a service's own logger, deep in the request: the line still names it and the account.
+            let requestID = try #require(failed.headers[RequestIDTests.requestID])
+            let line = try #require(server.logs.allLines.first { $0.contains("SMS not sent") })
+            #expect(line.contains(" request_id=\(requestID) ") && line.contains(" user_id=\(user.id) "), "\(line)")
             #expect(try await server.store.smsSendCount(phone: "+31612345612", since: 0) == 2)
         }
     }

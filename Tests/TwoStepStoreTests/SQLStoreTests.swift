@@ -405,6 +405,12 @@ struct SQLStoreTests {
             #expect(walSize() > 0, "the commits went through the write-ahead log")
             try await database.close()
             #expect(walSize() == 0)
+            // Closed, every connection refuses, the first included (tried without the others' lock).
+            await #expect(throws: (any Error).self) { try await store.user(email: "w@example.com") }
+            await #expect(throws: (any Error).self) {
+                try await store.usersWithConfirmedFactors(apiKeyID: 1, externalID: nil, email: "w@example.com")
+            }
+            await #expect(throws: (any Error).self) { try await store.createUser(email: "x@example.com", passwordHash: "h", at: 1) }
             let reopened = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
             #expect(try await SQLStore(database: reopened).events(userID: user.id, limit: 2_000).count == 1_500)
             try await reopened.close()

@@ -8,8 +8,8 @@ import _CryptoExtras
 /// identifier tells nothing about the next, nor how many were handed out in between.
 ///
 /// For request ids, which the server makes for every request: 16 bytes of `SecureRandom` are two
-/// `getrandom` system calls, 1 % of a no-op request's CPU (issue 19); this makes none. Not for
-/// secrets: an identifier is shown to whoever made the request.
+/// `getrandom` system calls (issue 19); this makes none. Not for secrets: an identifier is shown
+/// to whoever made the request.
 public final class UniqueIDs: Sendable {
     private let key = SymmetricKey(size: .bits128)
     private let counter = Atomic<UInt64>(0)

@@ -8,8 +8,8 @@ import TwoStepStore
 /// the line is logged while a request is served.
 ///
 /// `StreamLogHandler` formats its metadata again at every change, and Hummingbird gives every
-/// request's logger its own id: that was 2 % of a no-op request's CPU (issue 19), though nothing
-/// is logged under `--log-level warning`. This one formats a line only when it writes it.
+/// request's logger its own id: a cost on every request (issue 19), though nothing is logged
+/// under `--log-level warning`. This one formats a line only when it writes it.
 public struct TextLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -29,7 +29,7 @@ public struct TextLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let fields = LogLines.fields(metadata, event).sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        write("\(LogLines.timestamp()) \(event.level) \(label):\(fields) [\(event.source)] \(event.message)\n")
+        write("\(LogLines.timestamp()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(fields) [\(event.source)] \(event.message)\n")
     }
 }
 
@@ -71,10 +71,12 @@ public struct JSONLogHandler: LogHandler {
 /// What the two handlers share.
 public enum LogLines {
     /// The handler's metadata, then the line's, then the request's id and account where neither
-    /// names them.
+    /// names them. An error given to the line is named by its type only, never its description,
+    /// which may quote a value (OWASP Logging Cheat Sheet, "Data to exclude").
     static func fields(_ metadata: Logger.Metadata, _ event: LogEvent) -> [String: String] {
         var fields: [String: String] = [:]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
+        if let error = event.error { fields["error_type"] = fields["error_type"] ?? String(reflecting: type(of: error)) }
         if let trace = RequestOrigin.trace {
             fields["request_id"] = fields["request_id"] ?? trace.requestID
             if let user = trace.userID { fields["user_id"] = fields["user_id"] ?? String(user) }

@@ -33,10 +33,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                 // Answered here rather than by the framework, so errors carry the id too.
                 response = try error.response(from: request, context: context)
             } catch {
-                context.logger.error(
-                    "request failed",
-                    metadata: ["error_type": .string(String(reflecting: type(of: error))), "request_id": .string(id)]
-                )
+                context.logger.error("request failed", error: error)
                 response = Response(status: .internalServerError)
             }
             response.headers[.xRequestID] = id
@@ -55,7 +52,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             "route": .string(context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"),
             "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.2f", Double(elapsed.nanoseconds) / 1_000_000)),
-            // Named here too, for a handler other than ours (an app that embeds the server).
+            // The request's own line names it for any handler, not only ours (an app that embeds the server).
             "request_id": .string(trace.requestID),
         ]
         if let user = trace.userID { metadata["user_id"] = .stringConvertible(user) }
