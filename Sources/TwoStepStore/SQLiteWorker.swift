@@ -395,6 +395,14 @@ final class SQLiteConnections: Sendable {
     }
     var all: [SQLiteWorker] { workers.withLock { $0 ?? [] } }
 
+    /// One of `workers` to queue on when all are busy, in turn: `randomElement()` asked the
+    /// kernel for randomness (`getrandom`) each time, 0.15 calls a validate check (issue 19).
+    func next(of workers: [SQLiteWorker]) -> SQLiteWorker? {
+        workers.isEmpty ? nil : workers[Int(turn.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(workers.count))]
+    }
+
+    private let turn = Atomic<UInt>(0)
+
     /// Closes every connection; a statement after that fails.
     func close() async {
         let closing = workers.withLock { workers in
@@ -447,7 +455,7 @@ struct SQLiteWorkerDatabase: SQLDatabase {
         for worker in workers.dropFirst() {
             if let rows = try worker.executeIfFree(sql, binds) { return rows }
         }
-        guard let worker = try await connections.added() ?? workers.randomElement() else {
+        guard let worker = try await connections.added() ?? connections.next(of: workers) else {
             throw SQLiteWorkerError(message: "the database is closed")
         }
         return try await worker.execute(sql, binds)
