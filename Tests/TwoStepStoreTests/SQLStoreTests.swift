@@ -351,6 +351,50 @@ struct SQLStoreTests {
         }
     }
 
+    /// Validate's lookup decodes its rows its own way on each database (`SQLiteStatementRow`,
+    /// `PostgresStatementRow`): every column, set or NULL, must come out as every other read gives it.
+    @Test func aLookupReadsAnAccountAsEveryOtherReadDoes() async throws {
+        try await Self.withStore { store in
+            let key = try await store.createAPIKey(name: "vpn", keyHash: "h", scopes: [.validate], reach: .own, at: 1)
+            let full = try await store.createUser(email: "full@example.com", passwordHash: "h1", at: 1)
+            try await store.setEnrolmentRequired(true, userID: full.id)
+            _ = try await store.startTwoFactorGrace(userID: full.id, at: 7)
+            #expect(try await store.setEmailVerified(userID: full.id, email: "full@example.com", at: 8))
+            try await store.setRole(.admin, userID: full.id)
+            let app = try await store.createFactor(
+                userID: full.id,
+                kind: .totp,
+                sealedSecret: "sealed",
+                phone: nil,
+                algorithm: "SHA256",
+                digits: 8,
+                period: 60,
+                at: 2
+            )
+            try await store.confirmFactor(id: app.id, lastUsedStep: 1_234_567_890_123, at: 3)
+            let phone = try await store.createFactor(
+                userID: full.id,
+                kind: .recoveryPhone,
+                sealedSecret: nil,
+                phone: "+31612345678",
+                algorithm: "",
+                digits: 6,
+                period: 0,
+                at: 2
+            )
+            try await store.confirmFactor(id: phone.id, lastUsedStep: nil, at: 4)
+            let bare = try await store.createUser(email: nil, passwordHash: "h2", origin: .apiKey, apiKeyID: key.id, externalID: "jdoe", at: 5)
+
+            let (byID, byEmail) = try await store.usersWithConfirmedFactors(apiKeyID: key.id, externalID: "jdoe", email: "full@example.com")
+            #expect(byEmail?.0 == (try await store.user(id: full.id)))
+            #expect(byEmail?.0.enrolmentRequired == true && byEmail?.0.role == .admin && byEmail?.0.twoFactorGraceFrom == 7)
+            #expect(byEmail?.1.sorted { $0.id < $1.id } == (try await store.factors(userID: full.id)).sorted { $0.id < $1.id })
+            #expect(byEmail?.1.first { $0.id == app.id }?.lastUsedStep == 1_234_567_890_123)
+            #expect(byID?.0 == (try await store.user(id: bare.id)) && byID?.0.email == nil && byID?.0.externalID == "jdoe")
+            #expect(byID?.1 == [])
+        }
+    }
+
     /// Claims for many factors at once: each step of each factor is won at most once, and the
     /// latest step exactly once.
     @Test func batchedClaimsKeepTheReplayGuard() async throws {
