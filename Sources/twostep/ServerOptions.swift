@@ -36,8 +36,8 @@ struct DataOptions: ParsableArguments {
 
     func logger() throws -> Logger {
         switch logFormat ?? environment("LOG_FORMAT") ?? "text" {
-        case "text": bootstrapLogs { TextLogHandler(label: $0) }
-        case "json": bootstrapLogs { JSONLogHandler(label: $0) }
+        case "text": bootstrapLogs(.text)
+        case "json": bootstrapLogs(.json)
         case let other: throw ValidationError("--log-format must be json or text, not '\(other)'")
         }
         var logger = Logger(label: "twostep")
@@ -48,13 +48,13 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Every logger of the process, the libraries' too, writes through `handler`. The first call
+/// Every logger of the process, the libraries' too, writes lines in `format`. The first call
 /// decides: swift-log allows one bootstrap per process.
-private func bootstrapLogs(_ handler: @escaping @Sendable (String) -> any LogHandler) {
+private func bootstrapLogs(_ format: LogLineHandler.Format) {
     logsBootstrapped.withLock { done in
         guard !done else { return }
         done = true
-        LoggingSystem.bootstrap(handler)
+        LoggingSystem.bootstrap { LogLineHandler(label: $0, format: format) }
     }
 }
 

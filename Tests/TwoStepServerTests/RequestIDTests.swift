@@ -71,11 +71,11 @@ struct RequestIDTests {
         var description: String { "quoted 123456" }
     }
 
-    /// `TextLogHandler`: `time level label: key=value … [module] message`, the metadata sorted,
+    /// `LogLineHandler`'s text: `time level label: key=value … [module] message`, the metadata sorted,
     /// with the request's id and account on lines logged while it is served, and nothing below the level.
     @Test func textLinesCarryTheirMetadataAndTheRequest() throws {
         let lines = Locked<[String]>([])
-        var logger = Logger(label: "unit") { TextLogHandler(label: $0) { line in lines.withValue { $0.append(line) } } }
+        var logger = Logger(label: "unit") { LogLineHandler(label: $0, format: .text) { line in lines.withValue { $0.append(line) } } }
         logger[metadataKey: "b"] = "2"
         logger.warning("outside", metadata: ["a": "1"])
         let trace = RequestTrace(requestID: "req-1", userAgent: "")

@@ -27,7 +27,7 @@ final class TestClock: @unchecked Sendable {
 final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
-    /// Lines as `--log-format json` writes them (`JSONLogHandler`), rather than as text (`TextLogHandler`).
+    /// Lines as `--log-format json` writes them, rather than as text (both `LogLineHandler`).
     let json: Bool
 
     init(json: Bool = false) { self.json = json }
@@ -37,11 +37,10 @@ final class LogCapture: @unchecked Sendable {
 
     func append(_ line: String) { lock.withLock { lines.append(line) } }
 
-    /// A logger that writes through the server's own handlers, at every level.
+    /// A logger that writes through the server's own handler, at every level.
     func logger() -> Logger {
-        var logger = Logger(label: "test") { label -> any LogHandler in
-            let write: @Sendable (String) -> Void = { line in self.append(String(line.dropLast())) }
-            return self.json ? JSONLogHandler(label: label, write: write) : TextLogHandler(label: label, write: write)
+        var logger = Logger(label: "test") { label in
+            LogLineHandler(label: label, format: self.json ? .json : .text) { line in self.append(String(line.dropLast())) }
         }
         logger.logLevel = .trace
         return logger

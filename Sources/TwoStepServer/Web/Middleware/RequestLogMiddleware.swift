@@ -23,7 +23,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         let id = requestID(request, context)
         let trace = RequestTrace(requestID: id, userAgent: String((request.headers[.userAgent] ?? "").prefix(256)))
-        // The log handlers (`LogHandlers.swift`) add the trace's id to every line logged in here,
+        // The log handler (`LogLineHandler`) adds the trace's id to every line logged in here,
         // so the logger's metadata is not changed per request.
         return try await RequestOrigin.$trace.withValue(trace) {
             var response: Response
