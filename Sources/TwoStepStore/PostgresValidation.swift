@@ -76,6 +76,7 @@ enum PostgresValidation {
 /// column, names a coding key and casts the type at run time, and with `decodeIfPresent` it was
 /// 10 % of a valid check's CPU on PostgreSQL (issue 19). `SQLiteStatementRow` does the same on SQLite.
 struct PostgresStatementRow: SQLRow {
+    /// For what the models never ask of a lookup row (another type, a missing column): PostgresKit's way, and its error.
     private let row: PostgresRow
     private let columns: PostgresRandomAccessRow
 
@@ -91,7 +92,7 @@ struct PostgresStatementRow: SQLRow {
     func decodeNil(column: String) throws -> Bool { !columns.contains(column) || columns[column].bytes == nil }
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        guard columns.contains(column) else { return try row.sql().decode(column: column, as: D.self) }  // its error
+        guard columns.contains(column) else { return try row.sql().decode(column: column, as: D.self) }
         let cell = columns[column]
         if D.self == Int64.self { return try cell.decode(Int64.self) as! D }
         if D.self == Int.self { return try cell.decode(Int.self) as! D }

@@ -380,6 +380,8 @@ final class SQLiteConnections: Sendable {
     private let workers: Mutex<[SQLiteWorker]?>
     private let maximum: Int
     private let open: @Sendable () async throws -> SQLiteWorker
+    /// Where `next(of:)` takes its next connection.
+    private let turn = Atomic<UInt>(0)
 
     /// The first connection (`all`'s first too), tried before the others without taking their
     /// lock, whose `futex` calls were one a check on the validate path when both event loops
@@ -400,8 +402,6 @@ final class SQLiteConnections: Sendable {
     func next(of workers: [SQLiteWorker]) -> SQLiteWorker? {
         workers.isEmpty ? nil : workers[Int(turn.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(workers.count))]
     }
-
-    private let turn = Atomic<UInt>(0)
 
     /// Closes every connection; a statement after that fails.
     func close() async {

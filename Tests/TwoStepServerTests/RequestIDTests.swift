@@ -89,6 +89,12 @@ struct RequestIDTests {
         // An error by its type alone: its description may quote a value.
         let failed = lines.value[2]
         #expect(failed.contains(" error_type=TwoStepServerTests.RequestIDTests.Refused ") && !failed.contains("quoted"), "\(failed)")
+        // The same in JSON.
+        let json = Locked("")
+        let jsonLogger = Logger(label: "unit") { LogLineHandler(label: $0, format: .json) { line in json.withValue { $0 = line } } }
+        jsonLogger.error("failed", error: Refused())
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.value.utf8)) as? [String: String])
+        #expect(object["error_type"] == "TwoStepServerTests.RequestIDTests.Refused" && !json.value.contains("quoted"), "\(json.value)")
         let outside = try #require(lines.value.first)
         #expect(
             outside.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning unit: a=1 b=2 \[TwoStepServerTests\] outside\n/) != nil,

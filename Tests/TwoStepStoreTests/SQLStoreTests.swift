@@ -450,11 +450,14 @@ struct SQLStoreTests {
             try await database.close()
             #expect(walSize() == 0)
             // Closed, every connection refuses, the first included (tried without the others' lock).
-            await #expect(throws: (any Error).self) { try await store.user(email: "w@example.com") }
-            await #expect(throws: (any Error).self) {
-                try await store.usersWithConfirmedFactors(apiKeyID: 1, externalID: nil, email: "w@example.com")
-            }
-            await #expect(throws: (any Error).self) { try await store.createUser(email: "x@example.com", passwordHash: "h", at: 1) }
+            let errors = [
+                await #expect(throws: SQLiteWorkerError.self) { try await store.user(email: "w@example.com") },
+                await #expect(throws: SQLiteWorkerError.self) {
+                    try await store.usersWithConfirmedFactors(apiKeyID: 1, externalID: nil, email: "w@example.com")
+                },
+                await #expect(throws: SQLiteWorkerError.self) { try await store.createUser(email: "x@example.com", passwordHash: "h", at: 1) },
+            ]
+            #expect(errors.allSatisfy { $0?.message == "the database is closed" }, "\(errors)")
             let reopened = try await Database.open(url: "sqlite:" + path, logger: Logger(label: "test"))
             #expect(try await SQLStore(database: reopened).events(userID: user.id, limit: 2_000).count == 1_500)
             try await reopened.close()

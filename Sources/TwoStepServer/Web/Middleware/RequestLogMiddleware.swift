@@ -33,7 +33,12 @@ struct RequestLogMiddleware: RouterMiddleware {
                 // Answered here rather than by the framework, so errors carry the id too.
                 response = try error.response(from: request, context: context)
             } catch {
-                context.logger.error("request failed", error: error)
+                // By type only, and with the id, whatever the handler (swift-log's own would print
+                // an `error:`'s description, which may quote a value).
+                context.logger.error(
+                    "request failed",
+                    metadata: ["error_type": .string(String(reflecting: type(of: error))), "request_id": .string(id)]
+                )
                 response = Response(status: .internalServerError)
             }
             response.headers[.xRequestID] = id
