@@ -92,11 +92,12 @@ struct PostgresStatementRow: SQLRow {
     func decodeNil(column: String) throws -> Bool { !columns.contains(column) || columns[column].bytes == nil }
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        guard columns.contains(column) else { return try row.sql().decode(column: column, as: D.self) }
-        let cell = columns[column]
-        if D.self == Int64.self { return try cell.decode(Int64.self) as! D }
-        if D.self == Int.self { return try cell.decode(Int.self) as! D }
-        if D.self == String.self { return try cell.decode(String.self) as! D }
+        if columns.contains(column) {
+            let cell = columns[column]
+            if D.self == Int64.self { return try cell.decode(Int64.self) as! D }
+            if D.self == Int.self { return try cell.decode(Int.self) as! D }
+            if D.self == String.self { return try cell.decode(String.self) as! D }
+        }
         return try row.sql().decode(column: column, as: D.self)
     }
 }

@@ -395,6 +395,7 @@ final class SQLiteConnections: Sendable {
         self.maximum = maximum
         self.open = open
     }
+
     var all: [SQLiteWorker] { workers.withLock { $0 ?? [] } }
 
     /// One of `workers` to queue on when all are busy, in turn: `randomElement()` asked the
