@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -524,6 +525,28 @@ extension TestServer {
             let authorization = try await api.send(.get, "/api/v1/account", raw: nil, token: String(repeating: "x", count: 10_000))
             #expect(authorization.status == .unauthorized)
         }
+    }
+
+    /// An unexpected error answers 500 with nothing of its cause, and the log names the cause by type
+    /// only: an error's description may quote a value it was given (SPEC §2, no secrets in logs).
+    @Test(arguments: [false, true]) func anUnexpectedErrorIsLoggedByTypeOnly(json: Bool) async throws {
+        struct QuotingError: Error, CustomStringConvertible {
+            var description: String { "could not store JBSWY3DPEHPK3PXP for dave@example.com" }
+        }
+        let logs = LogCapture(json: json)
+        let router = Router(context: TwoStepRequestContext.self)
+        router.add(middleware: APIErrorMiddleware(routes: APIRouteList()))
+        router.get("/api/v1/broken") { _, _ -> Response in throw QuotingError() }
+        let app = Application(router: router, logger: logs.logger())
+        try await app.test(.router) { client in
+            let response = try await client.executeRequest(uri: "/api/v1/broken", method: .get, headers: [:], body: nil)
+            #expect(response.status == .internalServerError)
+            #expect(String(buffer: response.body).contains(#""internal""#))
+            #expect(!String(buffer: response.body).contains("JBSWY3DPEHPK3PXP"))
+        }
+        let line = try #require(logs.allLines.first { $0.contains("API request failed") })
+        #expect(line.contains("QuotingError"), "\(line)")
+        #expect(!logs.text.contains("JBSWY3DPEHPK3PXP") && !logs.text.contains("dave@example.com"), "\(logs.text)")
     }
 
     @Test func theOpenAPIDocumentListsExactlyTheRoutes() async throws {

@@ -2,8 +2,8 @@ import Hummingbird
 import Logging
 
 /// Under `/api/`, every error leaves as the JSON error body: Hummingbird's own (404 no such route,
-/// 405, 413 too large), and any unexpected one as a 500 that says nothing of its cause — the cause
-/// goes to the log.
+/// 405, 413 too large), and any unexpected one as a 500 that says nothing of its cause — the cause's
+/// type goes to the log.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The API's routes, to tell "no such path" (404) from "not with this method" (405 with `Allow`).
     let routes: APIRouteList
@@ -33,7 +33,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             return try APIError(error.status, code, message).response(from: request, context: context)
         } catch {
-            context.logger.error("API request failed", metadata: ["error": "\(error)"])
+            // By type only, as `RequestLogMiddleware` logs it: an error's description may quote a
+            // value it was given (SPEC §2, no secrets in logs).
+            context.logger.error("API request failed", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
             return try APIError(.internalServerError, "internal", "Something went wrong on the server.").response(from: request, context: context)
         }
     }
