@@ -46,7 +46,8 @@ def main():
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if args.reject:
                 record({"refused": 550})
-                return "550 5.1.1 No such user here"
+                # As Postfix words it, quoting the address (which must not reach the log).
+                return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 

@@ -170,6 +170,8 @@ struct SMTPTransportTests {
             }
             #expect(error?.kind == .rejected)
             #expect(error?.code == 550)
+            #expect(error?.description.contains("550 5.1.1 <<address>>: Recipient address rejected") == true, "\(error?.description ?? "")")
+            #expect(error?.description.contains("@") == false, "the server's reply quoted the address")
             let received = try server.received()
             #expect(received.count == 1)
         }

@@ -223,8 +223,9 @@ struct SMTPReply: Sendable, Equatable {
         return mechanisms
     }
 
-    /// The first line, trimmed to printable ASCII, for an error message.
-    var summary: String { SMTPReplyReader.printable(lines.first ?? "") }
+    /// The first line, trimmed to printable ASCII and without the addresses it may quote, for an
+    /// error message (logged).
+    var summary: String { RemoteText.redacted(SMTPReplyReader.printable(lines.first ?? "")) }
 }
 
 /// The conversation: writes a command, waits for the reply, maps a reply it did not expect to an

@@ -65,7 +65,7 @@ public struct TwilioGateway: SMSGateway {
             throw SMSGatewayError(
                 .rejected,
                 providerCode: error?.code.map(String.init),
-                "Twilio refused the message (\(response.status.code)\(error?.code.map { ", error \($0)" } ?? "")): \(error?.message ?? "no details")"
+                "Twilio refused the message (\(response.status.code)\(error?.code.map { ", error \($0)" } ?? "")): \(error?.message.map(RemoteText.redacted) ?? "no details")"
             )
         default:
             throw SMSGatewayError(.unavailable, "Twilio failed with \(response.status.code)")
