@@ -545,8 +545,9 @@ extension TestServer {
             #expect(!String(buffer: response.body).contains("JBSWY3DPEHPK3PXP"))
         }
         let line = try #require(logs.allLines.first { $0.contains("API request failed") })
-        #expect(line.contains("QuotingError"), "\(line)")
-        #expect(!logs.text.contains("JBSWY3DPEHPK3PXP") && !logs.text.contains("dave@example.com"), "\(logs.text)")
+        #expect(line.contains(json ? #""error_type":""# : " error_type=") && line.contains("QuotingError"), "\(line)")
+        #expect(!logs.text.contains("JBSWY3DPEHPK3PXP"), "\(logs.text)")
+        #expect(!logs.text.contains("dave@example.com"), "\(logs.text)")
     }
 
     @Test func theOpenAPIDocumentListsExactlyTheRoutes() async throws {

@@ -120,7 +120,8 @@ struct SecurityAlertDispatcher: Service {
                 do {
                     try await alerts.dispatch()
                 } catch {
-                    alerts.logger.error("security alerts not dispatched", metadata: ["reason": "\(error)"])
+                    // By type only, as every unexpected error is logged (SPEC §2).
+                    alerts.logger.error("security alerts not dispatched", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
                 }
                 try await Task.sleep(for: interval)
             }
