@@ -10,15 +10,36 @@ import Testing
             "550 5.1.1 <<address>>: Recipient address rejected: User unknown"
         ),
         ("553 5.1.3 dave.o'neil+2fa@sub.example.co.uk... malformed", "553 5.1.3 <address> malformed"),
+        ("550 5.1.1 <\u{3b4}\u{3b7}\u{3bc}@example.gr>: unknown", "550 5.1.1 <<address>>: unknown"),
         ("The 'To' number +31612345612 is not a valid phone number.", "The 'To' number <number> is not a valid phone number."),
-        ("Unverified number +1 (415) 555-0100, reply STOP", "Unverified number <number>, reply STOP"),
-        ("recipient 0612345678 unreachable", "recipient <number> unreachable"),
-        // What tells an operator why stays: reply codes, enhanced codes, short numbers.
+        ("Unverified number: +1 (415) 555-0100, reply STOP", "Unverified number: <number>, reply STOP"),
+        ("line one\r\n550 forged log line", "line one550 forged log line"),
+        // What tells an operator why stays: codes, sizes, ids, addresses of hosts, times.
         ("451 4.3.0 Try again later", "451 4.3.0 Try again later"),
-        ("421 4.7.0 Too many connections from 192.0.2.1, wait 60 s", "421 4.7.0 Too many connections from 192.0.2.1, wait 60 s"),
+        ("550 5.4.1 Access denied AS(201806281)", "550 5.4.1 Access denied AS(201806281)"),
+        ("552 5.3.4 Message size exceeds limit of 10485760 bytes", "552 5.3.4 Message size exceeds limit of 10485760 bytes"),
+        (
+            "421 4.7.0 Too many connections from 192.0.2.1 at 2026-12-01 21:02:14",
+            "421 4.7.0 Too many connections from 192.0.2.1 at 2026-12-01 21:02:14"
+        ),
         ("", ""),
     ])
-    func addressesAndNumbersAreReplaced(text: String, redacted: String) {
-        #expect(RemoteText.redacted(text) == redacted)
+    func addressesAndNumbersAreReplaced(text: String, quoted: String) {
+        #expect(RemoteText.quoted(text) == quoted)
+    }
+
+    /// Replaced before the cut at 120 characters: a long address across the cut leaves no piece.
+    @Test func aLongAddressIsReplacedBeforeTheCut() {
+        let address = String(repeating: "firstname.lastname.", count: 4) + "family@example.com"
+        let reply = "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient <\(address)> not found by SMTP address lookup"
+        let quoted = RemoteText.quoted(reply)
+        #expect(quoted.count <= 120)
+        #expect(!quoted.contains("firstname") && quoted.contains("Recipient <<address>> not found"), "\(quoted)")
+    }
+
+    /// The number a message was for goes however the provider writes it, with its `+` or without.
+    @Test func theRecipientGoesInEveryForm() {
+        let quoted = RemoteText.quoted("Number 31612345612 (+31612345612) is blocked", recipient: "+31612345612")
+        #expect(quoted == "Number <recipient> (<recipient>) is blocked")
     }
 }

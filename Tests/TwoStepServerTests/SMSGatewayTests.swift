@@ -85,7 +85,7 @@ struct SMSGatewayTests {
             } throws: { error in
                 let error = error as! SMSGatewayError
                 return error.kind == .rejected && error.providerCode == "21211" && !error.description.contains("s3cret")
-                    && error.description.hasSuffix("The 'To' number <number> is not a valid phone number.")
+                    && error.description.hasSuffix("The 'To' number <recipient> is not a valid phone number.")
             }
         }
         try await Self.withProvider([.status(.internalServerError, "oops")]) { base, _ in

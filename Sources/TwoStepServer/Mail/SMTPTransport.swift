@@ -223,9 +223,8 @@ struct SMTPReply: Sendable, Equatable {
         return mechanisms
     }
 
-    /// The first line, trimmed to printable ASCII and without the addresses it may quote, for an
-    /// error message (logged).
-    var summary: String { RemoteText.redacted(SMTPReplyReader.printable(lines.first ?? "")) }
+    /// The first line, without the addresses it may quote, for an error message (logged).
+    var summary: String { RemoteText.quoted(lines.first ?? "") }
 }
 
 /// The conversation: writes a command, waits for the reply, maps a reply it did not expect to an
@@ -361,7 +360,7 @@ final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
             guard line.count >= 3, line[0...2].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), (0x32...0x35).contains(line[0]),
                 line.count == 3 || line[3] == UInt8(ascii: " ") || line[3] == UInt8(ascii: "-")
             else {
-                fail(garbage("'\(Self.printable(String(decoding: line, as: UTF8.self)))' is not an SMTP reply"))
+                fail(garbage("'\(RemoteText.quoted(String(decoding: line, as: UTF8.self)))' is not an SMTP reply"))
                 return
             }
             let code = Int(String(decoding: line[0...2], as: UTF8.self))!
@@ -403,10 +402,5 @@ final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
             promise.fail(error)
         }
         context?.close(promise: nil)
-    }
-
-    /// Printable ASCII only, at most 120 characters: what a server says goes into logs and pages.
-    static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }).prefix(120))
     }
 }

@@ -65,7 +65,7 @@ public struct TwilioGateway: SMSGateway {
             throw SMSGatewayError(
                 .rejected,
                 providerCode: error?.code.map(String.init),
-                "Twilio refused the message (\(response.status.code)\(error?.code.map { ", error \($0)" } ?? "")): \(error?.message.map(RemoteText.redacted) ?? "no details")"
+                "Twilio refused the message (\(response.status.code)\(error?.code.map { ", error \($0)" } ?? "")): \(error?.message.map { RemoteText.quoted($0, recipient: message.to) } ?? "no details")"
             )
         default:
             throw SMSGatewayError(.unavailable, "Twilio failed with \(response.status.code)")
