@@ -4,7 +4,8 @@ import Testing
 
 /// What remote servers write is logged only without the addresses and numbers it quotes (SPEC §2).
 @Suite struct RemoteTextTests {
-    @Test(arguments: [
+    /// Each text a server might write, and what may be logged of it.
+    static let cases = [
         (
             "550 5.1.1 <dave@example.com>: Recipient address rejected: User unknown",
             "550 5.1.1 <<address>>: Recipient address rejected: User unknown"
@@ -23,8 +24,9 @@ import Testing
             "421 4.7.0 Too many connections from 192.0.2.1 at 2026-12-01 21:02:14"
         ),
         ("", ""),
-    ])
-    func addressesAndNumbersAreReplaced(text: String, quoted: String) {
+    ]
+
+    @Test(arguments: cases) func addressesAndNumbersAreReplaced(text: String, quoted: String) {
         #expect(RemoteText.quoted(text) == quoted)
     }
 
