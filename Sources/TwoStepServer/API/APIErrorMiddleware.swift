@@ -35,7 +35,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             // By type only, as `RequestLogMiddleware` logs it: an error's description may quote a
             // value it was given (SPEC §2, no secrets in logs).
-            context.logger.error("API request failed", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
+            context.logger.error("API request failed", metadata: ["error_type": .errorType(error)])
             return try APIError(.internalServerError, "internal", "Something went wrong on the server.").response(from: request, context: context)
         }
     }

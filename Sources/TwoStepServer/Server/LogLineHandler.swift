@@ -61,7 +61,7 @@ public struct LogLineHandler: LogHandler {
     private func fields(_ event: LogEvent) -> [String: String] {
         var fields: [String: String] = [:]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
-        if let error = event.error { fields["error_type"] = fields["error_type"] ?? String(reflecting: type(of: error)) }
+        if let error = event.error { fields["error_type"] = fields["error_type"] ?? "\(Logger.MetadataValue.errorType(error))" }
         if let trace = RequestOrigin.trace {
             fields["request_id"] = fields["request_id"] ?? trace.requestID
             if let user = trace.userID { fields["user_id"] = fields["user_id"] ?? String(user) }
@@ -75,4 +75,10 @@ public struct LogLineHandler: LogHandler {
     }
 
     private static let lock = Mutex(())
+}
+
+extension Logger.MetadataValue {
+    /// An error as every log line names it: by its type, never its description, which may quote a
+    /// value it was given (SPEC §2; OWASP Logging Cheat Sheet, "Data to exclude").
+    static func errorType(_ error: any Error) -> Self { .string(String(reflecting: type(of: error))) }
 }

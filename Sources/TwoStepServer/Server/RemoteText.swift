@@ -14,7 +14,7 @@ enum RemoteText {
         return String(String.UnicodeScalarView(scalars.prefix(120)))
     }
 
-    static func redacted(_ text: String, recipient: String? = nil) -> String {
+    private static func redacted(_ text: String, recipient: String?) -> String {
         var text = text
         if let recipient, recipient.count > 1 {
             text = text.replacing(recipient, with: "<recipient>")

@@ -121,7 +121,7 @@ struct SecurityAlertDispatcher: Service {
                     try await alerts.dispatch()
                 } catch {
                     // By type only, as every unexpected error is logged (SPEC §2).
-                    alerts.logger.error("security alerts not dispatched", metadata: ["error_type": .string(String(reflecting: type(of: error)))])
+                    alerts.logger.error("security alerts not dispatched", metadata: ["error_type": .errorType(error)])
                 }
                 try await Task.sleep(for: interval)
             }

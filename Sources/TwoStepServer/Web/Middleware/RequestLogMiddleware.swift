@@ -37,7 +37,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                 // an `error:`'s description, which may quote a value).
                 context.logger.error(
                     "request failed",
-                    metadata: ["error_type": .string(String(reflecting: type(of: error))), "request_id": .string(id)]
+                    metadata: ["error_type": .errorType(error), "request_id": .string(id)]
                 )
                 response = Response(status: .internalServerError)
             }
