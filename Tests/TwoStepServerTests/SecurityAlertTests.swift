@@ -28,6 +28,22 @@ struct SecurityAlertTests {
         #expect(alerted == listed)
     }
 
+    /// A failed round is logged by its error's type, never its description (SPEC §2), and the
+    /// dispatcher goes on to the next round.
+    @Test func aFailedRoundIsLoggedByType() async throws {
+        let server = try await TestServer.make()
+        try await server.parts.database.close()
+        let dispatcher = Task { try await SecurityAlertDispatcher(alerts: server.services.alerts, interval: .milliseconds(20)).run() }
+        for _ in 0..<200 where server.logs.allLines.filter({ $0.contains("security alerts not dispatched") }).count < 2 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        dispatcher.cancel()
+        _ = try? await dispatcher.value
+        let lines = server.logs.allLines.filter { $0.contains("security alerts not dispatched") }
+        #expect(lines.count >= 2, "a round after the failed one: \(server.logs.text)")
+        #expect(lines.allSatisfy { $0.contains(" error_type=") && !$0.contains("reason=") }, "\(lines)")
+    }
+
     @Test func eachEventAlertsOnceWithTimeBrowserAndWasntYou() async throws {
         let server = try await TestServer.make()
         let services = server.services
