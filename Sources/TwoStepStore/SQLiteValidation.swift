@@ -7,9 +7,12 @@ import SQLiteNIO
 enum SQLiteValidation {
     /// The accounts named by address or by a key's own id, each joined with its confirmed factors
     /// (a row per factor, or one with NULL factor columns), as `PostgresValidation.Lookup` reads
-    /// them on PostgreSQL. Their ids by each kind of name go in as one `IN (…)` of a `UNION ALL`:
-    /// with the names in an `OR` beside the join (and an ORDER BY) instead, SQLite planned the
-    /// statement anew for every binding, a full parse of this join per lookup (`sqlite3Reprepare`).
+    /// them on PostgreSQL. One address alone, or one key's own id alone, is searched straight in
+    /// its index. Two names and more go in as ids in one `IN (…)` of a `UNION ALL`, which SQLite
+    /// gathers in a temporary table at every run (`OpenEphemeral`): validate's usual name, an
+    /// address that is also a valid own id, is two. Its other forms cost more: with the names as two
+    /// joined searches under a `UNION ALL`, or in an `OR` beside the join, SQLite prepares the
+    /// statement again at every binding (`sqlite3Reprepare`, 14 % of a valid check's CPU).
     static func lookup(emails: [String], external: [(keyID: Int64, id: String)]) -> (sql: String, binds: [SQLiteData]) {
         let sql =
             switch (emails.count, external.count) {
@@ -27,16 +30,24 @@ enum SQLiteValidation {
     private static let byBoth = lookupText(emails: 1, external: 1)
 
     private static func lookupText(emails: Int, external: Int) -> String {
+        let select = """
+            SELECT \(SQLStore.joinedUserColumns), \(SQLStore.joinedFactorColumns) FROM users u
+            LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
+            """
+        switch (emails, external) {
+        case (1, 0): return "\(select) WHERE u.email = ?"
+        case (0, 1): return "\(select) WHERE u.api_key_id = ? AND u.external_id = ?"
+        default: return "\(select) WHERE u.id IN (\(idBranches(emails: emails, external: external)))"
+        }
+    }
+
+    private static func idBranches(emails: Int, external: Int) -> String {
         var branches: [String] = []
         if emails > 0 {
             branches.append("SELECT id FROM users WHERE email IN (" + repeatElement("?", count: emails).joined(separator: ", ") + ")")
         }
         branches += repeatElement("SELECT id FROM users WHERE api_key_id = ? AND external_id = ?", count: external)
-        return """
-            SELECT \(SQLStore.joinedUserColumns), \(SQLStore.joinedFactorColumns) FROM users u
-            LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
-            WHERE u.id IN (\(branches.joined(separator: " UNION ALL ")))
-            """
+        return branches.joined(separator: " UNION ALL ")
     }
 
     /// The replay guard of validate's fast path (`SQLStore.claimStep(_:factorID:unlessBudgetHasRow:)`).

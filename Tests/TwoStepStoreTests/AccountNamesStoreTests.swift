@@ -17,6 +17,50 @@ struct AccountNamesStoreTests {
         }
     }
 
+    /// Validate looks a name up both ways in one statement, since it may be either. An account
+    /// holding it both ways comes once each way with each confirmed factor once; two accounts
+    /// holding it one way each are both found; another key's own id is not this key's.
+    @Test func aNameIsLookedUpBothWaysAtOnce() async throws {
+        try await SQLStoreTests.withStore { store in
+            let vpn = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: APIKeyScope.defaults, reach: .own, at: 1)
+            let ssh = try await store.createAPIKey(name: "ssh", keyHash: "s", scopes: APIKeyScope.defaults, reach: .own, at: 1)
+            func factor(of user: User, confirmed: Bool) async throws -> Int64 {
+                let id = try await store.createFactor(
+                    userID: user.id,
+                    kind: .totp,
+                    sealedSecret: "s",
+                    phone: nil,
+                    algorithm: "SHA1",
+                    digits: 6,
+                    period: 30,
+                    at: 1
+                ).id
+                if confirmed { try await store.confirmFactor(id: id, lastUsedStep: nil, at: 2) }
+                return id
+            }
+            let name = "same@example.com"
+            let both = try await store.createUser(email: name, passwordHash: "h", origin: .apiKey, apiKeyID: vpn.id, externalID: name, at: 1)
+            let confirmed = [try await factor(of: both, confirmed: true), try await factor(of: both, confirmed: true)]
+            _ = try await factor(of: both, confirmed: false)
+            var (byID, byEmail) = try await store.usersWithConfirmedFactors(apiKeyID: vpn.id, externalID: name, email: name)
+            #expect(byID?.0.id == both.id && byEmail?.0.id == both.id)
+            #expect(byID?.1.map(\.id) == confirmed && byEmail?.1.map(\.id) == confirmed)
+
+            let other = "split@example.com"
+            let byAddress = try await store.createUser(email: other, passwordHash: "h", at: 3)
+            let byOwnID = try await store.createUser(email: nil, passwordHash: "!", origin: .apiKey, apiKeyID: vpn.id, externalID: other, at: 3)
+            let ownFactor = try await factor(of: byOwnID, confirmed: true)
+            (byID, byEmail) = try await store.usersWithConfirmedFactors(apiKeyID: vpn.id, externalID: other, email: other)
+            #expect(byID?.0.id == byOwnID.id && byID?.1.map(\.id) == [ownFactor])
+            #expect(byEmail?.0.id == byAddress.id && byEmail?.1.isEmpty == true)
+
+            (byID, byEmail) = try await store.usersWithConfirmedFactors(apiKeyID: ssh.id, externalID: other, email: other)
+            #expect(byID == nil && byEmail?.0.id == byAddress.id)
+            (byID, byEmail) = try await store.usersWithConfirmedFactors(apiKeyID: ssh.id, externalID: "nobody", email: "nobody@example.com")
+            #expect(byID == nil && byEmail == nil)
+        }
+    }
+
     @Test func aKeysOwnIDsAreItsOwnNamespace() async throws {
         try await SQLStoreTests.withStore { store in
             let vpn = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: APIKeyScope.defaults, reach: .own, at: 1)

@@ -163,12 +163,6 @@ struct AccountService: Sendable {
         try await store.user(id: id)
     }
 
-    /// The account with this address and its confirmed factors, in one query (the validate path).
-    func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
-        guard let email = Self.normalizedEmail(email) else { return nil }
-        return try await store.userWithConfirmedFactors(email: email)
-    }
-
     /// The account's security activity (SPEC F10), newest first.
     func events(of user: User, limit: Int) async throws -> [SecurityEvent] {
         try await store.events(userID: user.id, limit: limit)
