@@ -25,16 +25,7 @@ struct AccountNamesStoreTests {
             let vpn = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: APIKeyScope.defaults, reach: .own, at: 1)
             let ssh = try await store.createAPIKey(name: "ssh", keyHash: "s", scopes: APIKeyScope.defaults, reach: .own, at: 1)
             func factor(of user: User, confirmed: Bool) async throws -> Int64 {
-                let id = try await store.createFactor(
-                    userID: user.id,
-                    kind: .totp,
-                    sealedSecret: "s",
-                    phone: nil,
-                    algorithm: "SHA1",
-                    digits: 6,
-                    period: 30,
-                    at: 1
-                ).id
+                let id = try await SQLStoreTests.appFactor(store, userID: user.id).id
                 if confirmed { try await store.confirmFactor(id: id, lastUsedStep: nil, at: 2) }
                 return id
             }

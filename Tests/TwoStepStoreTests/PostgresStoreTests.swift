@@ -51,17 +51,7 @@ struct PostgresStoreTests {
 
     static func factor(_ store: SQLStore, email: String = "a@example.com") async throws -> (User, Factor) {
         let user = try await store.createUser(email: email, passwordHash: "h", at: 1)
-        let factor = try await store.createFactor(
-            userID: user.id,
-            kind: .totp,
-            sealedSecret: "s",
-            phone: nil,
-            algorithm: "SHA1",
-            digits: 6,
-            period: 30,
-            at: 1
-        )
-        return (user, factor)
+        return (user, try await SQLStoreTests.appFactor(store, userID: user.id))
     }
 
     /// RFC 6238 §5.2 across instances: 40 claims of one step, half on each instance, one wins.

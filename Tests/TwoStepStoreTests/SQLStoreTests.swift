@@ -9,6 +9,11 @@ import TwoStepTestSupport
 /// The store against a real SQLite file (WAL, several connections), as the server uses it.
 @Suite("SQL store")
 struct SQLStoreTests {
+    /// An authenticator app for the account, not yet confirmed.
+    static func appFactor(_ store: SQLStore, userID: Int64) async throws -> Factor {
+        try await store.createFactor(userID: userID, kind: .totp, sealedSecret: "s", phone: nil, algorithm: "SHA1", digits: 6, period: 30, at: 1)
+    }
+
     static func withStore(_ body: (SQLStore) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twostep-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -402,18 +407,7 @@ struct SQLStoreTests {
             var factors: [Int64] = []
             for index in 0..<20 {
                 let user = try await store.createUser(email: "c\(index)@example.com", passwordHash: "h", at: 1)
-                factors.append(
-                    try await store.createFactor(
-                        userID: user.id,
-                        kind: .totp,
-                        sealedSecret: "s",
-                        phone: nil,
-                        algorithm: "SHA1",
-                        digits: 6,
-                        period: 30,
-                        at: 1
-                    ).id
-                )
+                factors.append(try await Self.appFactor(store, userID: user.id).id)
             }
             let wins = try await withThrowingTaskGroup(of: (Int64, Int64, Bool).self) { group in
                 for factor in factors {
