@@ -16,7 +16,7 @@ public protocol UserRepository: Sendable {
     func user(email: String) async throws -> User?
     /// The account a key named by its own id.
     func user(apiKeyID: Int64, externalID: String) async throws -> User?
-    /// The user and their confirmed factors, in one query (the validate path).
+    /// The user and their confirmed factors, in one query.
     func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])?
     /// The same for the account a key named by its own id.
     func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])?

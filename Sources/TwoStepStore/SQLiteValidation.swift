@@ -6,13 +6,15 @@ import SQLiteNIO
 /// connection (`SQLiteWorker`); the common shapes are built once per process.
 enum SQLiteValidation {
     /// The accounts named by address or by a key's own id, each joined with its confirmed factors
-    /// (a row per factor, or one with NULL factor columns), as `PostgresValidation.Lookup` reads
-    /// them on PostgreSQL. One address alone, or one key's own id alone, is searched straight in
-    /// its index. Two names and more go in as ids in one `IN (…)` of a `UNION ALL`, which SQLite
-    /// gathers in a temporary table at every run (`OpenEphemeral`): validate's usual name, an
-    /// address that is also a valid own id, is two. Its other forms cost more: with the names as two
-    /// joined searches under a `UNION ALL`, or in an `OR` beside the join, SQLite prepares the
-    /// statement again at every binding (`sqlite3Reprepare`, 14 % of a valid check's CPU).
+    /// (a row per factor, or one with NULL factor columns, in no order: the caller sorts), as
+    /// `PostgresValidation.Lookup` reads them on PostgreSQL. One address alone, or one key's own id
+    /// alone, is searched straight in its index. Two names and more go in as ids in one `IN (…)` of
+    /// a `UNION ALL`, which SQLite gathers in an ephemeral table at every run. Validate's usual name,
+    /// an address that is also a valid own id, is looked up both ways, so it takes that form: in the
+    /// forms tried without the ephemeral table, SQLite 3.54 re-prepared the statement at every
+    /// lookup, because its planner read the bound names (`sqlite3Reprepare`, 14 % of a valid check's
+    /// CPU; Benchmarks/README.md, stop 35). Those were the two searches joined under a `UNION ALL`,
+    /// the second leaving out the account the first found, and the names in an `OR` beside the join.
     static func lookup(emails: [String], external: [(keyID: Int64, id: String)]) -> (sql: String, binds: [SQLiteData]) {
         let sql =
             switch (emails.count, external.count) {
@@ -34,10 +36,10 @@ enum SQLiteValidation {
             SELECT \(SQLStore.joinedUserColumns), \(SQLStore.joinedFactorColumns) FROM users u
             LEFT JOIN factors f ON f.user_id = u.id AND f.confirmed_at IS NOT NULL
             """
-        switch (emails, external) {
-        case (1, 0): return "\(select) WHERE u.email = ?"
-        case (0, 1): return "\(select) WHERE u.api_key_id = ? AND u.external_id = ?"
-        default: return "\(select) WHERE u.id IN (\(idBranches(emails: emails, external: external)))"
+        return switch (emails, external) {
+        case (1, 0): "\(select) WHERE u.email = ?"
+        case (0, 1): "\(select) WHERE u.api_key_id = ? AND u.external_id = ?"
+        default: "\(select) WHERE u.id IN (\(idBranches(emails: emails, external: external)))"
         }
     }
 

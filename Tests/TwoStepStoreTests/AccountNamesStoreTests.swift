@@ -18,8 +18,10 @@ struct AccountNamesStoreTests {
     }
 
     /// Validate looks a name up both ways in one statement, since it may be either. An account
-    /// holding it both ways comes once each way with each confirmed factor once; two accounts
-    /// holding it one way each are both found; another key's own id is not this key's.
+    /// holding it both ways comes once each way with each confirmed factor once (a row read twice
+    /// would list its factors twice); two accounts holding it one way each are both found; and the
+    /// answers are filed by the names asked for, so another key's account of that id is not this
+    /// key's.
     @Test func aNameIsLookedUpBothWaysAtOnce() async throws {
         try await SQLStoreTests.withStore { store in
             let vpn = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: APIKeyScope.defaults, reach: .own, at: 1)
