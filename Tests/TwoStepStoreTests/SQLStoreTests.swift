@@ -400,6 +400,31 @@ struct SQLStoreTests {
         }
     }
 
+    /// SQLite's lookup statements themselves return only the accounts they name: a key's own id
+    /// under that key alone, an address, both at once, each account once. (The store then files
+    /// rows by each row's own names, a second guard that would hide a statement reading too much.)
+    @Test func theSQLiteLookupReadsOnlyTheAccountsItNames() async throws {
+        try await Self.withStore { store in
+            guard store.database.dialect == .sqlite else { return }
+            let vpn = try await store.createAPIKey(name: "vpn", keyHash: "v", scopes: APIKeyScope.defaults, reach: .own, at: 1)
+            let ssh = try await store.createAPIKey(name: "ssh", keyHash: "s", scopes: APIKeyScope.defaults, reach: .own, at: 1)
+            let vpnJdoe = try await store.createUser(email: nil, passwordHash: "!", origin: .apiKey, apiKeyID: vpn.id, externalID: "jdoe", at: 1)
+            let sshJdoe = try await store.createUser(email: nil, passwordHash: "!", origin: .apiKey, apiKeyID: ssh.id, externalID: "jdoe", at: 1)
+            let signedUp = try await store.createUser(email: "jdoe@example.com", passwordHash: "h", at: 1)
+            func ids(_ emails: [String], _ external: [(keyID: Int64, id: String)]) async throws -> [Int64] {
+                let (sql, binds) = SQLiteValidation.lookup(emails: emails, external: external)
+                return try await store.database.execute(sqlite: sql, binds, writing: false).map { try $0.decode(column: "id", as: Int64.self) }
+                    .sorted()
+            }
+            #expect(try await ids([], [(vpn.id, "jdoe")]) == [vpnJdoe.id])
+            #expect(try await ids([], [(ssh.id, "jdoe")]) == [sshJdoe.id])
+            #expect(try await ids(["jdoe@example.com"], []) == [signedUp.id])
+            #expect(try await ids(["jdoe@example.com"], [(vpn.id, "jdoe")]) == [vpnJdoe.id, signedUp.id].sorted())
+            #expect(try await ids(["jdoe@example.com"], [(ssh.id, "jdoe")]) == [sshJdoe.id, signedUp.id].sorted())
+            #expect(try await ids(["nobody@example.com"], [(vpn.id, "nobody")]) == [])
+        }
+    }
+
     /// Claims for many factors at once: each step of each factor is won at most once, and the
     /// latest step exactly once.
     @Test func batchedClaimsKeepTheReplayGuard() async throws {
