@@ -14,6 +14,7 @@ import Testing
         ("550 5.1.1 <\u{3b4}\u{3b7}\u{3bc}@example.gr>: unknown", "550 5.1.1 <<address>>: unknown"),
         ("The 'To' number +31612345612 is not a valid phone number.", "The 'To' number <number> is not a valid phone number."),
         ("Unverified number: +1 (415) 555-0100, reply STOP", "Unverified number: <number>, reply STOP"),
+        ("GET /lookup?to=dave%40example.com&x=1 failed", "GET /lookup?to=<address>&x=1 failed"),
         ("line one\r\n550 forged log line", "line one550 forged log line"),
         // What tells an operator why stays: codes, sizes, ids, addresses of hosts, times.
         ("451 4.3.0 Try again later", "451 4.3.0 Try again later"),
@@ -39,9 +40,16 @@ import Testing
         #expect(!quoted.contains("firstname") && quoted.contains("Recipient <<address>> not found"), "\(quoted)")
     }
 
-    /// The number a message was for goes however the provider writes it, with its `+` or without.
-    @Test func theRecipientGoesInEveryForm() {
-        let quoted = RemoteText.quoted("Number 31612345612 (+31612345612) is blocked", recipient: "+31612345612")
-        #expect(quoted == "Number <recipient> (<recipient>) is blocked")
+    /// The number a message was for goes however the provider writes it: with its `+` or without,
+    /// in national form, or run together with another number. Other numbers stay.
+    @Test(arguments: [
+        ("Number 31612345612 (+31612345612) is blocked", "Number <recipient> (<recipient>) is blocked"),
+        ("Number 06 1234 5612 is not reachable", "Number <recipient> is not reachable"),
+        ("Unreachable: (06) 1234-5612.", "Unreachable: (<recipient>."),
+        ("Error 21614 0612345612 is not a mobile number", "Error <recipient> is not a mobile number"),
+        ("Number 0698765432 is blocked, error 21610", "Number 0698765432 is blocked, error 21610"),
+    ])
+    func theRecipientGoesInEveryForm(text: String, quoted: String) {
+        #expect(RemoteText.quoted(text, recipient: "+31612345612") == quoted)
     }
 }

@@ -65,5 +65,6 @@ struct ReturnAddressPolicy: Sendable {
 }
 
 extension Character {
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    /// 0 to 9 only (`isNumber` is also true of other scripts' digits and of fractions).
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
