@@ -16,12 +16,9 @@ public protocol UserRepository: Sendable {
     func user(email: String) async throws -> User?
     /// The account a key named by its own id.
     func user(apiKeyID: Int64, externalID: String) async throws -> User?
-    /// The user and their confirmed factors, in one query.
-    func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])?
-    /// The same for the account a key named by its own id.
-    func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])?
-    /// The accounts a relying service's name may mean, read together: by the key's own id for it,
-    /// and by address (validate asks both; issue 19: one read, not two).
+    /// The accounts a relying service's name may mean, each with its confirmed factors, read
+    /// together: by the key's own id for it, and by address (validate asks both; issue 19: one
+    /// read, not two).
     func usersWithConfirmedFactors(
         apiKeyID: Int64,
         externalID: String?,

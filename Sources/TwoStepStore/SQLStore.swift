@@ -79,14 +79,6 @@ public struct SQLStore: Store {
         ).first().map(User.init(row:))
     }
 
-    public func userWithConfirmedFactors(email: String) async throws -> (User, [Factor])? {
-        try await usersWithConfirmedFactors(apiKeyID: 0, externalID: nil, email: email).byEmail
-    }
-
-    public func userWithConfirmedFactors(apiKeyID: Int64, externalID: String) async throws -> (User, [Factor])? {
-        try await usersWithConfirmedFactors(apiKeyID: apiKeyID, externalID: externalID, email: nil).byID
-    }
-
     public func usersWithConfirmedFactors(
         apiKeyID: Int64,
         externalID: String?,
