@@ -15,6 +15,11 @@ import Testing
         ("The 'To' number +31612345612 is not a valid phone number.", "The 'To' number <number> is not a valid phone number."),
         ("Unverified number: +1 (415) 555-0100, reply STOP", "Unverified number: <number>, reply STOP"),
         ("GET /lookup?to=dave%40example.com&x=1 failed", "GET /lookup?to=<address>&x=1 failed"),
+        ("GET /lookup?to=dave%2540example.com failed", "GET /lookup?to=<address> failed"),
+        ("550 <list-bounces+dave=example.com@lists.example.org> unknown", "550 <<address>> unknown"),
+        ("550 <SRS0=HHH=TT=example.com=dave@forwarder.example> unknown", "550 <<address>> unknown"),
+        ("Unverified number: +44\u{202F}7700\u{202F}900123", "Unverified number: <number>"),
+        ("GET https://api.example.com/v1/users/%40me/keys failed", "GET https://api.example.com/v1/users/%40me/keys failed"),
         ("line one\r\n550 forged log line", "line one550 forged log line"),
         // What tells an operator why stays: codes, sizes, ids, addresses of hosts, times.
         ("451 4.3.0 Try again later", "451 4.3.0 Try again later"),
@@ -41,15 +46,32 @@ import Testing
     }
 
     /// The number a message was for goes however the provider writes it: with its `+` or without,
-    /// in national form, or run together with another number. Other numbers stay.
+    /// in national form, in a URL, with other separators. A number beside it and other numbers stay.
     @Test(arguments: [
         ("Number 31612345612 (+31612345612) is blocked", "Number <recipient> (<recipient>) is blocked"),
         ("Number 06 1234 5612 is not reachable", "Number <recipient> is not reachable"),
-        ("Unreachable: (06) 1234-5612.", "Unreachable: (<recipient>."),
-        ("Error 21614 0612345612 is not a mobile number", "Error <recipient> is not a mobile number"),
+        ("Number 06\u{A0}1234\u{A0}5612 is not reachable", "Number <recipient> is not reachable"),
+        ("Number 06\u{200B}1234\u{200B}5612 is not reachable", "Number <recipient> is not reachable"),
+        ("Unreachable: (06) 1234-5612.", "Unreachable: <recipient>."),
+        ("Unreachable: (+31) 6 - 1234 - 5612.", "Unreachable: <recipient>."),
+        ("Unreachable: 0612/345612", "Unreachable: <recipient>"),
+        ("POST /send To=06+1234+5612&Body=x", "POST /send To=<recipient>&Body=x"),
+        ("POST /send To=%2B31%206%201234%205612", "POST /send To=<recipient>"),
+        ("Error 21614 0612345612 is not a mobile number", "Error 21614 <recipient> is not a mobile number"),
         ("Number 0698765432 is blocked, error 21610", "Number 0698765432 is blocked, error 21610"),
     ])
     func theRecipientGoesInEveryForm(text: String, quoted: String) {
         #expect(RemoteText.quoted(text, recipient: "+31612345612") == quoted)
+    }
+
+    /// The same for numbers of other lengths: North America's 10 digits, Andorra's 6.
+    @Test(arguments: [
+        ("+14155550100", "Unverified: (415) 555-0100, code 21608", "Unverified: <recipient>, code 21608"),
+        ("+14155550100", "Unverified: 1-415-555-0100", "Unverified: <recipient>"),
+        ("+376312345", "Number 312 345 is blocked", "Number <recipient> is blocked"),
+        ("+376312345", "Error 21211 at 2026-12-01 21:02:14", "Error 21211 at 2026-12-01 21:02:14"),
+    ])
+    func theRecipientGoesWhateverItsLength(recipient: String, text: String, quoted: String) {
+        #expect(RemoteText.quoted(text, recipient: recipient) == quoted)
     }
 }

@@ -58,7 +58,7 @@ struct HealthRoutes {
     /// refuses. The query is left to finish on its own (an SQLite statement cannot be interrupted),
     /// so the answer never waits for it.
     private func databaseAnswers(logger: Logger) async -> Bool {
-        enum Outcome: Sendable { case answered, failed(Logger.MetadataValue), timedOut }
+        enum Outcome: Sendable { case answered, failed(any Error), timedOut }
         let (ping, deadline) = (ping, deadline)
         let outcome: Outcome = await withCheckedContinuation { continuation in
             let once = Mutex(false)
@@ -74,7 +74,7 @@ struct HealthRoutes {
                     try await ping()
                     finish(.answered)
                 } catch {
-                    finish(.failed(.errorType(error)))
+                    finish(.failed(error))
                 }
             }
             Task {
@@ -85,8 +85,8 @@ struct HealthRoutes {
         switch outcome {
         case .answered:
             return true
-        case .failed(let errorType):
-            logger.warning("readiness: the database query failed", metadata: ["error_type": errorType])
+        case .failed(let error):
+            logger.warning("readiness: the database query failed", error: error)
             return false
         case .timedOut:
             logger.warning("readiness: the database did not answer within \(deadline)")

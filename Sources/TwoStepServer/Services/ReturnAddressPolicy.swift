@@ -65,6 +65,5 @@ struct ReturnAddressPolicy: Sendable {
 }
 
 extension Character {
-    /// 0 to 9 only (`isNumber` is also true of other scripts' digits and of fractions).
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
