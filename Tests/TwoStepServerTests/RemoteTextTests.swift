@@ -47,7 +47,7 @@ import Testing
 
     /// The number a message was for goes however the provider writes it: with its `+` or without,
     /// in national form, in a URL, with other separators. A number beside it and other numbers stay.
-    @Test(arguments: [
+    static let recipientCases = [
         ("Number 31612345612 (+31612345612) is blocked", "Number <recipient> (<recipient>) is blocked"),
         ("Number 06 1234 5612 is not reachable", "Number <recipient> is not reachable"),
         ("Number 06\u{A0}1234\u{A0}5612 is not reachable", "Number <recipient> is not reachable"),
@@ -59,19 +59,21 @@ import Testing
         ("POST /send To=%2B31%206%201234%205612", "POST /send To=<recipient>"),
         ("Error 21614 0612345612 is not a mobile number", "Error 21614 <recipient> is not a mobile number"),
         ("Number 0698765432 is blocked, error 21610", "Number 0698765432 is blocked, error 21610"),
-    ])
-    func theRecipientGoesInEveryForm(text: String, quoted: String) {
+    ]
+
+    @Test(arguments: recipientCases) func theRecipientGoesInEveryForm(text: String, quoted: String) {
         #expect(RemoteText.quoted(text, recipient: "+31612345612") == quoted)
     }
 
     /// The same for numbers of other lengths: North America's 10 digits, Andorra's 6.
-    @Test(arguments: [
+    static let otherLengths = [
         ("+14155550100", "Unverified: (415) 555-0100, code 21608", "Unverified: <recipient>, code 21608"),
         ("+14155550100", "Unverified: 1-415-555-0100", "Unverified: <recipient>"),
         ("+376312345", "Number 312 345 is blocked", "Number <recipient> is blocked"),
         ("+376312345", "Error 21211 at 2026-12-01 21:02:14", "Error 21211 at 2026-12-01 21:02:14"),
-    ])
-    func theRecipientGoesWhateverItsLength(recipient: String, text: String, quoted: String) {
+    ]
+
+    @Test(arguments: otherLengths) func theRecipientGoesWhateverItsLength(recipient: String, text: String, quoted: String) {
         #expect(RemoteText.quoted(text, recipient: recipient) == quoted)
     }
 }
