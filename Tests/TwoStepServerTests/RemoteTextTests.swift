@@ -45,6 +45,14 @@ import Testing
         #expect(!quoted.contains("firstname") && quoted.contains("Recipient <<address>> not found"), "\(quoted)")
     }
 
+    /// A text longer than a reply line is not searched (that takes time quadratic in its length)
+    /// but named by its length, so nothing of it is logged.
+    @Test func aTextLongerThanAReplyLineIsNotQuoted() {
+        let address = String(repeating: "a", count: 500) + "@example.com"
+        #expect(RemoteText.quoted("550 <\(address)>: unknown") == "(527 bytes, not shown)")
+        #expect(RemoteText.quoted(String(repeating: "x", count: 512)) == String(repeating: "x", count: 120))
+    }
+
     /// The number a message was for goes however the provider writes it: with its `+` or without,
     /// in national form, in a URL, with other separators. A number beside it and other numbers stay.
     static let recipientCases = [
@@ -57,6 +65,8 @@ import Testing
         ("Unreachable: 0612/345612", "Unreachable: <recipient>"),
         ("POST /send To=06+1234+5612&Body=x", "POST /send To=<recipient>&Body=x"),
         ("POST /send To=%2B31%206%201234%205612", "POST /send To=<recipient>"),
+        ("POST /send To=%2b31%206%201234%205612", "POST /send To=<recipient>"),
+        ("Error 500(+31)612345612", "Error 500<recipient>"),
         ("Error 21614 0612345612 is not a mobile number", "Error 21614 <recipient> is not a mobile number"),
         ("Number 0698765432 is blocked, error 21610", "Number 0698765432 is blocked, error 21610"),
     ]

@@ -11,7 +11,11 @@ enum RemoteText {
     /// neither digits nor `@`. Replaced before the cut, which would leave pieces too.
     /// - Parameter recipient: The address or number the message was for, replaced wherever it
     ///   appears, also as its digits are written in national form or in a URL.
+    /// - Returns: Only the length of a text longer than an SMTP reply line may be (512 octets,
+    ///   RFC 5321 §4.5.3.1.5): that is no reply to quote, and the searches take time quadratic in
+    ///   a long run of letters (64 KiB of them took 28 s in a debug build).
     static func quoted(_ text: String, recipient: String? = nil) -> String {
+        guard text.utf8.count <= 512 else { return "(\(text.utf8.count) bytes, not shown)" }
         let printable = redacted(text, recipient: recipient).unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }
         let scalars = redacted(String(String.UnicodeScalarView(printable)), recipient: recipient).unicodeScalars
         return String(String.UnicodeScalarView(scalars.prefix(120)))
@@ -28,16 +32,16 @@ enum RemoteText {
 
     /// The recipient's number however a provider may write it: its last 6 digits (the shortest
     /// national numbers have 6), as many of its digits before them as the text has, perhaps a
-    /// `(`, a `+` or a trunk `0` or `00` first, and up to three separators between any two:
+    /// `(` or `+`, then a trunk `0` or `00`, first, and up to three separators between any two:
     /// `06 1234 5612`, `0612/345612`, `(+31) 6-12345612`, `To=06+1234+5612`, `%2B31%20612345612`.
-    /// Another number just before it (an error code) stays.
+    /// Another number before it (an error code) stays, unless its digits continue the recipient's.
     private static func writtenDigits(of recipient: String) -> Regex<AnyRegexOutput>? {
         let digits = recipient.filter { $0.isASCII && $0.isNumber }.map(String.init)
         guard digits.count >= 6 else { return nil }
-        let gap = #"(?:[\s().\-/+]|%20|%2B){0,3}"#
+        let gap = #"(?:[\s().\-/+]|%20|%2B){0,3}"#  // `%2b` too: the pattern ignores case
         // Each earlier digit only with every one after it: `(?:(?:3 gap)?1 gap)?` for 3, 1.
         let earlier = digits.dropLast(6).reduce("") { inner, digit in "(?:\(inner)\(digit)\(gap))?" }
-        return try? Regex("(?:[(+0]|%2B){0,3}\(earlier)\(digits.suffix(6).joined(separator: gap))")
+        return try? Regex("(?i)(?:[(+]|%2B){0,2}0{0,2}\(earlier)\(digits.suffix(6).joined(separator: gap))")
     }
 
     /// Anything with an `@` between non-separators, or a percent-encoded one (`%40`, or `%2540`
