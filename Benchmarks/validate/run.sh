@@ -18,8 +18,10 @@
 # the warm run's rate, or half the rest's if that is lower, measures how long a check takes at that
 # load. Prints checks/s, each closed-loop run of codes as a share of
 # the no-op route sampled for 2 s just before it ("of_noop"), p50/p99 latency, the SQL statements
-# and server CPU time per request (from the server's own /metrics and /proc), status counts and the
-# server's peak RSS; exits 1 if any valid code was refused, any wrong one accepted, or anything
+# and server CPU time per request (from the server's own /metrics and /proc), the load generator's
+# own CPU time per request ("gen_us") and both programs' CPU at the measured rate in cores
+# ("cores": a closed loop that reaches the machine's cores is CPU-bound, the generator's share
+# included), status counts and the server's peak RSS; exits 1 if any valid code was refused, any wrong one accepted, or anything
 # answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -116,10 +118,14 @@ row() { # name, loadgen arguments…
     # A closed loop's mean latency is its connections over its rate (Little's law).
     local mean_ms=-
     [[ "$name" != *open* ]] && mean_ms=$(awk -v c="$connections" -v r="${v[rate]}" 'BEGIN { printf "%.1f", (r > 0 ? c * 1000 / r : 0) }')
-    printf '%-26s %9s %8.1f %9s %7s %7s %7s %7s %7s %7s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" \
-        "$of_noop" "${v[p50_ms]}" "${v[p99_ms]}" "$mean_ms" "$sql" "$cpu" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
+    # The load generator shares the cores: both programs' CPU at this rate, in cores ("cores").
+    local cores
+    cores=$(awk -v r="${v[rate]}" -v s="$cpu" -v g="${v[cpu_us]}" 'BEGIN { printf "%.2f", r * (s + g) / 1000000 }')
+    printf '%-26s %9s %8.1f %9s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" \
+        "$of_noop" "${v[p50_ms]}" "${v[p99_ms]}" "$mean_ms" "$sql" "$cpu" "${v[cpu_us]}" "$cores" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
     # For the medians of several servers (--repeat), an open run by its kind, not its rate.
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${name%% [0-9]*/s}" "${v[rate]}" "$of_noop" "${v[p99_ms]}" "$mean_ms" "$cpu" >>"$work/rows"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${name%% [0-9]*/s}" "${v[rate]}" "$of_noop" "${v[p99_ms]}" "$mean_ms" "$cpu" \
+        "${v[cpu_us]}" "$cores" >>"$work/rows"
     if [[ "$name" == *codes* ]] && [[ "${v[marked]}" != "${v[requests]}" || "${v[5xx]}" != 0 ]]; then
         echo "not every answer was right: $out" >&2
         failed=1
@@ -149,8 +155,8 @@ serve_and_measure() {
     : >"$work/rss"
     sample_rss &
     sampler=$!
-    printf '%-26s %9s %8s %9s %7s %7s %7s %7s %7s %7s %8s %7s %6s %6s\n' run requests seconds checks/s of_noop p50_ms p99_ms mean_ms \
-        sql/req cpu_us valid 4xx 429 5xx
+    printf '%-26s %9s %8s %9s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s %6s %6s\n' run requests seconds checks/s of_noop p50_ms p99_ms mean_ms \
+        sql/req cpu_us gen_us cores valid 4xx 429 5xx
 
     # The framework's ceiling: a route that does nothing, through the same middleware.
     row "no-op GET /health" -c "$connections" -p "$port" -g /health -d "$seconds"
@@ -268,7 +274,7 @@ for line in open(sys.argv[1]):
     name, *values = line.rstrip("\n").split("\t")
     runs.setdefault(name, []).append(values)
 # The range of checks/s too: an open loop's rate is set from each server's own runs.
-print(f"{'run':<26} {'servers':>7} {'checks/s':>9} {'range':>13} {'of_noop':>7} {'p99_ms':>7} {'mean_ms':>7} {'cpu_us':>7}")
+print(f"{'run':<26} {'servers':>7} {'checks/s':>9} {'range':>13} {'of_noop':>7} {'p99_ms':>7} {'mean_ms':>7} {'cpu_us':>7} {'gen_us':>7} {'cores':>6}")
 for name, rows in runs.items():
     def numbers(column):
         return [float(row[column]) for row in rows if row[column] not in ("-", "")]
@@ -276,7 +282,7 @@ for name, rows in runs.items():
         return f"{statistics.median(numbers(column)):g}" if numbers(column) else "-"
     rates = numbers(0)
     spread = f"{min(rates):g}–{max(rates):g}" if rates else "-"
-    print(f"{name:<26} {len(rows):>7} {median(0):>9} {spread:>13} {median(1):>7} {median(2):>7} {median(3):>7} {median(4):>7}")
+    print(f"{name:<26} {len(rows):>7} {median(0):>9} {spread:>13} {median(1):>7} {median(2):>7} {median(3):>7} {median(4):>7} {median(5):>7} {median(6):>6}")
 PYTHON
 }
 
