@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
     double p50 = measured ? latencies[measured / 2] / 1e6 : 0;
     double p99 = measured ? latencies[(size_t)((double)measured * 0.99)] / 1e6 : 0;
     double max = measured ? latencies[measured - 1] / 1e6 : 0;
-    printf("requests=%zu seconds=%.2f rate=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f 2xx=%zu 4xx=%zu 429=%zu 5xx=%zu marked=%zu errors=%zu cpu_us=%.1f\n",
+    printf("requests=%zu seconds=%.2f rate=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f 2xx=%zu 4xx=%zu 429=%zu 5xx=%zu marked=%zu errors=%zu own_cpu_us=%.1f\n",
         done, seconds, (double)done / seconds, p50, p99, max, ok2xx, status4xx, status429, status5xx, marked, errors,
         done ? cpu_us / (double)done : 0);
     return 0;

@@ -20,9 +20,9 @@
 # the no-op route sampled for 2 s just before it ("of_noop"), p50/p99 latency, the SQL statements
 # and server CPU time per request (from the server's own /metrics and /proc), the load generator's
 # own CPU time per request ("gen_us") and both programs' CPU at the measured rate in cores
-# ("cores": a closed loop that reaches the machine's cores is CPU-bound, the generator's share
-# included), status counts and the server's peak RSS; exits 1 if any valid code was refused, any wrong one accepted, or anything
-# answered 5xx. Results: Benchmarks/README.md.
+# ("cores"; below the machine's cores, the rest went to other threads, the hypervisor or idle),
+# status counts and the server's peak RSS; exits 1 if any valid code was refused, any wrong one
+# accepted, or anything answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 users_list=(1000 1000000)
@@ -120,12 +120,12 @@ row() { # name, loadgen arguments…
     [[ "$name" != *open* ]] && mean_ms=$(awk -v c="$connections" -v r="${v[rate]}" 'BEGIN { printf "%.1f", (r > 0 ? c * 1000 / r : 0) }')
     # The load generator shares the cores: both programs' CPU at this rate, in cores ("cores").
     local cores
-    cores=$(awk -v r="${v[rate]}" -v s="$cpu" -v g="${v[cpu_us]}" 'BEGIN { printf "%.2f", r * (s + g) / 1000000 }')
+    cores=$(awk -v r="${v[rate]}" -v s="$cpu" -v g="${v[own_cpu_us]}" 'BEGIN { printf "%.2f", r * (s + g) / 1000000 }')
     printf '%-26s %9s %8.1f %9s %7s %7s %7s %7s %7s %7s %7s %6s %8s %7s %6s %6s\n' "$name" "${v[requests]}" "${v[seconds]}" "${v[rate]}" \
-        "$of_noop" "${v[p50_ms]}" "${v[p99_ms]}" "$mean_ms" "$sql" "$cpu" "${v[cpu_us]}" "$cores" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
+        "$of_noop" "${v[p50_ms]}" "${v[p99_ms]}" "$mean_ms" "$sql" "$cpu" "${v[own_cpu_us]}" "$cores" "${v[marked]}" "${v[4xx]}" "${v[429]}" "${v[5xx]}"
     # For the medians of several servers (--repeat), an open run by its kind, not its rate.
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${name%% [0-9]*/s}" "${v[rate]}" "$of_noop" "${v[p99_ms]}" "$mean_ms" "$cpu" \
-        "${v[cpu_us]}" "$cores" >>"$work/rows"
+        "${v[own_cpu_us]}" "$cores" >>"$work/rows"
     if [[ "$name" == *codes* ]] && [[ "${v[marked]}" != "${v[requests]}" || "${v[5xx]}" != 0 ]]; then
         echo "not every answer was right: $out" >&2
         failed=1
