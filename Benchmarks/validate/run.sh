@@ -20,7 +20,8 @@
 # the no-op route sampled for 2 s just before it ("of_noop"), p50/p99 latency, the SQL statements
 # and server CPU time per request (from the server's own /metrics and /proc), the load generator's
 # own CPU time per request ("gen_us") and both programs' CPU at the measured rate in cores
-# ("cores"; below the machine's cores, the rest went to other threads, the hypervisor or idle),
+# ("cores"; what it leaves of the machine's cores went to other processes, interrupts, the
+# hypervisor or idle),
 # status counts and the server's peak RSS; exits 1 if any valid code was refused, any wrong one
 # accepted, or anything answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
