@@ -21,9 +21,8 @@
 # and server CPU time per request (from the server's own /metrics and /proc), the load generator's
 # own CPU time per request ("gen_us") and both programs' CPU at the measured rate in cores
 # ("cores"; what it leaves of the machine's cores went to other processes, interrupts, the
-# hypervisor or idle),
-# status counts and the server's peak RSS; exits 1 if any valid code was refused, any wrong one
-# accepted, or anything answered 5xx. Results: Benchmarks/README.md.
+# hypervisor or idle), status counts and the server's peak RSS; exits 1 if any valid code was
+# refused, any wrong one accepted, or anything answered 5xx. Results: Benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 users_list=(1000 1000000)
